@@ -1,0 +1,42 @@
+# One image for every Katha component; the Helm chart picks the command:
+#   operator: kopf run -m business_operator.main --all-namespaces
+#   router:   uvicorn --factory router.app:create_app
+#   agent:    serve run agent_runtime.serve_app:build_app (or a RayService)
+#   katha:    the CLI (validate, crd, ...)
+
+ARG PYTHON_VERSION=3.11
+
+FROM python:${PYTHON_VERSION}-slim-bookworm AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY pyproject.toml README.md LICENSE NOTICE ./
+COPY constraints/ constraints/
+COPY katha/ katha/
+COPY agent_runtime/ agent_runtime/
+COPY ingestion/ ingestion/
+COPY router/ router/
+COPY operator/ operator/
+# Build the wheel, then install it with the pinned dependency set into a venv that
+# the runtime stage copies whole; no compilers or sources reach the final image.
+RUN python -m pip wheel --no-deps --wheel-dir /dist . \
+ && python -m venv /opt/katha \
+ && /opt/katha/bin/pip install --constraint constraints/ci.txt /dist/katha-*.whl
+
+FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 katha \
+ && useradd --system --uid 10001 --gid katha --home-dir /home/katha --create-home katha \
+ && mkdir -p /var/lib/katha \
+ && chown katha:katha /var/lib/katha
+COPY --from=build /opt/katha /opt/katha
+ENV PATH=/opt/katha/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    KATHA_LOG_FORMAT=json
+WORKDIR /home/katha
+USER 10001:10001
+EXPOSE 8000 8080 9090
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["katha", "--help"]

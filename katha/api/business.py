@@ -1,0 +1,238 @@
+"""The Business resource: one tenant, its WhatsApp number, persona, knowledge and agent."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from katha.api.base import ApiModel, cel_rules
+from katha.api.fields import DnsLabel, HttpUrl, PhoneNumber, PhoneNumberId, Quantity, Timezone
+from katha.api.knowledge import Knowledge
+from katha.api.meta import Condition, ObjectMeta
+from katha.api.refs import SecretKeyRef, SecretRef
+
+PersonaLanguage = Literal["si", "en", "ta", "singlish"]
+
+
+class WhatsApp(ApiModel):
+    phone_number_id: PhoneNumberId = Field(
+        description="The phone number ID from Meta's WhatsApp Manager (not the phone number)."
+    )
+    credentials_secret_ref: SecretRef = Field(
+        description="A Secret with the keys accessToken, appSecret and verifyToken."
+    )
+    business_account_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{8,20}$", description="The WhatsApp Business Account ID."
+    )
+
+
+class Tone(StrEnum):
+    WARM = "warm"
+    FRIENDLY = "friendly"
+    PROFESSIONAL = "professional"
+    CONCISE = "concise"
+
+
+class Persona(ApiModel):
+    name: str = Field(default="Katha", min_length=1, max_length=40)
+    tone: Tone = Tone.WARM
+    languages: list[PersonaLanguage] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Languages the agent may answer in; empty means the customer's language.",
+    )
+    singlish_replies: Literal["singlish", "sinhala"] = Field(
+        default="singlish",
+        description="Answer Singlish messages in Singlish, or in Sinhala script.",
+    )
+    greeting: str | None = Field(default=None, min_length=1, max_length=500)
+    instructions: str | None = Field(default=None, max_length=4000)
+
+
+class OpenAIEndpoint(ApiModel):
+    """Any OpenAI-compatible chat endpoint (vLLM, OpenAI, ...)."""
+
+    base_url: HttpUrl = Field(description="The API base, e.g. https://api.openai.com/v1")
+    model: str = Field(min_length=1, max_length=200)
+    api_key_secret_ref: SecretKeyRef | None = None
+
+
+class Model(ApiModel):
+    """Which LLM writes answers; with neither field the built-in grounded responder does."""
+
+    model_config = cel_rules(
+        (
+            "has(self.languageModelRef) != has(self.endpoint)",
+            "set exactly one of languageModelRef or endpoint",
+        ),
+    )
+
+    language_model_ref: DnsLabel | None = Field(
+        default=None, description="A LanguageModel in the platform namespace."
+    )
+    endpoint: OpenAIEndpoint | None = None
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    max_tokens: int = Field(default=512, ge=16, le=8192)
+
+    @model_validator(mode="after")
+    def _one_backend(self) -> Self:
+        if self.language_model_ref is not None and self.endpoint is not None:
+            raise PydanticCustomError(
+                "model_backend",
+                "set either languageModelRef or endpoint, not both "
+                "(leave out model entirely for the built-in responder)",
+            )
+        if self.language_model_ref is None and self.endpoint is None:
+            raise PydanticCustomError(
+                "model_backend",
+                "set languageModelRef or endpoint (leave out model entirely for the built-in "
+                "responder)",
+            )
+        return self
+
+
+class WebSearchProvider(StrEnum):
+    SEARXNG = "searxng"
+    TAVILY = "tavily"
+    DUCKDUCKGO = "duckduckgo"
+
+
+class WebSearch(ApiModel):
+    model_config = cel_rules(
+        ("self.provider != 'searxng' || has(self.url)", "the searxng provider needs url"),
+        (
+            "self.provider != 'tavily' || has(self.apiKeySecretRef)",
+            "the tavily provider needs apiKeySecretRef",
+        ),
+    )
+    enabled: bool = False
+    provider: WebSearchProvider = WebSearchProvider.DUCKDUCKGO
+    url: HttpUrl | None = Field(default=None, description="The SearXNG instance to query.")
+    api_key_secret_ref: SecretKeyRef | None = Field(default=None, description="Tavily's API key.")
+    max_results: int = Field(default=3, ge=1, le=10)
+    region: str = Field(default="lk", pattern=r"^[a-z]{2}$")
+
+    @model_validator(mode="after")
+    def _provider_settings(self) -> Self:
+        if self.provider is WebSearchProvider.SEARXNG and self.url is None:
+            raise PydanticCustomError(
+                "web_search", "the searxng provider needs the url of your SearXNG instance"
+            )
+        if self.provider is WebSearchProvider.TAVILY and self.api_key_secret_ref is None:
+            raise PydanticCustomError(
+                "web_search", "the tavily provider needs apiKeySecretRef with Tavily's API key"
+            )
+        return self
+
+
+class Handoff(ApiModel):
+    model_config = cel_rules(
+        (
+            "!self.enabled || has(self.ownerNumber)",
+            "handoff is enabled, so ownerNumber is required",
+        ),
+    )
+    enabled: bool = False
+    owner_number: PhoneNumber | None = Field(
+        default=None, description="The WhatsApp number that is told when a customer needs a human."
+    )
+
+    @model_validator(mode="after")
+    def _owner_needed(self) -> Self:
+        if self.enabled and self.owner_number is None:
+            raise PydanticCustomError(
+                "handoff", "handoff is enabled, so ownerNumber (e.g. +94771234567) is required"
+            )
+        return self
+
+
+class Scaling(ApiModel):
+    model_config = cel_rules(
+        ("self.minReplicas <= self.maxReplicas", "minReplicas must not be above maxReplicas"),
+    )
+    min_replicas: int = Field(default=1, ge=0, le=100)
+    max_replicas: int = Field(default=2, ge=1, le=100)
+    target_ongoing_requests: int = Field(default=4, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> Self:
+        if self.min_replicas > self.max_replicas:
+            raise PydanticCustomError(
+                "replicas",
+                "minReplicas ({low}) is above maxReplicas ({high})",
+                {"low": self.min_replicas, "high": self.max_replicas},
+            )
+        return self
+
+
+class Workload(StrEnum):
+    AUTO = "auto"
+    RAY_SERVICE = "rayService"
+    DEPLOYMENT = "deployment"
+
+
+class Resources(ApiModel):
+    cpu: Quantity = "1"
+    memory: Quantity = "1536Mi"
+
+
+class Agent(ApiModel):
+    workload: Workload = Field(
+        default=Workload.AUTO,
+        description="auto: a KubeRay RayService when KubeRay is installed, else a Deployment.",
+    )
+    resources: Resources = Field(default_factory=Resources)
+
+
+class BusinessSpec(ApiModel):
+    display_name: str = Field(min_length=1, max_length=100)
+    timezone: Timezone = "Asia/Colombo"
+    whatsapp: WhatsApp
+    persona: Persona = Field(default_factory=Persona)
+    knowledge: Knowledge = Field(default_factory=Knowledge)
+    model: Model | None = None
+    web_search: WebSearch = Field(default_factory=WebSearch)
+    handoff: Handoff = Field(default_factory=Handoff)
+    scaling: Scaling = Field(default_factory=Scaling)
+    agent: Agent = Field(default_factory=Agent)
+    suspend: bool = False
+
+
+class BusinessPhase(StrEnum):
+    PENDING = "Pending"
+    INDEXING = "Indexing"
+    READY = "Ready"
+    DEGRADED = "Degraded"
+    SUSPENDED = "Suspended"
+    FAILED = "Failed"
+
+
+class KnowledgeStatus(ApiModel):
+    documents: int = Field(default=0, ge=0)
+    chunks: int = Field(default=0, ge=0)
+    index_version: int = Field(default=0, ge=0)
+    last_indexed: datetime | None = None
+
+
+class BusinessStatus(ApiModel):
+    phase: BusinessPhase = BusinessPhase.PENDING
+    observed_generation: int | None = Field(default=None, ge=0)
+    conditions: list[Condition] = Field(default_factory=list)
+    endpoint: str | None = None
+    knowledge: KnowledgeStatus | None = None
+
+
+class Business(ApiModel):
+    """A tenant: `kubectl apply` one per business."""
+
+    api_version: Literal["katha.dev/v1alpha1"] = "katha.dev/v1alpha1"
+    kind: Literal["Business"] = "Business"
+    metadata: ObjectMeta
+    spec: BusinessSpec
+    status: BusinessStatus | None = None
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> "Business":
+        return cls.model_validate(manifest)

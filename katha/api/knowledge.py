@@ -1,0 +1,151 @@
+"""Where a business's knowledge comes from: web pages, PDFs, spreadsheets, text and FAQs.
+
+Each source names exactly one location: a `url`, a `configMapRef` key, a `file` mounted
+into the agent (or next to the YAML on one machine), or inline `content` / `items`.
+"""
+
+from datetime import timedelta
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from katha.api.base import ApiModel
+from katha.api.fields import DnsLabel, Duration, HttpUrl, Quantity, check_duration_bounds
+from katha.api.refs import ConfigMapKeyRef
+
+SOURCE_TYPES = ("web", "pdf", "spreadsheet", "text", "faq")
+LOCATIONS = ("url", "configMapRef", "file", "content")
+
+
+class _Named(ApiModel):
+    name: DnsLabel | None = Field(
+        default=None, description="A short id for this source, shown in citations and status."
+    )
+
+
+def _location_rule(schema: dict[str, Any], model: type[Any]) -> None:
+    """The CEL twin of `_exactly_one_location`, so the API server refuses the same mistake."""
+    checks = ", ".join(f"has(self.{field})" for field in model.locations)
+    schema["x-kubernetes-validations"] = [
+        {
+            "rule": f"[{checks}].filter(x, x).size() == 1",
+            "message": f"give exactly one of {', '.join(model.locations)}",
+        }
+    ]
+
+
+class _Located(_Named):
+    model_config = ConfigDict(json_schema_extra=_location_rule)
+    locations: ClassVar[tuple[str, ...]] = ("url", "configMapRef", "file")
+
+    url: HttpUrl | None = None
+    config_map_ref: ConfigMapKeyRef | None = None
+    file: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="A path inside the agent's knowledge volume, or relative to the YAML file "
+        "when run on one machine.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_location(self) -> Self:
+        given = self.model_dump(by_alias=True, exclude_none=True)
+        count = sum(location in given for location in self.locations)
+        if count != 1:
+            raise PydanticCustomError(
+                "source_location",
+                "give exactly one of {allowed} for this {kind} source (found {count})",
+                {"allowed": ", ".join(self.locations), "kind": given["type"], "count": count},
+            )
+        return self
+
+
+class WebSource(_Named):
+    """A web page, or a site crawled within the same host, honouring robots.txt."""
+
+    type: Literal["web"]
+    url: HttpUrl
+    max_pages: int = Field(default=20, ge=1, le=1000, description="Most pages to fetch.")
+    max_depth: int = Field(default=2, ge=0, le=5, description="Links followed from the url.")
+
+
+class PdfSource(_Located):
+    """A PDF document (menus, brochures) with a text layer."""
+
+    type: Literal["pdf"]
+
+
+class SpreadsheetSource(_Located):
+    """An .xlsx or .csv price list; one chunk per row keeps its column names."""
+
+    type: Literal["spreadsheet"]
+    sheets: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50, description="Sheets to read; empty means all."
+    )
+
+
+class TextSource(_Located):
+    """Plain text or Markdown, inline or from a location."""
+
+    type: Literal["text"]
+    locations: ClassVar[tuple[str, ...]] = ("content", "url", "configMapRef", "file")
+
+    content: str | None = Field(default=None, min_length=1, max_length=262144)
+
+
+class FaqItem(ApiModel):
+    q: str = Field(min_length=1, max_length=2000, description="The question as customers ask it.")
+    a: str = Field(min_length=1, max_length=8000, description="The answer, given verbatim.")
+
+
+class FaqSource(_Located):
+    """Questions and answers: inline `items`, or YAML/JSON from a location."""
+
+    locations: ClassVar[tuple[str, ...]] = ("items", "url", "configMapRef", "file")
+
+    type: Literal["faq"]
+    items: list[FaqItem] | None = Field(default=None, min_length=1, max_length=2000)
+
+
+KnowledgeSource = Annotated[
+    WebSource | PdfSource | SpreadsheetSource | TextSource | FaqSource,
+    Field(discriminator="type"),
+]
+
+REFRESH_MINIMUM = timedelta(minutes=15)
+REFRESH_MAXIMUM = timedelta(days=30)
+
+
+class KnowledgeStorage(ApiModel):
+    size: Quantity = Field(default="1Gi", description="Size of the index volume.")
+    storage_class_name: str | None = Field(default=None, min_length=1, max_length=253)
+    retain_on_delete: bool = Field(
+        default=False, description="Keep the index volume when the Business is deleted."
+    )
+
+
+class Knowledge(ApiModel):
+    sources: list[KnowledgeSource] = Field(default_factory=list, max_length=100)
+    refresh_interval: Duration = Field(
+        default="24h", description="How often sources are fetched again (15m to 30d)."
+    )
+    storage: KnowledgeStorage = Field(default_factory=KnowledgeStorage)
+
+    @field_validator("refresh_interval")
+    @classmethod
+    def _refresh_bounds(cls, value: str) -> str:
+        return check_duration_bounds(value, REFRESH_MINIMUM, REFRESH_MAXIMUM)
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Self:
+        names = [source.name for source in self.sources if source.name is not None]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise PydanticCustomError(
+                "duplicate_source",
+                "source names must be unique; repeated: {names}",
+                {"names": ", ".join(duplicates)},
+            )
+        return self

@@ -1,0 +1,7 @@
+"""Logging and metrics set up the same way in every component."""
+
+from katha.observability.logging import bind_ids, configure_logging, get_logger
+from katha.observability.metrics import Metrics
+from katha.observability.redact import redact_event
+
+__all__ = ["Metrics", "bind_ids", "configure_logging", "get_logger", "redact_event"]

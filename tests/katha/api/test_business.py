@@ -1,0 +1,111 @@
+"""The Business and LanguageModel models: defaults, camelCase, and the rules between fields."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from katha.api import Business, InvalidResourceError, LanguageModel, validate_manifest
+
+EXAMPLES = Path(__file__).parents[3] / "crds" / "examples"
+
+
+def _minimal() -> dict[str, Any]:
+    manifest: dict[str, Any] = yaml.safe_load((EXAMPLES / "01-minimal-business.yaml").read_text())
+    return manifest
+
+
+def test_minimal_business_gets_offline_defaults() -> None:
+    business = Business.model_validate(_minimal())
+    assert business.spec.timezone == "Asia/Colombo"
+    assert business.spec.model is None  # the built-in grounded responder
+    assert business.spec.web_search.enabled is False
+    assert business.spec.knowledge.refresh_interval == "24h"
+    assert business.spec.knowledge.storage.size == "1Gi"
+    assert business.spec.suspend is False
+
+
+def test_yaml_round_trip_keeps_camel_case() -> None:
+    business = Business.model_validate(_minimal())
+    dumped = business.to_yaml_dict()
+    assert "phoneNumberId" in dumped["spec"]["whatsapp"]
+    assert "credentialsSecretRef" in dumped["spec"]["whatsapp"]
+    assert Business.model_validate(dumped) == business
+
+
+def test_sinhala_faq_text_survives_validation() -> None:
+    business = Business.model_validate(_minimal())
+    source = business.spec.knowledge.sources[0]
+    assert source.type == "faq"
+    assert source.items is not None
+    assert source.items[1].q == "ඔබ කීයටද විවෘත කරන්නේ?"
+
+
+def test_every_source_type_example_parses_each_type() -> None:
+    manifest = yaml.safe_load((EXAMPLES / "02-every-source-type.yaml").read_text())
+    business = Business.model_validate(manifest)
+    assert {source.type for source in business.spec.knowledge.sources} == {
+        "web",
+        "pdf",
+        "spreadsheet",
+        "text",
+        "faq",
+    }
+
+
+def test_source_names_must_be_unique() -> None:
+    manifest = _minimal()
+    manifest["spec"]["knowledge"]["sources"] = [
+        {"name": "menu", "type": "pdf", "url": "https://example.lk/a.pdf"},
+        {"name": "menu", "type": "pdf", "url": "https://example.lk/b.pdf"},
+    ]
+    with pytest.raises(InvalidResourceError, match="repeated: menu"):
+        validate_manifest(manifest)
+
+
+@pytest.mark.parametrize(
+    ("web_search", "message"),
+    [
+        ({"enabled": True, "provider": "searxng"}, "needs the url of your SearXNG"),
+        ({"enabled": True, "provider": "tavily"}, "needs apiKeySecretRef"),
+    ],
+)
+def test_web_search_providers_need_their_settings(
+    web_search: dict[str, Any], message: str
+) -> None:
+    manifest = _minimal()
+    manifest["spec"]["webSearch"] = web_search
+    with pytest.raises(InvalidResourceError, match=message):
+        validate_manifest(manifest)
+
+
+def test_model_needs_a_backend_when_given() -> None:
+    manifest = _minimal()
+    manifest["spec"]["model"] = {"temperature": 0.3}
+    with pytest.raises(InvalidResourceError, match="set languageModelRef or endpoint"):
+        validate_manifest(manifest)
+
+
+def test_models_are_immutable() -> None:
+    business = Business.model_validate(_minimal())
+    with pytest.raises(ValueError, match="frozen"):
+        business.spec.suspend = True  # type: ignore[misc]
+
+
+def test_language_model_example_and_defaults() -> None:
+    manifest = yaml.safe_load((EXAMPLES / "03-language-model.yaml").read_text())
+    model = LanguageModel.model_validate(manifest)
+    assert model.spec.model == "google/gemma-3-4b-it"
+    assert model.spec.gpu.count == 1
+    assert model.spec.engine_args["enable_prefix_caching"] is True
+    bare = LanguageModel.model_validate(
+        {
+            "apiVersion": "katha.dev/v1alpha1",
+            "kind": "LanguageModel",
+            "metadata": {"name": "qwen"},
+            "spec": {"model": "Qwen/Qwen2.5-7B-Instruct"},
+        }
+    )
+    assert (bare.spec.replicas.min, bare.spec.replicas.max) == (1, 1)
+    assert bare.spec.max_model_len == 8192

@@ -1,0 +1,58 @@
+"""`katha validate` and `katha crd` as a platform engineer runs them."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+EXAMPLES = sorted((REPO_ROOT / "crds" / "examples").glob("*.yaml"))
+
+
+def _katha(*args: str) -> subprocess.CompletedProcess[str]:
+    # The console script pip installed next to this interpreter, as a user would run it.
+    katha = Path(sys.executable).parent / "katha"
+    assert katha.is_file(), "the katha console script is not installed"
+    return subprocess.run([str(katha), *args], capture_output=True, text=True, cwd=REPO_ROOT)
+
+
+def test_validate_accepts_the_examples() -> None:
+    result = _katha("validate", *map(str, EXAMPLES))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("is valid") == len(EXAMPLES)
+
+
+def test_validate_rejects_with_field_paths_and_exit_code_1() -> None:
+    bad = REPO_ROOT / "tests/katha/api/invalid/06-min-above-max-replicas.yaml"
+    result = _katha("validate", str(EXAMPLES[0]), str(bad))
+    assert result.returncode == 1
+    assert "is valid" in result.stdout
+    assert "spec.scaling: minReplicas (5) is above maxReplicas (2)" in result.stderr
+    assert "1 of 2 file(s) invalid" in result.stderr
+
+
+def test_validate_reports_a_missing_file(tmp_path: Path) -> None:
+    result = _katha("validate", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 1
+    assert "no such file" in result.stderr
+
+
+def test_validate_reports_an_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing here\n")
+    result = _katha("validate", str(empty))
+    assert result.returncode == 1
+    assert "holds no resources" in result.stderr
+
+
+def test_crd_prints_both_definitions_for_kubectl() -> None:
+    result = _katha("crd")
+    assert result.returncode == 0
+    assert "name: businesses.katha.dev" in result.stdout
+    assert "name: languagemodels.katha.dev" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["version"]])
+def test_help_and_version_work(args: list[str]) -> None:
+    assert _katha(*args).returncode == 0

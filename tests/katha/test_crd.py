@@ -1,0 +1,120 @@
+"""The CRDs in crds/ are generated from the models, structural, and agree with the models."""
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from katha.api import Business, LanguageModel
+from katha.crd import all_crds, custom_resource_definition, render_yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CRDS = REPO_ROOT / "crds"
+EXAMPLES = sorted((CRDS / "examples").glob("*.yaml"))
+KINDS = {"Business": Business, "LanguageModel": LanguageModel}
+ApiCheck = Callable[[dict[str, Any], dict[str, Any]], list[str]]
+ApiDefaults = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+def _schema(kind: str) -> dict[str, Any]:
+    crd = custom_resource_definition(KINDS[kind])
+    schema: dict[str, Any] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return schema
+
+
+def test_crds_folder_is_up_to_date() -> None:
+    expected = {name: render_yaml(crd) for name, crd in all_crds().items()}
+    on_disk = {path.name: path.read_text(encoding="utf-8") for path in CRDS.glob("*.yaml")}
+    assert on_disk == expected, "crds/ is stale: run `katha crd --write crds/`"
+
+
+def test_katha_crd_check_reports_a_stale_folder(tmp_path: Path) -> None:
+    katha = [sys.executable, "-m", "katha.cli"]
+    subprocess.run([*katha, "crd", "--write", str(tmp_path)], check=True, capture_output=True)
+    fresh = subprocess.run([*katha, "crd", "--check", str(tmp_path)], capture_output=True)
+    assert fresh.returncode == 0
+    stale_file = tmp_path / "businesses.katha.dev.yaml"
+    stale_file.write_text(stale_file.read_text().replace("biz", "bz"))
+    stale = subprocess.run([*katha, "crd", "--check", str(tmp_path)], capture_output=True, text=True)
+    assert stale.returncode == 1
+    assert "businesses.katha.dev.yaml" in stale.stderr
+
+
+@pytest.mark.parametrize("name", sorted(all_crds()))
+def test_crd_is_a_valid_kubernetes_object(name: str) -> None:
+    crd = all_crds()[name]
+    # Raises kubernetes_validate.ValidationError with the offending path when invalid.
+    assert kubernetes_validate.validate(crd, "1.33", strict=True) == "1.33"
+
+
+def _walk(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    yield path, node
+    for name, child in node.get("properties", {}).items():
+        yield from _walk(child, f"{path}.{name}")
+    if isinstance(node.get("items"), dict):
+        yield from _walk(node["items"], f"{path}[]")
+    if isinstance(node.get("additionalProperties"), dict):
+        yield from _walk(node["additionalProperties"], f"{path}{{}}")
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_schema_is_structural(kind: str) -> None:
+    for path, node in _walk(_schema(kind)):
+        assert "type" in node, f"{path} has no type"
+        assert "$ref" not in node, f"{path} still refers to a definition"
+        for junctor in ("anyOf", "oneOf", "allOf", "not"):
+            assert junctor not in node, f"{path} uses {junctor}"
+        assert not ("properties" in node and "additionalProperties" in node), path
+        if node["type"] == "object" and "properties" not in node:
+            free_form = node.get("x-kubernetes-preserve-unknown-fields") is True
+            assert free_form or "additionalProperties" in node or path == ".metadata", path
+        if "default" in node and node["type"] == "object":
+            assert node["default"] == {}, f"{path}: object defaults are empty so nested ones apply"
+
+
+def test_business_crd_has_short_name_status_and_printer_columns() -> None:
+    crd = custom_resource_definition(Business)
+    version = crd["spec"]["versions"][0]
+    assert crd["spec"]["names"]["shortNames"] == ["biz"]
+    assert version["subresources"] == {"status": {}}
+    columns = [column["name"] for column in version["additionalPrinterColumns"]]
+    assert {"Phase", "Ready", "Age"} <= set(columns)
+    assert custom_resource_definition(LanguageModel)["spec"]["names"]["shortNames"] == ["lm"]
+
+
+def test_enums_defaults_and_bounds_reach_the_schema() -> None:
+    spec = _schema("Business")["properties"]["spec"]["properties"]
+    assert spec["persona"]["properties"]["tone"]["enum"] == [
+        "warm",
+        "friendly",
+        "professional",
+        "concise",
+    ]
+    assert spec["knowledge"]["properties"]["refreshInterval"]["default"] == "24h"
+    assert spec["timezone"]["default"] == "Asia/Colombo"
+    assert spec["scaling"]["properties"]["maxReplicas"]["minimum"] == 1
+    source = spec["knowledge"]["properties"]["sources"]["items"]
+    assert source["properties"]["type"]["enum"] == ["web", "pdf", "spreadsheet", "text", "faq"]
+    # maxPages only belongs to web sources, so it may not default onto a pdf.
+    assert "default" not in source["properties"]["maxPages"]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[path.name for path in EXAMPLES])
+def test_examples_pass_the_schema_and_the_models(path: Path, api_server_check: ApiCheck) -> None:
+    documents = [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    assert documents
+    for manifest in documents:
+        assert api_server_check(_schema(manifest["kind"]), manifest) == []
+        KINDS[manifest["kind"]].model_validate(manifest)
+
+
+def test_api_server_defaults_match_the_model_defaults(api_server_defaults: ApiDefaults) -> None:
+    minimal = yaml.safe_load((CRDS / "examples" / "01-minimal-business.yaml").read_text())
+    from_schema = api_server_defaults(_schema("Business"), minimal)["spec"]
+    from_model = Business.model_validate(minimal).to_yaml_dict()["spec"]
+    assert from_schema == from_model
