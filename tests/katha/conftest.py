@@ -29,7 +29,9 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def _nodes(schema: dict[str, Any], value: Any, path: str) -> Iterator[tuple[dict[str, Any], Any, str]]:
+def _nodes(
+    schema: dict[str, Any], value: Any, path: str
+) -> Iterator[tuple[dict[str, Any], Any, str]]:
     yield schema, value, path
     if isinstance(value, dict):
         for name, child in schema.get("properties", {}).items():

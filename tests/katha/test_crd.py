@@ -40,7 +40,9 @@ def test_katha_crd_check_reports_a_stale_folder(tmp_path: Path) -> None:
     assert fresh.returncode == 0
     stale_file = tmp_path / "businesses.katha.dev.yaml"
     stale_file.write_text(stale_file.read_text().replace("biz", "bz"))
-    stale = subprocess.run([*katha, "crd", "--check", str(tmp_path)], capture_output=True, text=True)
+    stale = subprocess.run(
+        [*katha, "crd", "--check", str(tmp_path)], capture_output=True, text=True
+    )
     assert stale.returncode == 1
     assert "businesses.katha.dev.yaml" in stale.stderr
 

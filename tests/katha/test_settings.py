@@ -59,7 +59,12 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["router.settings", "agent_runtime.settings", "ingestion.settings", "business_operator.settings"],
+    [
+        "router.settings",
+        "agent_runtime.settings",
+        "ingestion.settings",
+        "business_operator.settings",
+    ],
 )
 def test_settings_are_built_by_callers_not_at_import(module: str) -> None:
     loaded = importlib.import_module(module)

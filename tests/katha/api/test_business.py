@@ -71,9 +71,7 @@ def test_source_names_must_be_unique() -> None:
         ({"enabled": True, "provider": "tavily"}, "needs apiKeySecretRef"),
     ],
 )
-def test_web_search_providers_need_their_settings(
-    web_search: dict[str, Any], message: str
-) -> None:
+def test_web_search_providers_need_their_settings(web_search: dict[str, Any], message: str) -> None:
     manifest = _minimal()
     manifest["spec"]["webSearch"] = web_search
     with pytest.raises(InvalidResourceError, match=message):

@@ -22,7 +22,8 @@ def _expectations(path: Path) -> tuple[list[tuple[str, str]], bool]:
         for field, message in re.findall(r"^# expect: ([^|]+)\|(.+)$", text, re.MULTILINE)
     ]
     verdict = re.search(r"^# schema: (rejects|accepts)", text, re.MULTILINE)
-    assert expected and verdict, f"{path.name} must say what it expects"
+    assert expected, f"{path.name} must say which problems it expects"
+    assert verdict, f"{path.name} must say whether the CRD schema rejects it"
     return expected, verdict.group(1) == "rejects"
 
 
