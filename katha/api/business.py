@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -232,7 +232,3 @@ class Business(ApiModel):
     metadata: ObjectMeta
     spec: BusinessSpec
     status: BusinessStatus | None = None
-
-    @classmethod
-    def from_manifest(cls, manifest: dict[str, Any]) -> "Business":
-        return cls.model_validate(manifest)

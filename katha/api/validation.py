@@ -19,8 +19,8 @@ KINDS: dict[str, type[Business] | type[LanguageModel]] = {
     "LanguageModel": LanguageModel,
 }
 
-# Errors raised by a model validator carry no field of their own; naming the
-# wrapper class in the path would only confuse.
+# pydantic puts the chosen union member's tag ("pdf") into an error's location;
+# it is not a field, so it is left out of the path a person reads.
 _UNION_MEMBER_TAGS = frozenset(SOURCE_TYPES)
 
 
@@ -81,6 +81,8 @@ def _message(error: ErrorDetails) -> str:
         return f"must be one of {context.get('expected')}, got {given!r}"
     if kind == "enum":
         return f"must be one of {context.get('expected')}, got {given!r}"
+    if kind == "string_type" and isinstance(given, int | float) and not isinstance(given, bool):
+        return f'must be text; quote it in YAML, e.g. "{given}"'
     if kind == "string_pattern_mismatch":
         return f"{given!r} does not match the pattern {context.get('pattern')}"
     return str(error["msg"]).removeprefix("Value error, ")

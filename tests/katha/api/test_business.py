@@ -107,3 +107,10 @@ def test_language_model_example_and_defaults() -> None:
     )
     assert (bare.spec.replicas.min, bare.spec.replicas.max) == (1, 1)
     assert bare.spec.max_model_len == 8192
+
+
+def test_an_unquoted_phone_number_id_is_explained() -> None:
+    manifest = _minimal()
+    manifest["spec"]["whatsapp"]["phoneNumberId"] = 105954558954427  # YAML read it as a number
+    with pytest.raises(InvalidResourceError, match=r'quote it in YAML, e\.g\. "105954558954427"'):
+        validate_manifest(manifest)
