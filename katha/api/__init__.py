@@ -3,7 +3,12 @@
 from katha.api.base import API_GROUP, API_VERSION, GROUP_VERSION, ApiModel
 from katha.api.business import Business, BusinessPhase, BusinessSpec, BusinessStatus
 from katha.api.knowledge import KnowledgeSource
-from katha.api.language_model import LanguageModel, LanguageModelSpec, LanguageModelStatus
+from katha.api.language_model import (
+    LanguageModel,
+    LanguageModelPhase,
+    LanguageModelSpec,
+    LanguageModelStatus,
+)
 from katha.api.meta import Condition, ConditionStatus, ObjectMeta
 from katha.api.validation import (
     FieldProblem,
@@ -27,6 +32,7 @@ __all__ = [
     "InvalidResourceError",
     "KnowledgeSource",
     "LanguageModel",
+    "LanguageModelPhase",
     "LanguageModelSpec",
     "LanguageModelStatus",
     "ObjectMeta",

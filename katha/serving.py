@@ -1,0 +1,56 @@
+"""The contract between the operator and the agent runtime: the Serve application's args.
+
+The operator renders a Ray Serve config whose application runs
+`agent_runtime.serve_app:build_app` with these args; the agent validates them with the
+same model. One builder serves every tenant: the tenant is data, not code.
+"""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from katha.api.business import BusinessSpec
+
+AGENT_IMPORT_PATH = "agent_runtime.serve_app:build_app"
+AGENT_PORT = 8000
+INDEX_MOUNT_PATH = "/var/lib/katha/index"
+
+
+class LlmEndpoint(BaseModel):
+    """An OpenAI-compatible chat endpoint, resolved by the operator from the Business's model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = Field(pattern=r"^https?://")
+    model: str = Field(min_length=1)
+    api_key_env: str | None = Field(
+        default=None, description="Environment variable holding the API key, if one is needed."
+    )
+
+
+class AgentAppArgs(BaseModel):
+    """What `build_app` receives for one tenant."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tenant: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$", description="namespace/name")
+    business: BusinessSpec
+    index_dir: str = INDEX_MOUNT_PATH
+    llm: LlmEndpoint | None = None
+    knowledge_revision: str = Field(
+        default="", description="Changes whenever the knowledge sources change: refresh then."
+    )
+
+
+INDEX_PATH = "/v1/index"
+
+
+class IndexStats(BaseModel):
+    """What an agent reports at `GET /v1/index`: the state of its knowledge index."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+    state: str = Field(default="empty", description="empty | indexing | ready | failed")
+    documents: int = Field(default=0, ge=0)
+    chunks: int = Field(default=0, ge=0)
+    index_version: int = Field(default=0, ge=0, alias="indexVersion")
+    last_indexed: str | None = Field(default=None, alias="lastIndexed")
+    message: str | None = None

@@ -1,0 +1,1 @@
+"""Reconciliation as plain async functions; `business_operator.main` wires them to Kopf."""

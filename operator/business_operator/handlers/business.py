@@ -1,0 +1,210 @@
+"""Reconcile one Business: children, route, and a status built from what was observed."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from business_operator.handlers.routes import RoutesTable
+from business_operator.kube import KubeClient, decode_secret
+from business_operator.render import Platform, Tenant, render_agent_children, render_route
+from business_operator.render.context import Workload
+from business_operator.render.route import agent_endpoint
+from business_operator.status import Check, Observation, business_status
+from katha.api import Business, LanguageModelPhase
+from katha.routing import Credentials
+from katha.serving import INDEX_PATH, IndexStats, LlmEndpoint
+
+CREDENTIAL_KEYS = ("accessToken", "appSecret", "verifyToken")
+WORKLOAD_KINDS = {
+    "rayService": ("ray.io/v1", "RayService"),
+    "deployment": ("apps/v1", "Deployment"),
+}
+
+
+@dataclass
+class Outcome:
+    """What a reconcile produced: the status to write and the events worth telling."""
+
+    status: dict[str, Any]
+    events: list[tuple[str, str, str]] = field(default_factory=list)  # (type, reason, message)
+
+
+@dataclass(frozen=True)
+class Context:
+    kube: KubeClient
+    routes: RoutesTable
+    platform: Platform
+    http: httpx.AsyncClient  # to read the agent's /v1/index
+
+
+async def read_credentials(
+    context: Context, business: Business
+) -> tuple[Check, Credentials | None]:
+    namespace = business.metadata.namespace or "default"
+    name = business.spec.whatsapp.credentials_secret_ref.name
+    secret = await context.kube.get("v1", "Secret", namespace, name)
+    if secret is None:
+        message = (
+            f"Secret {namespace}/{name} not found: create it with the keys "
+            f"{', '.join(CREDENTIAL_KEYS)} from Meta's WhatsApp Manager"
+        )
+        return Check(False, "SecretNotFound", message), None
+    values = decode_secret(secret)
+    missing = [key for key in CREDENTIAL_KEYS if not values.get(key, "").strip()]
+    if missing:
+        message = f"Secret {namespace}/{name} lacks {', '.join(missing)}"
+        return Check(False, "SecretKeyMissing", message), None
+    credentials = Credentials(
+        access_token=SecretStr(values["accessToken"].strip()),
+        app_secret=SecretStr(values["appSecret"].strip()),
+        verify_token=SecretStr(values["verifyToken"].strip()),
+    )
+    return Check(True, "CredentialsFound", f"Credentials read from Secret {name}"), credentials
+
+
+async def resolve_model(
+    context: Context, business: Business
+) -> tuple[Check | None, LlmEndpoint | None]:
+    model = business.spec.model
+    if model is None:
+        return None, None
+    if model.endpoint is not None:
+        endpoint = LlmEndpoint(base_url=model.endpoint.base_url, model=model.endpoint.model)
+        return Check(
+            True, "EndpointConfigured", f"Answers come from {model.endpoint.base_url}"
+        ), endpoint
+    name = str(model.language_model_ref)
+    namespace = context.platform.namespace
+    found = await context.kube.get("katha.dev/v1alpha1", "LanguageModel", namespace, name)
+    if found is None:
+        message = (
+            f"LanguageModel {namespace}/{name} does not exist; apply it or fix languageModelRef"
+        )
+        return Check(False, "ModelNotFound", message), None
+    status = found.get("status") or {}
+    if status.get("phase") != LanguageModelPhase.READY or not status.get("endpoint"):
+        message = f"LanguageModel {name} is {status.get('phase', 'Pending')}; answers wait for it"
+        return Check(False, "ModelNotReady", message), None
+    served = status.get("servedModelName") or name
+    endpoint = LlmEndpoint(base_url=status["endpoint"], model=served)
+    return Check(True, "ModelReady", f"Answers come from LanguageModel {name}"), endpoint
+
+
+async def choose_workload(context: Context, business: Business) -> Workload:
+    wanted = business.spec.agent.workload.value
+    if wanted == "auto":
+        return "rayService" if await context.kube.serves("ray.io/v1") else "deployment"
+    return "rayService" if wanted == "rayService" else "deployment"
+
+
+def agent_check(workload: Workload, applied: dict[str, Any], suspended: bool) -> Check:
+    status = applied.get("status") or {}
+    if suspended:
+        return Check(False, "Suspended", "Scaled to zero because spec.suspend is true")
+    if workload == "deployment":
+        if (status.get("availableReplicas") or 0) >= 1:
+            return Check(True, "AgentRunning", "The agent Deployment has an available replica")
+        return Check(None, "AgentStarting", "Waiting for the agent pod to become ready")
+    ready = any(
+        item.get("type") == "Ready" and item.get("status") == "True"
+        for item in status.get("conditions") or []
+    )
+    if ready or status.get("serviceStatus") == "Running":
+        return Check(True, "AgentRunning", "The RayService's Serve application is running")
+    return Check(None, "AgentStarting", "Waiting for KubeRay to start the Serve application")
+
+
+async def read_index(context: Context, tenant: Tenant) -> tuple[Check, dict[str, Any]]:
+    url = agent_endpoint(tenant) + INDEX_PATH
+    try:
+        response = await context.http.get(url, timeout=3.0)
+        response.raise_for_status()
+        stats = IndexStats.model_validate(response.json())
+    except (httpx.HTTPError, ValueError, ValidationError) as error:
+        return Check(None, "IndexUnknown", f"Could not read the agent's index: {error}"), {}
+    report = stats.model_dump(
+        by_alias=True,
+        include={"documents", "chunks", "index_version", "last_indexed"},
+        exclude_none=True,
+    )
+    if stats.state == "ready":
+        message = f"{stats.chunks} chunks from {stats.documents} documents"
+        return Check(True, "Indexed", message), report
+    if stats.state == "failed":
+        return Check(False, "IndexFailed", stats.message or "Indexing failed"), report
+    return Check(None, "Indexing", stats.message or "Indexing the knowledge sources"), report
+
+
+async def reconcile(
+    context: Context, body: dict[str, Any], previous_status: dict[str, Any] | None
+) -> Outcome:
+    """Bring a Business's children and route in line with its spec, and report how it went.
+
+    Raises pydantic.ValidationError for an invalid spec and KubeApiError for API failures.
+    """
+    business = Business.model_validate(body)
+    namespace = business.metadata.namespace or "default"
+    whatsapp, credentials = await read_credentials(context, business)
+    model_check, llm = await resolve_model(context, business)
+    workload = await choose_workload(context, business)
+    tenant = Tenant(
+        name=business.metadata.name,
+        namespace=namespace,
+        uid=str(business.metadata.uid),
+        spec=business.spec,
+        workload=workload,
+        platform=context.platform,
+        llm=llm,
+    )
+    applied: dict[str, Any] = {}
+    for child in render_agent_children(tenant):
+        applied = await context.kube.apply(child)
+    # A workload of the other kind is left from before a switch (e.g. KubeRay installed).
+    for other, (api_version, kind) in WORKLOAD_KINDS.items():
+        if other != workload:
+            await context.kube.delete(api_version, kind, namespace, tenant.child("agent"))
+    if credentials is not None:
+        await context.routes.put(render_route(tenant, credentials))
+    else:
+        await context.routes.remove(tenant.key)
+    agent = agent_check(workload, applied, business.spec.suspend)
+    if agent.ok:
+        knowledge, stats = await read_index(context, tenant)
+    else:
+        knowledge, stats = Check(None, "AgentNotAvailable", "Waiting for the agent"), {}
+    observed = Observation(
+        whatsapp=whatsapp,
+        agent=agent,
+        knowledge=knowledge,
+        model=model_check,
+        suspended=business.spec.suspend,
+        endpoint=agent_endpoint(tenant),
+        index_stats=stats,
+    )
+    status = business_status(observed, business.metadata.generation, previous_status)
+    return Outcome(status=status, events=transitions(previous_status, status))
+
+
+def transitions(
+    previous: dict[str, Any] | None, current: dict[str, Any]
+) -> list[tuple[str, str, str]]:
+    """An event for each condition whose status or reason changed, so a timer never spams."""
+    before = {
+        item.get("type"): (item.get("status"), item.get("reason"))
+        for item in (previous or {}).get("conditions") or []
+    }
+    events = []
+    for item in current["conditions"]:
+        if before.get(item["type"]) == (item["status"], item["reason"]):
+            continue
+        kind = "Warning" if item["status"] == "False" else "Normal"
+        events.append((kind, item["reason"], f"{item['type']}: {item['message']}"))
+    return events
+
+
+async def forget(context: Context, body: dict[str, Any]) -> None:
+    """On deletion: take the route away first; owned children go with the Business."""
+    metadata = body.get("metadata") or {}
+    await context.routes.remove(f"{metadata.get('namespace', 'default')}/{metadata['name']}")

@@ -1,0 +1,62 @@
+"""The routing table Secret in the platform namespace: one key per Business.
+
+One key per tenant (`route.<namespace>.<name>.json`) lets every Business add or drop
+its own entry with a merge patch, so concurrent reconciles never overwrite each other.
+"""
+
+import json
+
+from business_operator.kube import KubeClient, encode
+from katha.routing import Route
+
+ROUTES_SECRET = "katha-routes"  # noqa: S105 - the Secret's name
+
+
+def route_key(tenant: str) -> str:
+    namespace, name = tenant.split("/", 1)
+    return f"route.{namespace}.{name}.json"
+
+
+def route_document(route: Route) -> str:
+    """The route as JSON with its credentials in clear: it only ever lives in a Secret."""
+    document = route.model_dump(mode="json")
+    document["credentials"] = {
+        "access_token": route.credentials.access_token.get_secret_value(),
+        "app_secret": route.credentials.app_secret.get_secret_value(),
+        "verify_token": route.credentials.verify_token.get_secret_value(),
+    }
+    return json.dumps(document, sort_keys=True)
+
+
+class RoutesTable:
+    def __init__(self, kube: KubeClient, namespace: str, name: str = ROUTES_SECRET) -> None:
+        self.kube = kube
+        self.namespace = namespace
+        self.name = name
+
+    async def put(self, route: Route) -> None:
+        data = {route_key(route.tenant): encode(route_document(route))}
+        patched = await self.kube.merge_patch(
+            "v1", "Secret", self.namespace, self.name, {"data": data}
+        )
+        if patched is None:
+            await self.kube.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "type": "Opaque",
+                    "metadata": {
+                        "name": self.name,
+                        "namespace": self.namespace,
+                        "labels": {
+                            "app.kubernetes.io/part-of": "katha",
+                            "app.kubernetes.io/managed-by": "katha-operator",
+                        },
+                    },
+                    "data": data,
+                }
+            )
+
+    async def remove(self, tenant: str) -> None:
+        patch = {"data": {route_key(tenant): None}}
+        await self.kube.merge_patch("v1", "Secret", self.namespace, self.name, patch)

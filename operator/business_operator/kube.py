@@ -1,0 +1,166 @@
+"""The operator's one door to the Kubernetes API: get, apply, patch and delete by manifest.
+
+Children are written with server-side apply (field manager `katha-operator`, forced), so
+re-applying an unchanged manifest is a no-op and a field dropped from a manifest is
+dropped from the object. Kopf itself keeps its own connection for watching.
+"""
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+FIELD_MANAGER = "katha-operator"
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    group_version: str
+    plural: str
+
+    def path(self, namespace: str, name: str | None = None, subresource: str | None = None) -> str:
+        base = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
+        path = f"{base}/namespaces/{namespace}/{self.plural}"
+        if name is not None:
+            path += f"/{name}"
+        if subresource is not None:
+            path += f"/{subresource}"
+        return path
+
+
+RESOURCE_TYPES: dict[tuple[str, str], ResourceType] = {
+    ("v1", "ConfigMap"): ResourceType("v1", "configmaps"),
+    ("v1", "Secret"): ResourceType("v1", "secrets"),
+    ("v1", "Service"): ResourceType("v1", "services"),
+    ("v1", "ServiceAccount"): ResourceType("v1", "serviceaccounts"),
+    ("v1", "PersistentVolumeClaim"): ResourceType("v1", "persistentvolumeclaims"),
+    ("apps/v1", "Deployment"): ResourceType("apps/v1", "deployments"),
+    ("networking.k8s.io/v1", "NetworkPolicy"): ResourceType(
+        "networking.k8s.io/v1", "networkpolicies"
+    ),
+    ("ray.io/v1", "RayService"): ResourceType("ray.io/v1", "rayservices"),
+    ("katha.dev/v1alpha1", "Business"): ResourceType("katha.dev/v1alpha1", "businesses"),
+    ("katha.dev/v1alpha1", "LanguageModel"): ResourceType("katha.dev/v1alpha1", "languagemodels"),
+}
+
+
+class KubeApiError(Exception):
+    """The API server refused a request; `transient` says whether retrying may help."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"Kubernetes API answered {status}: {message}")
+        self.status = status
+        self.transient = status == 429 or status >= 500 or status == 409
+
+
+def resource_type(api_version: str, kind: str) -> ResourceType:
+    try:
+        return RESOURCE_TYPES[api_version, kind]
+    except KeyError:
+        raise ValueError(f"the operator does not manage {kind} ({api_version})") from None
+
+
+def decode_secret(secret: dict[str, Any]) -> dict[str, str]:
+    """A Secret's data as text (stringData is only ever an input, so it is merged too)."""
+    values = {
+        key: base64.b64decode(value).decode("utf-8")
+        for key, value in (secret.get("data") or {}).items()
+        if value is not None
+    }
+    values.update(secret.get("stringData") or {})
+    return values
+
+
+def encode(value: str) -> str:
+    return base64.b64encode(value.encode("utf-8")).decode("ascii")
+
+
+class KubeClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+        self._groups: dict[str, bool] = {}
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.TransportError as error:
+            raise KubeApiError(503, f"cannot reach the API server: {error}") from error
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            try:
+                message = str(response.json().get("message", response.text))
+            except ValueError:
+                message = response.text
+            raise KubeApiError(response.status_code, message[:500])
+        body: dict[str, Any] = response.json() if response.content else {}
+        return body
+
+    async def get(
+        self, api_version: str, kind: str, namespace: str, name: str
+    ) -> dict[str, Any] | None:
+        return await self._call("GET", resource_type(api_version, kind).path(namespace, name))
+
+    async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Server-side apply; creates the object when the server does not have it yet."""
+        kind = resource_type(manifest["apiVersion"], manifest["kind"])
+        meta = manifest["metadata"]
+        applied = await self._call(
+            "PATCH",
+            kind.path(meta["namespace"], meta["name"]),
+            json=manifest,
+            params={"fieldManager": FIELD_MANAGER, "force": "true"},
+            headers={"Content-Type": "application/apply-patch+yaml"},
+        )
+        if applied is not None:
+            return applied
+        try:
+            created = await self._call("POST", kind.path(meta["namespace"]), json=manifest)
+        except KubeApiError as error:
+            if error.status != 409:
+                raise
+            # Another reconcile (a timer beside a change handler) created it first.
+            return await self.apply(manifest)
+        if created is None:
+            raise KubeApiError(404, f"namespace {meta['namespace']} does not exist")
+        return created
+
+    async def merge_patch(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str,
+        name: str,
+        patch: dict[str, Any],
+        subresource: str | None = None,
+    ) -> dict[str, Any] | None:
+        return await self._call(
+            "PATCH",
+            resource_type(api_version, kind).path(namespace, name, subresource),
+            json=patch,
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+
+    async def create(self, manifest: dict[str, Any]) -> dict[str, Any] | None:
+        kind = resource_type(manifest["apiVersion"], manifest["kind"])
+        return await self._call("POST", kind.path(manifest["metadata"]["namespace"]), json=manifest)
+
+    async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> bool:
+        """Delete an object; False when it was already gone."""
+        path = resource_type(api_version, kind).path(namespace, name)
+        return await self._call("DELETE", path) is not None
+
+    async def server_version(self) -> str:
+        found = await self._call("GET", "/version")
+        return str((found or {}).get("gitVersion", "unknown"))
+
+    async def serves(self, group_version: str) -> bool:
+        """Whether the cluster serves an API group version (e.g. KubeRay's ray.io/v1)."""
+        if group_version not in self._groups:
+            found = await self._call("GET", f"/apis/{group_version}")
+            self._groups[group_version] = found is not None
+        return self._groups[group_version]

@@ -1,0 +1,171 @@
+"""The children of a Business: config, index volume, identity, network rules, Deployment."""
+
+import json
+from typing import Any
+
+import yaml
+
+from business_operator.names import SERVES_LABEL
+from business_operator.render.context import Tenant, digest
+from business_operator.render.pods import container, pod_spec
+from katha.serving import AGENT_IMPORT_PATH, AGENT_PORT, INDEX_MOUNT_PATH
+
+CONFIG_MOUNT_PATH = "/etc/katha"
+# The root filesystem is read-only; Ray and Python caches go to the /tmp emptyDir.
+HOME_ENV = [{"name": "HOME", "value": "/tmp"}]  # noqa: S108 - a pod-local emptyDir
+SERVE_CONFIG_KEY = "serve-config.yaml"
+ARGS_KEY = "app-args.json"
+
+
+def serve_config(tenant: Tenant) -> dict[str, Any]:
+    """The Ray Serve config: one application running the shared builder with this tenant's args."""
+    scaling = tenant.spec.scaling
+    return {
+        "proxy_location": "EveryNode",
+        "http_options": {"host": "0.0.0.0", "port": AGENT_PORT},  # noqa: S104 - in-pod server
+        "applications": [
+            {
+                "name": tenant.name,
+                "route_prefix": "/",
+                "import_path": AGENT_IMPORT_PATH,
+                "args": tenant.app_args().model_dump(mode="json", by_alias=True, exclude_none=True),
+                "deployments": [
+                    {
+                        "name": "Agent",
+                        "autoscaling_config": {
+                            "min_replicas": scaling.min_replicas,
+                            "max_replicas": scaling.max_replicas,
+                            "target_ongoing_requests": scaling.target_ongoing_requests,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def render_config_map(tenant: Tenant) -> dict[str, Any]:
+    config = serve_config(tenant)
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": tenant.metadata("agent-config"),
+        "data": {
+            SERVE_CONFIG_KEY: yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+            ARGS_KEY: json.dumps(config["applications"][0]["args"], ensure_ascii=False),
+        },
+    }
+
+
+def render_index_volume(tenant: Tenant) -> dict[str, Any]:
+    """The index PVC; without an owner reference when the spec asks to keep it after deletion."""
+    storage = tenant.spec.knowledge.storage
+    spec: dict[str, Any] = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": storage.size}},
+    }
+    if storage.storage_class_name:
+        spec["storageClassName"] = storage.storage_class_name
+    metadata = tenant.metadata("index", owned=not storage.retain_on_delete)
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
+
+
+def render_service_account(tenant: Tenant) -> dict[str, Any]:
+    # The agent never talks to the Kubernetes API, so it gets no token at all.
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": tenant.metadata("agent"),
+        "automountServiceAccountToken": False,
+    }
+
+
+def render_service(tenant: Tenant) -> dict[str, Any]:
+    serving = {**selector(tenant), SERVES_LABEL: "true"}
+    port = {"name": "http", "port": AGENT_PORT, "targetPort": AGENT_PORT, "protocol": "TCP"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": tenant.metadata("agent"),
+        "spec": {"type": "ClusterIP", "selector": serving, "ports": [port]},
+    }
+
+
+def render_network_policy(tenant: Tenant) -> dict[str, Any]:
+    """Only the router (from the platform namespace) may call the agent; Ray pods talk freely."""
+    router = {
+        "namespaceSelector": {
+            "matchLabels": {"kubernetes.io/metadata.name": tenant.platform.namespace}
+        },
+        "podSelector": {"matchLabels": tenant.platform.router_labels},
+    }
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": tenant.metadata("agent"),
+        "spec": {
+            "podSelector": {"matchLabels": selector(tenant)},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"from": [router], "ports": [{"protocol": "TCP", "port": AGENT_PORT}]},
+                {"from": [{"podSelector": {"matchLabels": selector(tenant)}}]},
+            ],
+        },
+    }
+
+
+def render_deployment(tenant: Tenant) -> dict[str, Any]:
+    """The agent as one pod running a single-node Ray Serve: for clusters without KubeRay."""
+    config_map = render_config_map(tenant)
+    pod_labels = {**tenant.labels(), SERVES_LABEL: "true"}
+    agent = container(
+        "agent",
+        tenant.platform.image,
+        ["serve", "run", f"{CONFIG_MOUNT_PATH}/{SERVE_CONFIG_KEY}"],
+        resources=resources(tenant),
+        ports=[{"name": "http", "containerPort": AGENT_PORT}],
+        mounts=[
+            {"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True},
+            {"name": "index", "mountPath": INDEX_MOUNT_PATH},
+        ],
+        env=HOME_ENV,
+    )
+    probe = {"httpGet": {"path": "/-/healthz", "port": AGENT_PORT}, "periodSeconds": 10}
+    agent["readinessProbe"] = {**probe, "initialDelaySeconds": 5}
+    agent["livenessProbe"] = {**probe, "initialDelaySeconds": 60, "failureThreshold": 6}
+    volumes = [
+        {"name": "config", "configMap": {"name": config_map["metadata"]["name"]}},
+        {"name": "index", "persistentVolumeClaim": {"claimName": tenant.child("index")}},
+    ]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": tenant.metadata("agent"),
+        "spec": {
+            "replicas": 0 if tenant.spec.suspend else 1,
+            # One writer on a ReadWriteOnce index volume: never two pods at once.
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": selector(tenant)},
+            "template": {
+                "metadata": {
+                    "labels": pod_labels,
+                    "annotations": {"katha.dev/config-digest": digest(config_map["data"])},
+                },
+                "spec": pod_spec([agent], volumes, tenant.child("agent")),
+            },
+        },
+    }
+
+
+def selector(tenant: Tenant) -> dict[str, str]:
+    labels = tenant.labels()
+    keys = ("app.kubernetes.io/instance", "app.kubernetes.io/component")
+    return {key: labels[key] for key in keys}
+
+
+def resources(tenant: Tenant) -> dict[str, Any]:
+    wanted = tenant.spec.agent.resources
+    return {
+        "requests": {"cpu": wanted.cpu, "memory": wanted.memory},
+        "limits": {"memory": wanted.memory},
+    }

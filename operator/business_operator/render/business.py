@@ -1,0 +1,30 @@
+"""All the children of one Business, in the order they are applied."""
+
+from typing import Any
+
+from business_operator.render.agent import (
+    render_config_map,
+    render_deployment,
+    render_index_volume,
+    render_network_policy,
+    render_service,
+    render_service_account,
+)
+from business_operator.render.context import Tenant
+from business_operator.render.ray import render_agent_rayservice
+
+
+def render_agent_children(tenant: Tenant) -> list[dict[str, Any]]:
+    workload = (
+        render_agent_rayservice(tenant)
+        if tenant.workload == "rayService"
+        else render_deployment(tenant)
+    )
+    return [
+        render_config_map(tenant),
+        render_index_volume(tenant),
+        render_service_account(tenant),
+        render_service(tenant),
+        render_network_policy(tenant),
+        workload,
+    ]

@@ -1,0 +1,79 @@
+"""What rendering needs to know about a tenant and the platform, gathered in one place."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from business_operator.names import child_name, labels, owner_reference
+from katha.api import BusinessSpec
+from katha.serving import AgentAppArgs, LlmEndpoint
+
+Workload = Literal["rayService", "deployment"]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Facts about the installation, from the operator's settings."""
+
+    namespace: str = "katha-system"
+    image: str = "ghcr.io/katha-dev/katha:0.1.0"
+    ray_version: str = "2.60.0"
+    router_labels: dict[str, str] = field(
+        default_factory=lambda: {"app.kubernetes.io/component": "router"}
+    )
+    gpu_node_selector: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One Business, as the renderers see it."""
+
+    name: str
+    namespace: str
+    uid: str
+    spec: BusinessSpec
+    workload: Workload
+    platform: Platform
+    llm: LlmEndpoint | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def child(self, suffix: str) -> str:
+        return child_name(self.name, suffix)
+
+    def labels(self, component: str = "agent") -> dict[str, str]:
+        return labels(self.name, component)
+
+    def metadata(self, suffix: str, component: str = "agent", owned: bool = True) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "name": self.child(suffix),
+            "namespace": self.namespace,
+            "labels": self.labels(component),
+        }
+        if owned:
+            meta["ownerReferences"] = [owner_reference("Business", self.name, self.uid)]
+        return meta
+
+    def app_args(self) -> AgentAppArgs:
+        return AgentAppArgs(
+            tenant=self.key,
+            business=self.spec,
+            llm=self.llm,
+            knowledge_revision=knowledge_revision(self.spec),
+        )
+
+
+def knowledge_revision(spec: BusinessSpec) -> str:
+    """A short digest of the knowledge sources: when it changes, the agent re-indexes."""
+    sources = spec.knowledge.model_dump(mode="json", by_alias=True, include={"sources"})
+    text = json.dumps(sources, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def digest(document: Any) -> str:
+    """A checksum of rendered config, put on pod templates so a change rolls the pods."""
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

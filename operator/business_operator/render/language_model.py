@@ -1,0 +1,177 @@
+"""A LanguageModel as a RayService running Ray Serve LLM (vLLM) on GPU workers."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from business_operator.names import child_name, labels, owner_reference
+from business_operator.render.context import Platform
+from business_operator.render.ray import ray_pod_template
+from katha.api import LanguageModelSpec
+from katha.serving import AGENT_PORT
+
+LLM_IMPORT_PATH = "ray.serve.llm:build_openai_app"
+WEIGHTS_PATH = "/models"
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    namespace: str
+    uid: str
+    spec: LanguageModelSpec
+    platform: Platform
+
+    @property
+    def served_name(self) -> str:
+        return self.spec.served_model_name or self.name
+
+    @property
+    def rayservice_name(self) -> str:
+        return child_name(self.name, "llm")
+
+    @property
+    def endpoint(self) -> str:
+        """KubeRay exposes a RayService's Serve port as `<name>-serve-svc`."""
+        return f"http://{self.rayservice_name}-serve-svc.{self.namespace}.svc:{AGENT_PORT}/v1"
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "namespace": self.namespace,
+            "labels": labels(self.name, "llm", kind="LanguageModel"),
+            "ownerReferences": [owner_reference("LanguageModel", self.name, self.uid)],
+        }
+
+
+def llm_config(model: Model) -> dict[str, Any]:
+    spec = model.spec
+    engine: dict[str, Any] = {
+        "tensor_parallel_size": spec.gpu.count,
+        "max_model_len": spec.max_model_len,
+        "download_dir": WEIGHTS_PATH,
+        **spec.engine_args,
+    }
+    if spec.revision:
+        engine["revision"] = spec.revision
+    config: dict[str, Any] = {
+        "model_loading_config": {"model_id": model.served_name, "model_source": spec.model},
+        "deployment_config": {
+            "autoscaling_config": {
+                "min_replicas": spec.replicas.min,
+                "max_replicas": spec.replicas.max,
+            }
+        },
+        "engine_kwargs": engine,
+        "runtime_env": {"env_vars": {"HF_HOME": WEIGHTS_PATH}},
+    }
+    if spec.gpu.type:
+        config["accelerator_type"] = spec.gpu.type
+    return config
+
+
+def render_weights_volume(model: Model) -> dict[str, Any] | None:
+    """A shared (ReadWriteMany) weights volume when a storage class is named; else none."""
+    storage = model.spec.storage
+    if not storage.storage_class_name:
+        return None
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": model.metadata(child_name(model.name, "weights")),
+        "spec": {
+            "accessModes": ["ReadWriteMany"],
+            "storageClassName": storage.storage_class_name,
+            "resources": {"requests": {"storage": storage.size}},
+        },
+    }
+
+
+def _weights(model: Model) -> dict[str, Any]:
+    # Without a shared volume each GPU pod caches the weights itself, bounded in size.
+    if model.spec.storage.storage_class_name:
+        claim = {"claimName": child_name(model.name, "weights")}
+        return {"name": "weights", "persistentVolumeClaim": claim}
+    return {"name": "weights", "emptyDir": {"sizeLimit": model.spec.storage.size}}
+
+
+def render_llm_rayservice(model: Model) -> dict[str, Any]:
+    spec = model.spec
+    pod_labels = labels(model.name, "llm", kind="LanguageModel")
+    env: list[dict[str, Any]] = [{"name": "HF_HOME", "value": WEIGHTS_PATH}]
+    if spec.hf_token_secret_ref is not None:
+        ref = spec.hf_token_secret_ref
+        env.append(
+            {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
+        )
+    mounts = [{"name": "weights", "mountPath": WEIGHTS_PATH}]
+    head = ray_pod_template(
+        pod_labels,
+        model.platform.image,
+        resources={"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"memory": "8Gi"}},
+        mounts=mounts,
+        volumes=[_weights(model)],
+        service_account=None,
+        env=env,
+    )
+    gpus = spec.gpu.count
+    worker_resources = {
+        "requests": {"cpu": str(4 * gpus), "memory": f"{16 * gpus}Gi", "nvidia.com/gpu": gpus},
+        "limits": {"memory": f"{16 * gpus}Gi", "nvidia.com/gpu": gpus},
+    }
+    extra: dict[str, Any] = {"tolerations": [GPU_TOLERATION]}
+    if model.platform.gpu_node_selector:
+        extra["nodeSelector"] = dict(model.platform.gpu_node_selector)
+    worker = ray_pod_template(
+        pod_labels,
+        model.platform.image,
+        resources=worker_resources,
+        mounts=mounts,
+        volumes=[_weights(model)],
+        service_account=None,
+        env=env,
+        **extra,
+    )
+    serve = {
+        "applications": [
+            {
+                "name": "llm",
+                "route_prefix": "/",
+                "import_path": LLM_IMPORT_PATH,
+                "args": {"llm_configs": [llm_config(model)]},
+            }
+        ]
+    }
+    return {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayService",
+        "metadata": model.metadata(model.rayservice_name),
+        "spec": {
+            "serveConfigV2": yaml.safe_dump(serve, sort_keys=False),
+            "rayClusterConfig": {
+                "rayVersion": model.platform.ray_version,
+                "enableInTreeAutoscaling": True,
+                "headGroupSpec": {
+                    "rayStartParams": {"num-cpus": "0", "dashboard-host": "0.0.0.0"},  # noqa: S104
+                    "template": head,
+                },
+                "workerGroupSpecs": [
+                    {
+                        "groupName": "gpu",
+                        "replicas": spec.replicas.min,
+                        "minReplicas": spec.replicas.min,
+                        "maxReplicas": spec.replicas.max,
+                        "rayStartParams": {},
+                        "template": worker,
+                    }
+                ],
+            },
+        },
+    }
+
+
+def render_language_model_children(model: Model) -> list[dict[str, Any]]:
+    volume = render_weights_volume(model)
+    return [*([volume] if volume else []), render_llm_rayservice(model)]

@@ -1,0 +1,111 @@
+"""KubeRay RayServices: a tenant's agent, and a shared vLLM model on GPU workers."""
+
+from typing import Any
+
+import yaml
+
+from business_operator.names import SERVES_LABEL
+from business_operator.render.agent import (
+    CONFIG_MOUNT_PATH,
+    HOME_ENV,
+    render_config_map,
+    resources,
+    serve_config,
+)
+from business_operator.render.context import Tenant
+from business_operator.render.pods import container, pod_spec
+from katha.serving import AGENT_PORT, INDEX_MOUNT_PATH
+
+RAY_PORTS = [
+    {"name": "gcs", "containerPort": 6379},
+    {"name": "dashboard", "containerPort": 8265},
+    {"name": "client", "containerPort": 10001},
+    {"name": "serve", "containerPort": AGENT_PORT},
+]
+
+
+def ray_pod_template(
+    labels: dict[str, str],
+    image: str,
+    *,
+    resources: dict[str, Any],
+    mounts: list[dict[str, Any]],
+    volumes: list[dict[str, Any]],
+    service_account: str | None,
+    env: list[dict[str, Any]] | None = None,
+    ports: list[dict[str, Any]] | None = None,
+    **pod_extra: Any,
+) -> dict[str, Any]:
+    ray = container(
+        "ray",
+        image,
+        [],  # KubeRay supplies `ray start`; an empty command keeps the image's entrypoint
+        resources=resources,
+        ports=ports if ports is not None else RAY_PORTS,
+        mounts=mounts,
+        env=[*HOME_ENV, *(env or [])],
+    )
+    del ray["command"]
+    return {
+        "metadata": {"labels": labels},
+        "spec": pod_spec([ray], volumes, service_account, **pod_extra),
+    }
+
+
+def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
+    """The agent as a RayService: Serve config in place, workers autoscaled by KubeRay."""
+    scaling = tenant.spec.scaling
+    labels = {**tenant.labels(), SERVES_LABEL: "true"}
+    mounts: list[dict[str, Any]] = [
+        {"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True},
+        {"name": "index", "mountPath": INDEX_MOUNT_PATH},
+    ]
+    volumes = [
+        {"name": "config", "configMap": {"name": render_config_map(tenant)["metadata"]["name"]}},
+        {"name": "index", "persistentVolumeClaim": {"claimName": tenant.child("index")}},
+    ]
+    head = ray_pod_template(
+        labels,
+        tenant.platform.image,
+        resources={"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
+        mounts=mounts,
+        volumes=volumes,
+        service_account=tenant.child("agent"),
+    )
+    worker = ray_pod_template(
+        labels,
+        tenant.platform.image,
+        resources=resources(tenant),
+        mounts=mounts,
+        volumes=volumes,
+        service_account=tenant.child("agent"),
+    )
+    suspended = tenant.spec.suspend
+    return {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayService",
+        "metadata": tenant.metadata("agent"),
+        "spec": {
+            "suspend": suspended,
+            "serveConfigV2": yaml.safe_dump(serve_config(tenant), sort_keys=False),
+            "rayClusterConfig": {
+                "rayVersion": tenant.platform.ray_version,
+                "enableInTreeAutoscaling": scaling.max_replicas > scaling.min_replicas,
+                "headGroupSpec": {
+                    # The head schedules no replicas, so scaling workers scales the agent.
+                    "rayStartParams": {"num-cpus": "0", "dashboard-host": "0.0.0.0"},  # noqa: S104
+                    "template": head,
+                },
+                "workerGroupSpecs": [
+                    {
+                        "groupName": "agent",
+                        "replicas": 0 if suspended else max(scaling.min_replicas, 1),
+                        "minReplicas": 0 if suspended else scaling.min_replicas,
+                        "maxReplicas": scaling.max_replicas,
+                        "rayStartParams": {},
+                        "template": worker,
+                    }
+                ],
+            },
+        },
+    }

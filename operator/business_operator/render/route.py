@@ -1,0 +1,21 @@
+"""A Business's entry in the routing table the router watches."""
+
+from business_operator.render.context import Tenant
+from katha.routing import Credentials, Route
+from katha.serving import AGENT_PORT
+
+
+def agent_endpoint(tenant: Tenant) -> str:
+    return f"http://{tenant.child('agent')}.{tenant.namespace}.svc:{AGENT_PORT}"
+
+
+def render_route(tenant: Tenant, credentials: Credentials) -> Route:
+    spec = tenant.spec
+    return Route(
+        phone_number_id=spec.whatsapp.phone_number_id,
+        tenant=tenant.key,
+        endpoint=agent_endpoint(tenant),
+        credentials=credentials,
+        suspended=spec.suspend,
+        owner_number=spec.handoff.owner_number if spec.handoff.enabled else None,
+    )

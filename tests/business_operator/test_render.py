@@ -1,0 +1,194 @@
+"""Rendered manifests: golden files, Kubernetes and KubeRay schemas, names and security."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from business_operator.names import child_name
+from business_operator.render import (
+    Model,
+    Platform,
+    Tenant,
+    render_agent_children,
+    render_language_model_children,
+)
+from katha.api import Business, LanguageModel
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO_ROOT / "crds" / "examples"
+GOLDEN = Path(__file__).parent / "golden"
+KUBERAY_CRD = REPO_ROOT.parent / "shared" / "data" / "kuberay" / "ray.io_rayservices.yaml"
+BUSINESSES = ["01-minimal-business", "02-every-source-type", "04-business-with-model"]
+WORKLOADS = ["rayService", "deployment"]
+
+
+def _tenant(example: str, workload: str, **changes: Any) -> Tenant:
+    business = Business.model_validate(yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text()))
+    spec = business.spec.model_copy(update=changes) if changes else business.spec
+    return Tenant(
+        name=business.metadata.name,
+        namespace=str(business.metadata.namespace),
+        uid="00000000-0000-0000-0000-000000000001",
+        spec=spec,
+        workload=workload,  # type: ignore[arg-type]
+        platform=Platform(),
+    )
+
+
+def _model() -> Model:
+    resource = LanguageModel.model_validate(
+        yaml.safe_load((EXAMPLES / "03-language-model.yaml").read_text())
+    )
+    return Model(
+        name=resource.metadata.name,
+        namespace=str(resource.metadata.namespace),
+        uid="00000000-0000-0000-0000-000000000002",
+        spec=resource.spec,
+        platform=Platform(),
+    )
+
+
+def _strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """The API server prunes unknown fields silently; in tests an unknown field is an error."""
+    if schema.get("type") == "object" and "properties" in schema:
+        if not schema.get("x-kubernetes-preserve-unknown-fields"):
+            schema["additionalProperties"] = False
+        for child in schema["properties"].values():
+            _strict(child)
+    if isinstance(schema.get("items"), dict):
+        _strict(schema["items"])
+    if isinstance(schema.get("additionalProperties"), dict):
+        _strict(schema["additionalProperties"])
+    return schema
+
+
+@pytest.fixture(scope="module")
+def rayservice_schema() -> dict[str, Any]:
+    crd = yaml.safe_load(KUBERAY_CRD.read_text())
+    version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
+    return _strict(version["schema"]["openAPIV3Schema"])
+
+
+def _validate(manifest: dict[str, Any], rayservice_schema: dict[str, Any]) -> None:
+    if manifest["kind"] == "RayService":
+        errors = [
+            f"{'.'.join(map(str, error.absolute_path))}: {error.message}"
+            for error in jsonschema.Draft7Validator(rayservice_schema).iter_errors(manifest)
+        ]
+        assert errors == []
+    else:
+        assert kubernetes_validate.validate(manifest, "1.33", strict=True) == "1.33"
+
+
+def _check_golden(name: str, manifests: list[dict[str, Any]]) -> None:
+    text = yaml.safe_dump_all(manifests, sort_keys=False, allow_unicode=True, width=100)
+    path = GOLDEN / f"{name}.yaml"
+    if os.environ.get("KATHA_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert path.is_file(), f"no golden file {path.name}: run with KATHA_UPDATE_GOLDEN=1"
+    assert text == path.read_text(), f"{path.name} differs: review, then KATHA_UPDATE_GOLDEN=1"
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+@pytest.mark.parametrize("example", BUSINESSES)
+def test_business_children_match_golden_and_schemas(
+    example: str, workload: str, rayservice_schema: dict[str, Any]
+) -> None:
+    manifests = render_agent_children(_tenant(example, workload))
+    for manifest in manifests:
+        _validate(manifest, rayservice_schema)
+    _check_golden(f"{example}-{workload}", manifests)
+
+
+def test_language_model_children_match_golden_and_schemas(
+    rayservice_schema: dict[str, Any],
+) -> None:
+    manifests = render_language_model_children(_model())
+    for manifest in manifests:
+        _validate(manifest, rayservice_schema)
+    _check_golden("03-language-model", manifests)
+
+
+def test_long_business_names_give_valid_distinct_stable_child_names() -> None:
+    first = "ceylon-spice-kitchen-and-bakery-colombo-seven-branch-number-one"
+    second = "ceylon-spice-kitchen-and-bakery-colombo-seven-branch-number-two"
+    assert len(first) <= 63
+    names = {child_name(owner, "agent-config") for owner in (first, second)}
+    assert len(names) == 2
+    for name in names:
+        assert len(name) <= 63
+        assert name.endswith("-agent-config")
+        assert name[0].isalnum()
+    assert child_name(first, "agent-config") == child_name(first, "agent-config")
+    assert child_name("kandy", "agent") == "kandy-agent"
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_pods_run_locked_down_without_api_tokens(workload: str) -> None:
+    manifests = render_agent_children(_tenant("02-every-source-type", workload))
+    by_kind = {manifest["kind"]: manifest for manifest in manifests}
+    assert by_kind["ServiceAccount"]["automountServiceAccountToken"] is False
+    workload_object = by_kind["RayService" if workload == "rayService" else "Deployment"]
+    if workload == "rayService":
+        cluster = workload_object["spec"]["rayClusterConfig"]
+        templates = [cluster["headGroupSpec"]["template"]]
+        templates += [group["template"] for group in cluster["workerGroupSpecs"]]
+    else:
+        templates = [workload_object["spec"]["template"]]
+    for template in templates:
+        pod = template["spec"]
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["readOnlyRootFilesystem"] is True
+            assert security["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_network_policy_admits_only_the_router_and_the_tenants_own_pods() -> None:
+    tenant = _tenant("01-minimal-business", "rayService")
+    policy = next(m for m in render_agent_children(tenant) if m["kind"] == "NetworkPolicy")
+    router_rule, own_rule = policy["spec"]["ingress"]
+    peer = router_rule["from"][0]
+    assert peer["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "katha-system"
+    }
+    assert peer["podSelector"]["matchLabels"] == {"app.kubernetes.io/component": "router"}
+    assert router_rule["ports"] == [{"protocol": "TCP", "port": 8000}]
+    assert own_rule["from"][0]["podSelector"] == policy["spec"]["podSelector"]
+
+
+def test_serve_config_carries_the_tenant_and_its_scaling() -> None:
+    tenant = _tenant("02-every-source-type", "rayService")
+    service = next(m for m in render_agent_children(tenant) if m["kind"] == "RayService")
+    app = yaml.safe_load(service["spec"]["serveConfigV2"])["applications"][0]
+    assert app["import_path"] == "agent_runtime.serve_app:build_app"
+    assert app["args"]["tenant"] == "tenants/ceylon-spice"
+    assert app["args"]["business"]["displayName"] == "Ceylon Spice Kitchen"
+    assert app["deployments"][0]["autoscaling_config"] == {
+        "min_replicas": 1,
+        "max_replicas": 4,
+        "target_ongoing_requests": 4,
+    }
+    workers = service["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]
+    assert (workers["minReplicas"], workers["maxReplicas"]) == (1, 4)
+
+
+def test_knowledge_change_changes_the_revision_but_persona_change_does_not() -> None:
+    base = _tenant("01-minimal-business", "deployment")
+    renamed = _tenant(
+        "01-minimal-business",
+        "deployment",
+        persona=base.spec.persona.model_copy(update={"name": "Nila"}),
+    )
+    assert base.app_args().knowledge_revision == renamed.app_args().knowledge_revision
+    fewer = base.spec.knowledge.model_copy(update={"sources": []})
+    changed = _tenant("01-minimal-business", "deployment", knowledge=fewer)
+    assert changed.app_args().knowledge_revision != base.app_args().knowledge_revision

@@ -1,0 +1,100 @@
+"""Helpers for tests that talk to the Kubernetes emulator: a REST client and polling."""
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+PLATFORM_NAMESPACE = "katha-system"
+
+
+class Api:
+    """A small synchronous client for assertions, speaking plain Kubernetes REST."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=10)
+
+    @staticmethod
+    def path(kind: str, namespace: str, name: str | None = None) -> str:
+        paths = {
+            "Business": "/apis/katha.dev/v1alpha1/namespaces/{ns}/businesses",
+            "LanguageModel": "/apis/katha.dev/v1alpha1/namespaces/{ns}/languagemodels",
+            "Secret": "/api/v1/namespaces/{ns}/secrets",
+            "ConfigMap": "/api/v1/namespaces/{ns}/configmaps",
+            "Service": "/api/v1/namespaces/{ns}/services",
+            "ServiceAccount": "/api/v1/namespaces/{ns}/serviceaccounts",
+            "PersistentVolumeClaim": "/api/v1/namespaces/{ns}/persistentvolumeclaims",
+            "NetworkPolicy": "/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies",
+            "Deployment": "/apis/apps/v1/namespaces/{ns}/deployments",
+            "RayService": "/apis/ray.io/v1/namespaces/{ns}/rayservices",
+            "Event": "/api/v1/namespaces/{ns}/events",
+        }
+        base = paths[kind].format(ns=namespace)
+        return f"{base}/{name}" if name else base
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        response = self.http.get(self.path(kind, namespace, name))
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    def list(self, kind: str, namespace: str) -> list[dict[str, Any]]:
+        response = self.http.get(self.path(kind, namespace))
+        response.raise_for_status()
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    def create(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        meta = manifest["metadata"]
+        response = self.http.post(self.path(manifest["kind"], meta["namespace"]), json=manifest)
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    def patch(self, kind: str, namespace: str, name: str, patch: dict[str, Any]) -> None:
+        headers = {"Content-Type": "application/merge-patch+json"}
+        response = self.http.patch(self.path(kind, namespace, name), json=patch, headers=headers)
+        response.raise_for_status()
+
+    def delete(self, kind: str, namespace: str, name: str) -> None:
+        self.http.delete(self.path(kind, namespace, name)).raise_for_status()
+
+    def route(self, namespace: str, name: str) -> dict[str, Any] | None:
+        secret = self.get("Secret", PLATFORM_NAMESPACE, "katha-routes")
+        key = f"route.{namespace}.{name}.json"
+        data = (secret or {}).get("data") or {}
+        if not data.get(key):
+            return None
+        document: dict[str, Any] = json.loads(base64.b64decode(data[key]))
+        return document
+
+
+def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Poll until `check` returns something truthy; fail with its last answer."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"not reached within {timeout}s; last: {last!r}")
+
+
+def credentials_secret(namespace: str, name: str) -> dict[str, Any]:
+    values = {
+        "accessToken": "EAAG-test-access-token-0123456789",
+        "appSecret": "app-secret-0123456789abcdef",
+        "verifyToken": "verify-token-0123456789",
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": {key: base64.b64encode(v.encode()).decode() for key, v in values.items()},
+    }

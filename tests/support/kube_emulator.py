@@ -1,0 +1,163 @@
+"""A Kubernetes API on loopback for tests: kmock's emulator plus what kubectl and Kopf expect.
+
+kmock 0.8 stores objects but leaves a few things to the caller, which this subclass adds:
+uids, resourceVersions, generations and creation timestamps; names for `generateName`
+(Kopf's events); `kind`/`apiVersion` on lists and the core group's discovery
+`groupVersion` (kubectl refuses them otherwise). It validates no schema, runs no
+controllers and collects no garbage: tests check those parts separately.
+"""
+
+import asyncio
+import datetime
+import itertools
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import kmock
+from kmock._internal import rendering
+
+RESOURCES: dict[str, dict[str, Any]] = {
+    "v1/namespaces": {"kind": "Namespace", "namespaced": False},
+    "v1/events": {"kind": "Event"},
+    "v1/configmaps": {"kind": "ConfigMap"},
+    "v1/secrets": {"kind": "Secret"},
+    "v1/services": {"kind": "Service"},
+    "v1/serviceaccounts": {"kind": "ServiceAccount"},
+    "v1/persistentvolumeclaims": {"kind": "PersistentVolumeClaim"},
+    "apps/v1/deployments": {"kind": "Deployment", "subresources": {"status", "scale"}},
+    "networking.k8s.io/v1/networkpolicies": {"kind": "NetworkPolicy"},
+    "apiextensions.k8s.io/v1/customresourcedefinitions": {
+        "kind": "CustomResourceDefinition",
+        "namespaced": False,
+    },
+    "katha.dev/v1alpha1/businesses": {
+        "kind": "Business",
+        "shortnames": {"biz"},
+        "subresources": {"status"},
+    },
+    "katha.dev/v1alpha1/languagemodels": {
+        "kind": "LanguageModel",
+        "shortnames": {"lm"},
+        "subresources": {"status"},
+    },
+}
+KUBERAY = {"ray.io/v1/rayservices": {"kind": "RayService", "subresources": {"status"}}}
+VERBS = {"get", "list", "watch", "create", "update", "patch", "delete"}
+
+
+class KubeEmulator(kmock.KubernetesEmulator):
+    _versions = itertools.count(1)
+
+    def declare(self, resources: dict[str, dict[str, Any]]) -> None:
+        for key, info in resources.items():
+            singular = info["kind"].lower()
+            self.resources[key] = kmock.ResourceInfo(
+                kind=info["kind"],
+                namespaced=info.get("namespaced", True),
+                singular=singular,
+                verbs=VERBS,
+                shortnames=info.get("shortnames", set()),
+                subresources=info.get("subresources", set()),
+            )
+
+    async def _handle(self, request: rendering.Request) -> Any:
+        if request.resource is not None and isinstance(request.data, dict):
+            if request.action == kmock.action.CREATE:
+                self._stamp_new(request.data)
+            elif request.action == kmock.action.UPDATE:
+                self._stamp_update(request)
+        return await super()._handle(request)
+
+    def _stamp_new(self, data: dict[str, Any]) -> None:
+        meta = data.setdefault("metadata", {})
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + secrets.token_hex(3)
+        meta.setdefault("uid", str(uuid.uuid4()))
+        meta["resourceVersion"] = str(next(self._versions))
+        meta.setdefault("generation", 1)
+        meta.setdefault(
+            "creationTimestamp",
+            datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+
+    def _stamp_update(self, request: rendering.Request) -> None:
+        meta = request.data.setdefault("metadata", {})
+        meta["resourceVersion"] = str(next(self._versions))
+        key = (request.resource, request.namespace, request.name)
+        if request.subresource is None and "spec" in request.data and key in self.objects:
+            stored = self.objects[key]
+            if not stored.deleted:
+                old = stored.raw
+                if _merged(old.get("spec"), request.data["spec"]) != old.get("spec"):
+                    meta["generation"] = int(old.get("metadata", {}).get("generation", 1)) + 1
+        for immutable in ("uid", "creationTimestamp", "name", "namespace"):
+            meta.pop(immutable, None)
+
+    async def _serve_version(self, request: rendering.Request) -> Any:
+        payload = await super()._serve_version(request)
+        if payload.get("groupVersion") == "/v1":
+            payload["groupVersion"] = "v1"
+        for entry in payload.get("resources", []):
+            if "/" in entry["name"]:  # subresources carry no short names or categories
+                entry["shortNames"], entry["categories"] = [], []
+        return payload
+
+    async def _serve_list(self, request: rendering.Request) -> Any:
+        payload = await super()._serve_list(request)
+        resource = request.resource
+        if resource is not None:
+            info = self.resources[resource]
+            group_version = (
+                resource.version if not resource.group else f"{resource.group}/{resource.version}"
+            )
+            payload["apiVersion"] = group_version
+            payload["kind"] = f"{info.kind}List"
+        return payload
+
+
+def _merged(old: Any, patch: Any) -> Any:
+    if not isinstance(old, dict) or not isinstance(patch, dict):
+        return patch
+    result = dict(old)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merged(old.get(key), value)
+    return result
+
+
+@contextmanager
+def running_emulator(kuberay: bool = True) -> Iterator[tuple[KubeEmulator, str]]:
+    """Serve an emulator on 127.0.0.1 from a background thread; yields it and its URL."""
+    ready = threading.Event()
+    stop: asyncio.Event | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    holder: dict[str, Any] = {}
+
+    async def serve() -> None:
+        nonlocal stop, loop
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        emulator = KubeEmulator()
+        emulator.declare(RESOURCES | (KUBERAY if kuberay else {}))
+        async with emulator, kmock.Server(emulator) as server:
+            holder["emulator"], holder["url"] = emulator, str(server.url).rstrip("/")
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    if not ready.wait(15):
+        raise RuntimeError("the Kubernetes emulator did not start")
+    try:
+        yield holder["emulator"], holder["url"]
+    finally:
+        assert loop is not None
+        assert stop is not None
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
