@@ -1,6 +1,7 @@
 """Language identification and romanised retrieval, Katha against installed peers.
 
-Evaluates on the slices of ../shared/data that scripts/train_langid.py never reads:
+Evaluates on the slices of ../shared/data and of our chat messages (scripts/langid_chat)
+that scripts/train_langid.py never reads:
 
     .venv/bin/python bench/langid.py
 
@@ -147,6 +148,38 @@ def print_accuracy_table(
         print(f"| {name:<26} | 1-2 words, mean over languages: {sum(short) / len(short):.2f} %")
 
 
+CHAT_LANGUAGES = ("en", "singlish", "tanglish")
+CHAT_LENGTHS = ("all", "1-2 words", "3+ words")
+
+
+def chat_by_length(messages: list[str]) -> dict[str, list[str]]:
+    """Held-out chat messages as customers sent them, all and by length."""
+    return {
+        "all": messages,
+        "1-2 words": [message for message in messages if len(message.split()) <= 2],
+        "3+ words": [message for message in messages if len(message.split()) > 2],
+    }
+
+
+def print_chat_table(
+    judges: dict[str, Callable[[str, str], bool]], chat: dict[str, dict[str, list[str]]]
+) -> None:
+    counts = ", ".join(f"{language} {len(chat[language]['all'])}" for language in chat)
+    print(f"\nheld-out chat messages (scripts/langid_chat): {counts}, no previous")
+    lengths = " | ".join(f"{x:>9}" for x in CHAT_LENGTHS)
+    header = f"| {'detector':<26} | {'language':<8} | {lengths} |"
+    print(header)
+    print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
+    for name, judge in judges.items():
+        for language in CHAT_LANGUAGES:
+            cells = []
+            for length in CHAT_LENGTHS:
+                messages = chat[language][length]
+                hits = sum(judge(message, language) for message in messages)
+                cells.append(f"{100 * hits / len(messages):9.2f}")
+            print(f"| {name:<26} | {language:<8} | {' | '.join(cells)} |")
+
+
 def recall_at_5(training: ModuleType, split: str) -> tuple[float, int, int]:
     """Singlish question → Sinhala passage through the romanised column, BM25 on folded words."""
     native = training.read_lines("dakshina/si.romanized.rejoined.test.native.txt")
@@ -229,13 +262,18 @@ def main() -> None:
     for name, previous in runs:
         clear_word_cache()  # time each run from a cold per-word cache
         results[name] = evaluate(katha_detector(previous), data)
+    peer_judges = {}
     for name, predict in peer_detectors().items():
         predict("warm up")  # peers load their models lazily too
-        results[name] = evaluate(as_judge(predict), data)
+        peer_judges[name] = as_judge(predict)
+        results[name] = evaluate(peer_judges[name], data)
     print_accuracy_table(results)
     print("\npeers: si counts as right for si and singlish, ta for ta and tanglish")
     print("previous = same: the conversation so far was in the message's language;")
     print(f"previous = switched: it was in another one, {SWITCHED_FROM}")
+
+    chat = {language: chat_by_length(corpora.chat[language]) for language in CHAT_LANGUAGES}
+    print_chat_table({"katha": katha_detector(None), **peer_judges}, chat)
 
     recall, queries, documents = recall_at_5(training, training.EVAL)
     print(

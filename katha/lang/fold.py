@@ -6,7 +6,7 @@ import unicodedata
 # Order matters: digraphs are reduced before doubled letters are collapsed.
 _RULES = (
     (re.compile(r"[^a-z0-9]+"), " "),
-    (re.compile(r"(?<=[bcdgjkpst])h"), ""),  # aspiration and th/t, dh/d, sh/s, ch/c
+    (re.compile(r"(?<=[bcdgjkpqst])h"), ""),  # aspiration and th/t, dh/d, sh/s, ch/c
     (re.compile(r"ae"), "e"),
     (re.compile(r"v"), "w"),
     (re.compile(r"z"), "l"),  # Tamil ழ, typed "zh" or "l"
@@ -28,6 +28,11 @@ def fold_romanized(text: str) -> str:
     """
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(char for char in text if not unicodedata.combining(char))
-    for pattern, replacement in _RULES:
-        text = pattern.sub(replacement, text)
+    # One pass can make a new match ("aae" -> "ae", "qh" -> "kh"); repeat until stable so
+    # folding a folded key changes nothing.
+    folded = None
+    while folded != text:
+        folded = text
+        for pattern, replacement in _RULES:
+            text = pattern.sub(replacement, text)
     return text.strip()
