@@ -18,3 +18,12 @@ class IngestionSettings(ComponentSettings):
     batch_size: int = Field(default=32, ge=1, le=1024)
     fetch_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     max_download_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # e5-family models served over HTTP need their prefixes sent; bge-m3 and OpenAI need none.
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    # e5 reads at most 512 tokens; 800 characters of Sinhala stay well inside that.
+    chunk_max_chars: int = Field(default=800, ge=200, le=8000)
+    chunk_overlap: int = Field(default=100, ge=0, le=1000)
+    vector_index_min_rows: int = Field(default=10_000, ge=256)
+    # A Ray cluster address ("auto", "ray://head:10001"): embed with Ray Data there.
+    ray_address: str | None = None

@@ -7,6 +7,7 @@ import typer
 
 from katha import __version__
 from katha.api import InvalidResourceError, load_resources
+from katha.cli.ingest import ingest
 from katha.crd import all_crds, render_yaml
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("ingest")(ingest)
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""The per-tenant LanceDB index: one schema, an incremental writer and a small reader."""

@@ -1,0 +1,170 @@
+"""One refresh of a Business's index: load every source, chunk, embed what is new, commit."""
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingestion.chunking import ChunkingPolicy, chunk_document
+from ingestion.embedding import Embedder, Vectors, embed_in_batches, embedder_from_settings
+from ingestion.errors import SourceError
+from ingestion.fetching import FetchLimits, http_client
+from ingestion.index.schema import Chunk, tenant_path
+from ingestion.index.writer import EmbeddingModel, EmbedTexts, SourceChange, write_index
+from ingestion.report import Report, SourceReport, SourceStatus
+from ingestion.settings import IngestionSettings
+from ingestion.sources import LoadedSource, Places, load_source, source_key
+from ingestion.text_cleaning import language_of, romanized_copy
+from katha.api import Business
+from katha.observability import bind_ids, get_logger
+
+log = get_logger("ingestion")
+
+
+@dataclass
+class Refresh:
+    """How to refresh: where sources and the index live, and how texts become vectors."""
+
+    index_root: Path
+    places: Places
+    settings: IngestionSettings = field(default_factory=IngestionSettings)
+    embedder: Embedder | None = None  # built from settings on first use
+    # Replaces in-process batching, e.g. with Ray Data (ingestion.ray_embedding).
+    embed: EmbedTexts | None = None
+    progress: bool | None = None  # None: a progress bar when stderr is a terminal
+
+
+def refresh_business(business: Business, refresh: Refresh) -> Report:
+    """Refresh one tenant's index; a failing source is reported, never fatal to the others."""
+    name, namespace = business.metadata.name, business.metadata.namespace
+    path = tenant_path(refresh.index_root, namespace, name)
+    report = Report(tenant=f"{namespace or 'default'}/{name}", index_path=str(path))
+    with bind_ids(tenant=report.tenant):
+        refreshed, reports = _load_sources(business, refresh)
+        try:
+            result = write_index(
+                path,
+                refreshed,
+                reports,
+                _model(refresh),
+                vector_index_min_rows=refresh.settings.vector_index_min_rows,
+            )
+        except SourceError as error:  # the embedding model failed: nothing was committed
+            report.error = str(error)
+            for key in refreshed:
+                reports[key].failures.insert(0, f"not embedded: {error}")
+            report.sources = list(reports.values())
+            log.error("index.refresh_failed", reason=str(error))
+            return report
+        _fill(report, reports, refreshed, result.changes)
+        report.version, report.chunks = result.version, result.chunks
+        report.embedded, report.rebuilt = result.embedded, result.rebuilt
+        log.info(
+            "index.refreshed",
+            version=result.version,
+            chunks=result.chunks,
+            embedded=result.embedded,
+            failed=len(report.failed),
+        )
+    return report
+
+
+def _load_sources(
+    business: Business, refresh: Refresh
+) -> tuple[dict[str, list[Chunk]], dict[str, SourceReport]]:
+    """Chunks of every source that could be read, and a report entry for every source."""
+    settings = refresh.settings
+    policy = ChunkingPolicy(settings.chunk_max_chars, settings.chunk_overlap)
+    limits = FetchLimits(settings.fetch_timeout_seconds, settings.max_download_bytes)
+    refreshed: dict[str, list[Chunk]] = {}
+    reports: dict[str, SourceReport] = {}
+    with http_client(limits) as client:
+        for position, source in enumerate(business.spec.knowledge.sources):
+            key = source_key(source, position)
+            entry = reports[key] = SourceReport(key, source.type, SourceStatus.FAILED)
+            try:
+                loaded = load_source(source, position, refresh.places, client, limits)
+            except SourceError as error:
+                entry.failures.append(str(error))
+                log.warning("source.failed", source=key, reason=str(error))
+                continue
+            except Exception as error:  # a loader bug must not cost the other sources
+                entry.failures.append(f"{type(error).__name__}: {error}")
+                # No traceback: a pretty one prints local variables, document text among them.
+                log.error("source.failed", source=key, reason=type(error).__name__)
+                continue
+            entry.uri, entry.failures = loaded.uri, list(loaded.loaded.skipped)
+            entry.documents = len(loaded.loaded.documents)
+            chunks = source_chunks(loaded, policy)
+            if not chunks:
+                entry.failures.insert(0, "no indexable text")
+                log.warning("source.failed", source=key, reason="no indexable text")
+                continue
+            refreshed[key] = chunks
+    return refreshed, reports
+
+
+def source_chunks(loaded: LoadedSource, policy: ChunkingPolicy) -> list[Chunk]:
+    """A loaded source's chunks, each with its language, romanised copy and content hash."""
+    chunks: dict[str, Chunk] = {}
+    for document in loaded.loaded.documents:
+        doc_id = _digest(loaded.key, document.locator)[:16]
+        for text in chunk_document(document, policy):
+            chunk_id = _digest(loaded.key, document.locator, text)[:32]
+            language = language_of(text)
+            chunks.setdefault(
+                chunk_id,
+                Chunk(
+                    id=chunk_id,
+                    doc_id=doc_id,
+                    source=loaded.key,
+                    source_uri=document.source_uri,
+                    locator=document.locator,
+                    title=document.title,
+                    language=language,
+                    text=text,
+                    romanized=romanized_copy(text, language),
+                    source_version=loaded.version,
+                ),
+            )
+    return list(chunks.values())
+
+
+def _fill(
+    report: Report,
+    reports: dict[str, SourceReport],
+    refreshed: dict[str, list[Chunk]],
+    changes: dict[str, SourceChange],
+) -> None:
+    for key, change in changes.items():
+        entry = reports.get(key) or SourceReport(key, "", SourceStatus.REMOVED)
+        reports[key] = entry
+        entry.added, entry.kept, entry.removed = change.added, change.kept, change.removed
+        if key in refreshed:
+            counts = {"added": change.added, "kept": change.kept, "removed": change.removed}
+            if change.added or change.removed:
+                entry.status = SourceStatus.INDEXED
+                log.info("source.indexed", source=key, **counts)
+            else:
+                entry.status = SourceStatus.UNCHANGED
+                log.info("source.unchanged", source=key, **counts)
+        elif entry.status is SourceStatus.REMOVED:
+            log.info("source.removed", source=key, removed=change.removed)
+    report.sources = list(reports.values())
+
+
+def _model(refresh: Refresh) -> EmbeddingModel:
+    if refresh.embedder is None:
+        refresh.embedder = embedder_from_settings(refresh.settings)
+    embedder = refresh.embedder
+    batch_size = refresh.settings.batch_size
+
+    def embed(texts: list[str]) -> Vectors:
+        if refresh.embed is not None:
+            return refresh.embed(texts)
+        return embed_in_batches(embedder, texts, batch_size, progress=refresh.progress)
+
+    return EmbeddingModel(embedder.model, embedder.dimension, embed)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()

@@ -1,0 +1,156 @@
+"""Read one knowledge source from where the Business says it is, and load its documents."""
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ingestion.crawling import crawl_site
+from ingestion.documents import Loaded
+from ingestion.errors import SourceError
+from ingestion.fetching import FetchLimits, fetch
+from ingestion.loaders.faq import load_faq, parse_faq_file
+from ingestion.loaders.html import page_documents, parse_html
+from ingestion.loaders.pdf import load_pdf
+from ingestion.loaders.spreadsheet import load_spreadsheet
+from ingestion.loaders.text import load_text
+from katha.api.knowledge import (
+    FaqSource,
+    KnowledgeSource,
+    PdfSource,
+    SpreadsheetSource,
+    TextSource,
+    WebSource,
+)
+
+_ACCEPTED_TYPES = {
+    "pdf": ("application/pdf", "application/octet-stream"),
+    "spreadsheet": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml",
+        "application/vnd.ms-excel",
+        "text/csv",
+        "text/plain",
+        "application/octet-stream",
+    ),
+    "text": ("text/",),
+    "faq": ("application/json", "application/yaml", "application/x-yaml", "text/"),
+}
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where `file:` and `configMapRef` sources live on this machine or in this pod."""
+
+    base_dir: Path
+    configmap_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class LoadedSource:
+    key: str  # stable across runs: the source's name, else its location
+    uri: str
+    version: str  # a hash of what was read: the same bytes give the same version
+    loaded: Loaded
+
+
+def source_key(source: KnowledgeSource, position: int) -> str:
+    if source.name:
+        return source.name
+    if isinstance(source, WebSource):
+        return str(source.url)
+    if source.url is not None:
+        return str(source.url)
+    if source.config_map_ref is not None:
+        return f"configmap:{source.config_map_ref.name}/{source.config_map_ref.key}"
+    if source.file is not None:
+        return f"file:{source.file}"
+    return f"{source.type}:inline:{position}"
+
+
+def load_source(
+    source: KnowledgeSource,
+    position: int,
+    places: Places,
+    client: httpx.Client,
+    limits: FetchLimits,
+) -> LoadedSource:
+    """Everything a source holds, as documents; raises SourceError when it cannot be read."""
+    key = source_key(source, position)
+    if isinstance(source, WebSource):
+        crawl = crawl_site(client, str(source.url), limits, source.max_pages, source.max_depth)
+        documents = [
+            document for url, page in crawl.pages for document in page_documents(url, page)
+        ]
+        digest = hashlib.sha256()
+        for document in documents:
+            digest.update(document.text.encode())
+        return LoadedSource(
+            key, str(source.url), digest.hexdigest(), Loaded(documents, crawl.skipped)
+        )
+    if isinstance(source, FaqSource) and source.items is not None:
+        uri = f"inline:{key}"
+        payload = "\n".join(f"{item.q}\n{item.a}" for item in source.items).encode()
+        return LoadedSource(key, uri, _version(payload), load_faq(source.items, uri))
+    if isinstance(source, TextSource) and source.content is not None:
+        uri = f"inline:{key}"
+        version = _version(source.content.encode())
+        return LoadedSource(key, uri, version, load_text(source.content, uri, source.name or key))
+    data, name, uri = _read_located(source, places, client, limits)
+    version = _version(data)
+    if isinstance(source, PdfSource):
+        return LoadedSource(key, uri, version, load_pdf(data, uri))
+    if isinstance(source, SpreadsheetSource):
+        return LoadedSource(key, uri, version, load_spreadsheet(data, name, uri, source.sheets))
+    if isinstance(source, FaqSource):
+        return LoadedSource(key, uri, version, load_faq(parse_faq_file(data), uri))
+    text = _decode(data)
+    if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+        # A text source that is a saved or served web page: its content, not its markup.
+        return LoadedSource(key, uri, version, Loaded(page_documents(uri, parse_html(text, uri))))
+    return LoadedSource(key, uri, version, load_text(text, uri, source.name or name))
+
+
+def _read_located(
+    source: PdfSource | SpreadsheetSource | TextSource | FaqSource,
+    places: Places,
+    client: httpx.Client,
+    limits: FetchLimits,
+) -> tuple[bytes, str, str]:
+    """The bytes of a url / configMapRef / file source, its file name and its URI."""
+    if source.url is not None:
+        fetched = fetch(client, str(source.url), limits, _ACCEPTED_TYPES[source.type])
+        return fetched.content, fetched.url.rsplit("/", 1)[-1] or "index", str(source.url)
+    if source.config_map_ref is not None:
+        ref = source.config_map_ref
+        if places.configmap_dir is None:
+            raise SourceError(f"ConfigMap {ref.name} is not mounted (no --configmap-dir given)")
+        path = places.configmap_dir / ref.name / ref.key
+        return _read_file(path, limits), ref.key, f"configmap:{ref.name}/{ref.key}"
+    if source.file is None:
+        raise SourceError("the source names no location")
+    base = places.base_dir.resolve()
+    path = (base / source.file).resolve()
+    if not path.is_relative_to(base):
+        raise SourceError(f"{source.file} lies outside {base}")
+    return _read_file(path, limits), path.name, f"file:{source.file}"
+
+
+def _read_file(path: Path, limits: FetchLimits) -> bytes:
+    try:
+        if path.stat().st_size > limits.max_bytes:
+            raise SourceError(f"{path} is larger than {limits.max_bytes} bytes")
+        return path.read_bytes()
+    except OSError as error:
+        raise SourceError(f"{path} cannot be read ({error.strerror})") from error
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SourceError("the text is not UTF-8") from error
+
+
+def _version(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

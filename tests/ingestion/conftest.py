@@ -1,0 +1,282 @@
+"""Real files and real peers for ingestion tests: PDFs, workbooks, web sites, an embeddings API.
+
+PDFs carry Sinhala and Tamil in a real text layer (Noto fonts from the Debian package
+fonts-noto-core); web sites and the OpenAI-compatible embeddings endpoint are small HTTP
+servers on 127.0.0.1 speaking the real protocols.
+"""
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pytest
+from openpyxl.worksheet.worksheet import Worksheet
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from ingestion.refresh import Refresh
+from ingestion.settings import IngestionSettings
+from ingestion.sources import Places
+from katha.api import Business
+
+FONTS = Path("/usr/share/fonts/truetype/noto")
+_SCRIPT_RUNS = re.compile(
+    r"[\u0d80-\u0dff\u200d]+|[\u0b80-\u0bff]+|[^\u0d80-\u0dff\u0b80-\u0bff\u200d]+"
+)
+
+# A line is a string, or a tuple of table cells drawn in columns; None is a drawn-only page.
+Line = str | tuple[str, ...]
+
+
+def _fonts() -> None:
+    for name, file in (
+        ("Sinhala", "NotoSansSinhala-Regular.ttf"),
+        ("Tamil", "NotoSansTamil-Regular.ttf"),
+    ):
+        if not (FONTS / file).is_file():
+            pytest.fail(f"{FONTS / file} is missing: apt-get install fonts-noto-core")
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(name, str(FONTS / file)))
+
+
+def _draw(pdf: canvas.Canvas, x: float, y: float, text: str) -> None:
+    """Each script in a font that has it, as real PDFs do."""
+    for run in _SCRIPT_RUNS.findall(text):
+        font = (
+            "Sinhala"
+            if "\u0d80" <= run[0] <= "\u0dff" or run[0] == "\u200d"
+            else ("Tamil" if "\u0b80" <= run[0] <= "\u0bff" else "Helvetica")
+        )
+        pdf.setFont(font, 12)
+        pdf.drawString(x, y, run)
+        x += pdfmetrics.stringWidth(run, font, 12)
+
+
+def write_pdf(path: Path, pages: list[list[Line] | None], title: str | None = None) -> Path:
+    _fonts()
+    pdf = canvas.Canvas(str(path))
+    if title:
+        pdf.setTitle(title)
+    for lines in pages:
+        if lines is None:  # a scanned page: pixels only, no text layer
+            pdf.rect(60, 300, 400, 400, fill=1)
+        for number, line in enumerate(lines or []):
+            y = 780 - 18 * number
+            cells = (line,) if isinstance(line, str) else line
+            for column, cell in enumerate(cells):
+                _draw(pdf, 60 + 190 * column, y, cell)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+@pytest.fixture
+def make_pdf() -> Callable[..., Path]:
+    return write_pdf
+
+
+def write_price_list(path: Path) -> Path:
+    """A shop's workbook: a merged title, a two-row merged header, section rows, a Sinhala row."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
+    sheet.title = "Prices"
+    sheet["A1"] = "Ceylon Spice Kitchen price list"
+    sheet.merge_cells("A1:C1")
+    sheet["A2"], sheet["B2"] = "Item", "Price (Rs.)"
+    sheet.merge_cells("A2:A3")
+    sheet.merge_cells("B2:C2")
+    sheet["B3"], sheet["C3"] = "Small", "Large"
+    rows: list[tuple[Any, ...]] = [
+        ("Kottu",),
+        ("Chicken Kottu", 1200, 1800),
+        ("එළවළු කොත්තු", 900, 1400),
+        ("Rice & Curry",),
+        ("Fish Rice & Curry", 850, None),
+    ]
+    for row in rows:
+        sheet.append(row)
+    sheet.merge_cells("A4:C4")
+    sheet.merge_cells("A7:C7")
+    workbook.create_sheet("Notes").append(("Delivery", "Free within 5 km"))
+    workbook.save(path)
+    return path
+
+
+@pytest.fixture
+def make_price_list() -> Callable[[Path], Path]:
+    return write_price_list
+
+
+@dataclass
+class Site:
+    """A web site on loopback: path -> (status, content type, body); every GET is recorded."""
+
+    pages: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+    delays: dict[str, float] = field(default_factory=dict)
+    base: str = ""
+
+    def html(self, path: str, body: str, status: int = 200) -> None:
+        self.pages[path] = (status, "text/html; charset=utf-8", body.encode())
+
+    def file(self, path: str, content_type: str, body: bytes) -> None:
+        self.pages[path] = (200, content_type, body)
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    state = Site()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests.append(self.path)
+            time.sleep(state.delays.get(self.path, 0))
+            status, content_type, body = state.pages.get(self.path, (404, "text/plain", b"no"))
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up first (a timeout test)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with _serve(Handler) as base:
+        state.base = base
+        yield state
+
+
+@dataclass
+class EmbeddingsApi:
+    """An OpenAI-compatible /v1/embeddings; vectors are hashed bags of words (deterministic)."""
+
+    base: str = ""
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    fail: bool = False
+    dimension: int = 64
+    delay: float = 0.0  # seconds before answering, to catch a client half-way
+
+    @property
+    def embedded(self) -> list[str]:
+        return [text for call in self.calls for text in call["input"]]
+
+
+def bag_of_words(text: str, dimension: int) -> list[float]:
+    vector = np.zeros(dimension, dtype=np.float32)
+    for word in re.findall(r"\w+", text.casefold()):
+        vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dimension] += 1.0
+    norm = float(np.linalg.norm(vector)) or 1.0
+    return (vector / norm).tolist()
+
+
+@pytest.fixture
+def embeddings_api() -> Iterator[EmbeddingsApi]:
+    state = EmbeddingsApi()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            state.calls.append(request)
+            if state.fail or self.path != "/v1/embeddings":
+                self.send_response(503 if state.fail else 404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            texts = request["input"] if isinstance(request["input"], list) else [request["input"]]
+            data = [
+                {
+                    "object": "embedding",
+                    "index": index,
+                    "embedding": bag_of_words(text, state.dimension),
+                }
+                for index, text in enumerate(texts)
+            ]
+            body = json.dumps(
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": request["model"],
+                    "usage": {"prompt_tokens": 0, "total_tokens": 0},
+                }
+            ).encode()
+            if len(texts) > 1:  # batches of chunks, not a single probe or query
+                time.sleep(state.delay)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client was killed while waiting (a crash test)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with _serve(Handler) as base:
+        state.base = base
+        yield state
+
+
+@contextmanager
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def business(*sources: dict[str, Any], name: str = "ceylon-spice") -> Business:
+    """A Business with these knowledge sources (camelCase, as in its YAML)."""
+    return Business.model_validate(
+        {
+            "metadata": {"name": name, "namespace": "tenants"},
+            "spec": {
+                "displayName": "Ceylon Spice Kitchen",
+                "whatsapp": {
+                    "phoneNumberId": "105954558954427",
+                    "credentialsSecretRef": {"name": "ceylon-spice-whatsapp"},
+                },
+                "knowledge": {"sources": list(sources)},
+            },
+        }
+    )
+
+
+@pytest.fixture
+def refresh_with_api(tmp_path: Path, embeddings_api: EmbeddingsApi) -> Refresh:
+    """A refresh embedding through the loopback OpenAI-compatible endpoint (fast, countable)."""
+    settings = IngestionSettings(
+        embedder="openai",
+        embeddings_url=f"{embeddings_api.base}/v1",
+        embeddings_model="bag-of-words",
+        batch_size=8,
+        fetch_timeout_seconds=2,
+    )
+    (tmp_path / "knowledge").mkdir()
+    return Refresh(
+        index_root=tmp_path / "index",
+        places=Places(tmp_path / "knowledge", tmp_path / "configmaps"),
+        settings=settings,
+        progress=False,
+    )
