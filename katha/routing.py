@@ -1,12 +1,17 @@
 """The routing table: which tenant answers which WhatsApp number, and with which credentials.
 
-The operator writes it as one Secret in the platform namespace (key `routes.json`); the
-router watches that Secret. On one machine it is a file with the same JSON. It holds
+On one machine it is a JSON file (`{"routes": [...]}`). In a cluster it is one Secret in
+the platform namespace that the router watches: the operator gives each Business its own
+key, `route.<namespace>.<name>.json`, holding one route, so that concurrent reconciles
+never overwrite each other (a whole table under `routes.json` is read too). It holds
 credentials, so it is never a ConfigMap and never logged.
 """
 
+import base64
+import json
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -14,6 +19,7 @@ from katha.api.fields import PhoneNumber, PhoneNumberId
 from katha.messages import MessageType
 
 ROUTES_KEY = "routes.json"
+ROUTE_KEY_PREFIX = "route."
 
 
 class Credentials(BaseModel):
@@ -60,3 +66,38 @@ class RoutingTable(BaseModel):
 
     def route_for(self, phone_number_id: str) -> Route | None:
         return self._by_number.get(phone_number_id)
+
+
+def route_key(tenant: str) -> str:
+    """The routes Secret's key for one Business, from its `namespace/name`."""
+    namespace, name = tenant.split("/", 1)
+    return f"{ROUTE_KEY_PREFIX}{namespace}.{name}.json"
+
+
+def route_document(route: Route) -> str:
+    """A route as JSON with its credentials in clear: it only ever goes into a Secret."""
+    document: dict[str, Any] = route.model_dump(mode="json")
+    document["credentials"] = {
+        "access_token": route.credentials.access_token.get_secret_value(),
+        "app_secret": route.credentials.app_secret.get_secret_value(),
+        "verify_token": route.credentials.verify_token.get_secret_value(),
+    }
+    return json.dumps(document, sort_keys=True)
+
+
+def table_from_secret_data(data: Mapping[str, str | None]) -> RoutingTable:
+    """The table held in a Secret's (base64) `data`: per-tenant keys plus any `routes.json`.
+
+    Raises ValueError (pydantic's ValidationError among them) when an entry is malformed.
+    """
+    routes: list[Any] = []
+    for key in sorted(data):
+        value = data[key]
+        if value is None:
+            continue
+        text = base64.b64decode(value)
+        if key == ROUTES_KEY:
+            routes.extend(json.loads(text).get("routes", []))
+        elif key.startswith(ROUTE_KEY_PREFIX) and key.endswith(".json"):
+            routes.append(json.loads(text))
+    return RoutingTable.model_validate({"routes": routes})

@@ -5,24 +5,62 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from katha.settings import ComponentSettings
+from katha.settings import ComponentSettings, Secret
 
 
 class RouterSettings(ComponentSettings):
     model_config = SettingsConfigDict(env_prefix="KATHA_ROUTER_")
 
     host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
-    port: int = Field(default=8080, ge=1, le=65535)
+    port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=512 * 1024, ge=1024, le=16 * 1024 * 1024)
+
+    # The routing table: a file on one machine, else one Secret in the platform namespace.
     routes_file: Path | None = Field(
-        default=None, description="A routing-table file (one machine); else the ConfigMap."
+        default=None, description="A routing-table file (one machine); else the Secret."
     )
-    routes_configmap: str = "katha-routes"
+    routes_secret: str = "katha-routes"  # noqa: S105 - the Secret's name
     namespace: str = "katha-system"
+    routes_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    kubernetes_api_url: str | None = Field(
+        default=None, description="Defaults to the in-cluster API server."
+    )
+
     inbox_url: str = Field(
         default="sqlite:///var/lib/katha/inbox.db",
         pattern=r"^(sqlite:///|redis://|rediss://)",
         description="sqlite:///path for one replica, redis://host:6379/0 for several.",
     )
+    dedupe_days: float = Field(default=7.0, gt=0, description="Meta retries for 7 days.")
+    lease_seconds: float = Field(
+        default=60.0, gt=0, description="Redis: a crashed replica's messages move after this."
+    )
+    pseudonym_key: Secret | None = Field(
+        default=None,
+        description="Keys conversation ids and log pseudonyms; shared by every replica.",
+    )
+    admin_token: Secret | None = Field(
+        default=None, description="Bearer token for /admin calls; none disables them."
+    )
+
     graph_api_url: str = Field(default="https://graph.facebook.com/v23.0", pattern=r"^https?://")
+    graph_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    graph_max_attempts: int = Field(default=5, ge=1, le=20)
+    number_rate_per_second: float = Field(default=80.0, gt=0)
+    recipient_rate_per_second: float = Field(default=1.0, gt=0)
+    recipient_burst: int = Field(default=5, ge=1)
+
+    workers_enabled: bool = Field(default=True, description="False: accept only (benchmarks).")
     agent_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    tenant_concurrency: int = Field(default=8, ge=1, le=1024)
+    total_concurrency: int = Field(default=64, ge=1, le=4096)
+    retry_base_seconds: float = Field(default=1.0, gt=0)
+    retry_max_seconds: float = Field(default=60.0, gt=0)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    idle_poll_seconds: float = Field(default=0.05, gt=0, le=5)
+
+    sender_rate_per_minute: float = Field(default=20.0, gt=0)
+    sender_burst: int = Field(default=10, ge=1)
+    handoff_timeout_seconds: float = Field(default=24 * 3600.0, gt=0)
+    reply_window_seconds: float = Field(default=24 * 3600.0, gt=0)

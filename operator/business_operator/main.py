@@ -5,6 +5,7 @@ and translate their errors into Kopf's retry (temporary) or give-up (permanent).
 This module is the composition root, so it reads the settings when Kopf loads it.
 """
 
+import logging
 from typing import Any
 
 import httpx
@@ -52,7 +53,8 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     configure_logging(SETTINGS.log_level, SETTINGS.log_format.value)
     settings.persistence.finalizer = f"{API_GROUP}/finalizer"
     settings.peering.standalone = True  # one active instance: the Deployment uses Recreate
-    settings.posting.level = 20  # INFO and above become Kubernetes Events
+    # Our own events say what changed; Kopf's per-handler "succeeded" events would be noise.
+    settings.posting.level = logging.WARNING
     info = None
     if not SETTINGS.kube_api_url:
         info = kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(

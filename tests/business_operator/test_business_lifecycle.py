@@ -3,7 +3,9 @@
 from collections.abc import Callable
 from typing import Any
 
-from kube_api import Api, credentials_secret, eventually
+from kube_api import PLATFORM_NAMESPACE, Api, credentials_secret, eventually
+
+from katha.routing import table_from_secret_data
 
 CHILDREN = ("ConfigMap", "PersistentVolumeClaim", "ServiceAccount", "Service", "NetworkPolicy")
 
@@ -44,6 +46,12 @@ def test_business_gets_its_children_route_and_status(
     assert route["endpoint"] == f"http://kandy-bakehouse-agent.{namespace}.svc:8000"
     assert route["suspended"] is False
     assert route["credentials"]["app_secret"] == "app-secret-0123456789abcdef"
+    # The router reads the same Secret into its table (the operator -> router contract).
+    secret = api.get("Secret", PLATFORM_NAMESPACE, "katha-routes")
+    table = table_from_secret_data(secret["data"])
+    routed = table.route_for(business["spec"]["whatsapp"]["phoneNumberId"])
+    assert routed is not None
+    assert routed.tenant == f"{namespace}/kandy-bakehouse"
     status = eventually(
         lambda: (
             (api.get("Business", namespace, "kandy-bakehouse") or {}).get("status", {}).get("phase")

@@ -1,5 +1,6 @@
 """Reconcile one Business: children, route, and a status built from what was observed."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ class Context:
     routes: RoutesTable
     platform: Platform
     http: httpx.AsyncClient  # to read the agent's /v1/index
+    agent_url: Callable[[Tenant], str] = agent_endpoint  # where the agent answers
 
 
 async def read_credentials(
@@ -117,7 +119,7 @@ def agent_check(workload: Workload, applied: dict[str, Any], suspended: bool) ->
 
 
 async def read_index(context: Context, tenant: Tenant) -> tuple[Check, dict[str, Any]]:
-    url = agent_endpoint(tenant) + INDEX_PATH
+    url = context.agent_url(tenant) + INDEX_PATH
     try:
         response = await context.http.get(url, timeout=3.0)
         response.raise_for_status()

@@ -1,31 +1,13 @@
 """The routing table Secret in the platform namespace: one key per Business.
 
-One key per tenant (`route.<namespace>.<name>.json`) lets every Business add or drop
-its own entry with a merge patch, so concurrent reconciles never overwrite each other.
+One key per tenant (katha.routing.route_key) lets every Business add or drop its own
+entry with a merge patch, so concurrent reconciles never overwrite each other.
 """
 
-import json
-
 from business_operator.kube import KubeClient, encode
-from katha.routing import Route
+from katha.routing import Route, route_document, route_key
 
 ROUTES_SECRET = "katha-routes"  # noqa: S105 - the Secret's name
-
-
-def route_key(tenant: str) -> str:
-    namespace, name = tenant.split("/", 1)
-    return f"route.{namespace}.{name}.json"
-
-
-def route_document(route: Route) -> str:
-    """The route as JSON with its credentials in clear: it only ever lives in a Secret."""
-    document = route.model_dump(mode="json")
-    document["credentials"] = {
-        "access_token": route.credentials.access_token.get_secret_value(),
-        "app_secret": route.credentials.app_secret.get_secret_value(),
-        "verify_token": route.credentials.verify_token.get_secret_value(),
-    }
-    return json.dumps(document, sort_keys=True)
 
 
 class RoutesTable:

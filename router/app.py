@@ -1,0 +1,162 @@
+"""The router app: `create_app(settings)` wires the inbox, routing table, workers and endpoints."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from katha.observability import get_logger
+from router.agent import AgentClient
+from router.api import admin, health, webhook
+from router.api.fastpath import WebhookFastPath
+from router.dispatcher import Dispatcher
+from router.graph import GraphClient
+from router.inbox import open_inbox
+from router.inbox.base import Inbox
+from router.limits import TokenBuckets
+from router.metrics import RouterMetrics
+from router.routebook import FileRouteSource, RouteBook
+from router.routes_kubernetes import SecretRouteSource
+from router.services import Services
+from router.settings import RouterSettings
+from router.worker import Worker
+
+log = get_logger("router")
+
+
+def create_app(
+    settings: RouterSettings,
+    *,
+    inbox: Inbox | None = None,
+    routes: RouteBook | None = None,
+) -> FastAPI:
+    """The router. `inbox` and `routes` default to what `settings` names."""
+    services = Services(
+        settings=settings,
+        routes=routes if routes is not None else RouteBook(),
+        inbox=inbox if inbox is not None else open_inbox(settings),
+        metrics=RouterMetrics(),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with _running(services, watch_routes=routes is None):
+            yield
+
+    app = FastAPI(title="Katha router", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.services = services
+    app.include_router(webhook.router)
+    app.include_router(health.router)
+    app.include_router(admin.router)
+    app.add_middleware(WebhookFastPath, services=services)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def _running(services: Services, *, watch_routes: bool) -> AsyncIterator[None]:
+    settings = services.settings
+    tasks: list[asyncio.Task[None]] = []
+
+    def spawn(coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        tasks.append(asyncio.create_task(coroutine, name=name))
+
+    http = httpx.AsyncClient(
+        timeout=settings.graph_timeout_seconds,
+        limits=httpx.Limits(max_connections=settings.total_concurrency * 2),
+    )
+    try:
+        if watch_routes:
+            spawn(_watch_routes(settings, services.routes), "routes")
+        spawn(_start_inbox(services, http, spawn), "inbox")
+        spawn(_report_inbox(services), "inbox-stats")
+        yield
+    finally:
+        services.started = False
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await http.aclose()
+        await services.inbox.close()
+        log.info("router.stopped")
+
+
+async def _start_inbox(
+    services: Services,
+    http: httpx.AsyncClient,
+    spawn: Callable[[Coroutine[Any, Any, None], str], None],
+) -> None:
+    """Open the inbox, retrying while it is unreachable; until then /readyz says no and
+    webhooks get 503 (Meta retries them), rather than the process crash-looping."""
+    settings = services.settings
+    delay = 0.2
+    while True:
+        try:
+            await services.inbox.open()
+            key = settings.pseudonym_key
+            services.conversation_key = (
+                key.get_secret_value().encode() if key else await services.inbox.secret_key()
+            )
+            break
+        except Exception:
+            log.exception("inbox.unavailable", retry_seconds=delay)
+            await services.inbox.close()
+            await asyncio.sleep(delay)
+            delay = min(10.0, delay * 2)
+    if settings.workers_enabled:
+        services.dispatcher = _dispatcher(services, http)
+        spawn(services.dispatcher.run(), "dispatcher")
+    services.started = True
+    log.info("router.started", workers=settings.workers_enabled)
+
+
+def _dispatcher(services: Services, http: httpx.AsyncClient) -> Dispatcher:
+    settings = services.settings
+    graph = GraphClient(
+        http,
+        settings.graph_api_url,
+        per_number=TokenBuckets(settings.number_rate_per_second, settings.number_rate_per_second),
+        per_recipient=TokenBuckets(settings.recipient_rate_per_second, settings.recipient_burst),
+        max_attempts=settings.graph_max_attempts,
+        backoff_seconds=settings.retry_base_seconds / 2,
+        max_backoff_seconds=settings.retry_max_seconds,
+    )
+    agent = AgentClient(http, settings.agent_timeout_seconds)
+    worker = Worker(settings, services.inbox, services.routes, agent, graph, services.metrics)
+    return Dispatcher(
+        services.inbox,
+        worker,
+        tenant_concurrency=settings.tenant_concurrency,
+        total_concurrency=settings.total_concurrency,
+        idle_poll_seconds=settings.idle_poll_seconds,
+    )
+
+
+async def _watch_routes(settings: RouterSettings, book: RouteBook) -> None:
+    if settings.routes_file is not None:
+        source = FileRouteSource(Path(settings.routes_file), book, settings.routes_poll_seconds)
+        await source.run()
+        return
+    secret = SecretRouteSource.in_cluster(settings, book)
+    try:
+        await secret.run()
+    finally:
+        await secret.aclose()
+
+
+async def _report_inbox(services: Services) -> None:
+    while True:
+        if not services.started:
+            await asyncio.sleep(0.2)
+            continue
+        try:
+            stats = await services.inbox.stats()
+        except Exception:
+            log.exception("inbox.stats_failed")
+        else:
+            services.metrics.inbox_depth.set(stats.depth)
+            services.metrics.inbox_age.set(stats.oldest_age_seconds)
+        await asyncio.sleep(1.0)

@@ -1,0 +1,63 @@
+"""An accepted customer message as the inbox keeps it: the agent's view plus what only the
+router may know (whom to answer), and the pseudonymous conversation id that ties them."""
+
+import hashlib
+import hmac
+
+from pydantic import BaseModel, ConfigDict
+
+from katha.messages import InboundMessage
+
+
+class Recipient(BaseModel):
+    """Whom a reply goes to. Private to the router: never sent to the agent, never logged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    wa_id: str | None = None
+    user_id: str | None = None
+
+    def graph_fields(self) -> dict[str, str]:
+        """The Graph API addressing: the phone number, else the business-scoped user id."""
+        if self.wa_id:
+            return {"to": self.wa_id}
+        return {"recipient": self.user_id or ""}
+
+
+class Envelope(BaseModel):
+    """One message in the inbox. `handle` and `attempts` are the inbox's bookkeeping."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message: InboundMessage
+    phone_number_id: str
+    recipient: Recipient
+    received_at: float
+    attempts: int = 0
+    handle: str = ""
+
+    @property
+    def message_id(self) -> str:
+        return self.message.message_id
+
+    @property
+    def tenant(self) -> str:
+        return self.message.tenant
+
+    @property
+    def conversation_id(self) -> str:
+        return self.message.conversation_id
+
+    def stored(self) -> str:
+        return self.model_dump_json(exclude={"attempts", "handle"})
+
+    @classmethod
+    def restored(cls, data: str | bytes, *, attempts: int, handle: str) -> "Envelope":
+        loaded = cls.model_validate_json(data)
+        return loaded.model_copy(update={"attempts": attempts, "handle": handle})
+
+
+def conversation_id(key: bytes, phone_number_id: str, sender_key: str) -> str:
+    """A pseudonym for (business number, customer): stable, unlinkable without the key."""
+    material = f"{phone_number_id}:{sender_key}".encode()
+    return "c-" + hmac.new(key, material, hashlib.sha256).hexdigest()[:30]

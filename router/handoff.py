@@ -1,0 +1,75 @@
+"""Handoff to a person: the owner is told, the agent stays quiet in that conversation until
+the owner releases it ("release <ref>" from the owner's number, or an admin call) or the
+handoff times out."""
+
+import dataclasses
+import time
+
+from katha.messages import AgentReply
+from katha.observability import bind_ids, get_logger
+from katha.routing import Route
+from router import canned
+from router.conversations import handoff_ref, release_ref
+from router.envelope import Envelope, Recipient
+from router.graph import GraphClient, GraphError
+from router.inbox.base import ConversationState, Inbox
+
+log = get_logger("router")
+
+
+class Handoff:
+    def __init__(self, inbox: Inbox, graph: GraphClient, timeout_seconds: float) -> None:
+        self._inbox = inbox
+        self._graph = graph
+        self._timeout = timeout_seconds
+
+    async def start(
+        self, route: Route, envelope: Envelope, state: ConversationState, reply: AgentReply
+    ) -> None:
+        ref = handoff_ref(envelope.conversation_id)
+        until = time.time() + self._timeout
+        state = dataclasses.replace(state, handoff_until=until, handoff_ref=ref)
+        await self._inbox.save_conversation(envelope.conversation_id, state)
+        log.info("handoff.started", reason=reply.handoff_reason)
+        if route.owner_number is None:
+            return
+        if "owner" in await self._inbox.sent_parts(envelope.message_id):
+            return
+        customer = envelope.recipient.wa_id or envelope.recipient.user_id or "unknown"
+        notice = canned.handoff_notice(
+            ref, customer, envelope.message.sender_name, reply.handoff_reason
+        )
+        owner = Recipient(wa_id=route.owner_number.lstrip("+"))
+        token = route.credentials.access_token.get_secret_value()
+        try:
+            await self._graph.send_text(envelope.phone_number_id, token, owner, notice)
+        except GraphError as error:
+            # Outside the owner's own 24-hour window only a template would reach them.
+            log.error("handoff.owner_not_told", code=error.code)
+            return
+        await self._inbox.mark_sent(envelope.message_id, "owner")
+        log.info("handoff.owner_told")
+
+    async def owner_command(self, envelope: Envelope) -> None:
+        ref = release_ref(envelope.message.text)
+        if ref is None:
+            log.info("owner.message")
+            return
+        conversation = await self._inbox.find_handoff(envelope.phone_number_id, ref)
+        if conversation is None:
+            log.info("handoff.release_unknown")
+            return
+        await release(self._inbox, conversation)
+
+
+async def release(inbox: Inbox, conversation_id: str) -> bool:
+    """Give a conversation back to the agent (the owner's command or an admin call)."""
+    state = await inbox.conversation(conversation_id)
+    if state.handoff_until is None:
+        return False
+    await inbox.save_conversation(
+        conversation_id, dataclasses.replace(state, handoff_until=None, handoff_ref=None)
+    )
+    with bind_ids(conversation_id=conversation_id):
+        log.info("handoff.released")
+    return True

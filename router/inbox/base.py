@@ -1,0 +1,79 @@
+"""What every inbox backend promises: durable accept with dedupe, leases, per-conversation
+order, the reply outbox with sent-markers, and the small state each conversation keeps."""
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from router.envelope import Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    """What the router remembers about a conversation (keyed by its pseudonymous id)."""
+
+    handoff_until: float | None = None  # with a human until then (epoch seconds)
+    handoff_ref: str | None = None  # the short reference the owner releases it with
+    phone_number_id: str | None = None
+    language: str | None = None
+    last_inbound_at: float | None = None  # opens WhatsApp's 24-hour reply window
+
+
+@dataclass(frozen=True, slots=True)
+class InboxStats:
+    depth: int  # accepted, not yet answered
+    oldest_age_seconds: float
+
+
+class InboxUnavailableError(RuntimeError):
+    """The inbox store cannot be reached; the webhook must not be acknowledged."""
+
+
+class Inbox(Protocol):
+    """Implemented by `SqliteInbox` (one replica) and `RedisInbox` (several)."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> bool: ...
+
+    async def secret_key(self) -> bytes:
+        """A random key made once per deployment, for conversation pseudonyms."""
+        ...
+
+    async def accept(self, envelopes: Sequence[Envelope]) -> list[bool]:
+        """Store durably before the webhook is acknowledged; False where a duplicate."""
+        ...
+
+    async def claim(
+        self, limit: int, room: Callable[[str], int], exclude: Collection[str]
+    ) -> list[Envelope]:
+        """Take up to `limit` messages: only the oldest open message of a conversation
+        that has none in flight, at most `room(tenant)` per tenant, and none of the
+        tenants in `exclude` (those with no room left)."""
+        ...
+
+    async def complete(self, envelope: Envelope) -> None: ...
+
+    async def retry_later(self, envelope: Envelope, delay_seconds: float) -> None:
+        """Give the message back; its conversation waits for it (order is kept)."""
+        ...
+
+    async def stats(self) -> InboxStats: ...
+
+    async def save_reply(self, message_id: str, reply_json: str) -> None: ...
+
+    async def saved_reply(self, message_id: str) -> str | None: ...
+
+    async def mark_sent(self, message_id: str, part: str) -> None: ...
+
+    async def sent_parts(self, message_id: str) -> set[str]: ...
+
+    async def conversation(self, conversation_id: str) -> ConversationState: ...
+
+    async def save_conversation(self, conversation_id: str, state: ConversationState) -> None: ...
+
+    async def find_handoff(self, phone_number_id: str, ref: str) -> str | None:
+        """The conversation id an owner's release command names, if it is with a human."""
+        ...

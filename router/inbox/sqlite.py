@@ -1,0 +1,231 @@
+"""The default inbox: one SQLite file in WAL mode, for one router process.
+
+Writes are synchronous in the event loop on purpose: a WAL commit with synchronous=NORMAL
+is tens of microseconds, cheaper than a thread hop, and it survives a killed process
+(not a power cut: that would take synchronous=FULL). One process owns the file, so
+messages leased when it starts were leased by a process that died: they go back.
+"""
+
+import asyncio
+import contextlib
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
+from pathlib import Path
+
+from router.envelope import Envelope
+from router.inbox.base import ConversationState, InboxStats, InboxUnavailableError
+from router.inbox.sqlite_schema import DEPTH, HEADS, OLDEST, SCHEMA
+
+
+class SqliteInbox:
+    def __init__(self, path: Path, dedupe_seconds: float = 7 * 86400) -> None:
+        self._path = path
+        self._dedupe_seconds = dedupe_seconds
+        self._db: sqlite3.Connection | None = None
+        self._last_prune = 0.0
+        self._batch: list[tuple[Sequence[Envelope], asyncio.Future[list[bool]]]] = []
+        self._depth = 0
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise InboxUnavailableError("the SQLite inbox is not open")
+        return self._db
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=5000")
+        db.executescript(SCHEMA)
+        db.execute("UPDATE inbox SET state = 'open' WHERE state = 'leased'")
+        self._depth = int(db.execute(DEPTH).fetchone()[0])  # kept current from here on
+        self._db = db
+
+    async def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    async def ping(self) -> bool:
+        try:
+            self.db.execute("SELECT 1").fetchone()
+        except (sqlite3.Error, InboxUnavailableError):
+            return False
+        return True
+
+    async def secret_key(self) -> bytes:
+        self.db.execute(
+            "INSERT OR IGNORE INTO settings (name, value) VALUES ('pseudonym_key', ?)",
+            (secrets.token_bytes(32),),
+        )
+        row = self.db.execute("SELECT value FROM settings WHERE name = 'pseudonym_key'").fetchone()
+        return bytes(row[0])
+
+    async def accept(self, envelopes: Sequence[Envelope]) -> list[bool]:
+        """Group commit: webhooks handled in the same event-loop turn share one
+        transaction, and each is answered only after that transaction committed."""
+        done: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
+        self._batch.append((envelopes, done))
+        if len(self._batch) == 1:
+            asyncio.get_running_loop().call_soon(self._commit_batch)
+        return await done
+
+    def _commit_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        try:
+            results = self._insert([envelope for envelopes, _ in batch for envelope in envelopes])
+        except (sqlite3.Error, InboxUnavailableError) as error:
+            failure = InboxUnavailableError(f"the SQLite inbox refused a write: {error}")
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(failure)
+            return
+        for envelopes, done in batch:
+            if not done.done():
+                done.set_result(results[: len(envelopes)])
+            results = results[len(envelopes) :]
+
+    def _insert(self, envelopes: Sequence[Envelope]) -> list[bool]:
+        fresh: list[bool] = []
+        with self._transaction() as db:
+            for envelope in envelopes:
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO inbox"
+                    " (message_id, tenant, conversation_id, body, received_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        envelope.message_id,
+                        envelope.tenant,
+                        envelope.conversation_id,
+                        envelope.stored(),
+                        envelope.received_at,
+                    ),
+                )
+                fresh.append(cursor.rowcount == 1)
+        self._depth += sum(fresh)
+        return fresh
+
+    async def claim(
+        self, limit: int, room: Callable[[str], int], exclude: Collection[str]
+    ) -> list[Envelope]:
+        skip = sorted(exclude)
+        where = f"AND i.tenant NOT IN ({','.join('?' * len(skip))})" if skip else ""
+        now = time.time()
+        taken: list[Envelope] = []
+        per_tenant: dict[str, int] = {}
+        with self._transaction() as db:
+            rows = db.execute(HEADS.format(exclude=where), (now, *skip, limit * 4))
+            for seq, tenant, body, attempts in rows.fetchall():
+                if len(taken) >= limit or per_tenant.get(tenant, 0) >= room(tenant):
+                    continue
+                per_tenant[tenant] = per_tenant.get(tenant, 0) + 1
+                db.execute("UPDATE inbox SET state = 'leased' WHERE seq = ?", (seq,))
+                taken.append(Envelope.restored(body, attempts=attempts, handle=str(seq)))
+        self._prune(now)
+        return taken
+
+    def _prune(self, now: float) -> None:
+        # Done rows stay (without their text) as long as Meta may redeliver: the dedupe.
+        if now - self._last_prune < 60:
+            return
+        self._last_prune = now
+        cutoff = now - self._dedupe_seconds
+        self.db.execute("DELETE FROM inbox WHERE state = 'done' AND received_at < ?", (cutoff,))
+
+    async def complete(self, envelope: Envelope) -> None:
+        # The message's text, the agent's reply and the sent-markers are not kept once
+        # answered: only the id stays, for dedupe.
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE inbox SET state = 'done', body = '' WHERE seq = ? AND state != 'done'",
+                (int(envelope.handle),),
+            )
+            db.execute("DELETE FROM replies WHERE message_id = ?", (envelope.message_id,))
+            db.execute("DELETE FROM sent WHERE message_id = ?", (envelope.message_id,))
+            self._depth -= changed.rowcount
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    async def retry_later(self, envelope: Envelope, delay_seconds: float) -> None:
+        self.db.execute(
+            "UPDATE inbox SET state = 'open', attempts = attempts + 1, available_at = ?"
+            " WHERE seq = ?",
+            (time.time() + delay_seconds, int(envelope.handle)),
+        )
+
+    async def stats(self) -> InboxStats:
+        row = self.db.execute(OLDEST).fetchone()
+        return InboxStats(self._depth, max(0.0, time.time() - row[0]) if row else 0.0)
+
+    async def save_reply(self, message_id: str, reply_json: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO replies (message_id, reply) VALUES (?, ?)",
+            (message_id, reply_json),
+        )
+
+    async def saved_reply(self, message_id: str) -> str | None:
+        row = self.db.execute(
+            "SELECT reply FROM replies WHERE message_id = ?", (message_id,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    async def mark_sent(self, message_id: str, part: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO sent (message_id, part) VALUES (?, ?)", (message_id, part)
+        )
+
+    async def sent_parts(self, message_id: str) -> set[str]:
+        rows = self.db.execute("SELECT part FROM sent WHERE message_id = ?", (message_id,))
+        return {str(row[0]) for row in rows.fetchall()}
+
+    async def conversation(self, conversation_id: str) -> ConversationState:
+        row = self.db.execute(
+            "SELECT handoff_until, handoff_ref, phone_number_id, language, last_inbound_at"
+            " FROM conversations WHERE conversation_id = ?",
+            (conversation_id,),
+        ).fetchone()
+        if row is None:
+            return ConversationState()
+        return ConversationState(
+            handoff_until=row[0],
+            handoff_ref=row[1],
+            phone_number_id=row[2],
+            language=row[3],
+            last_inbound_at=row[4],
+        )
+
+    async def save_conversation(self, conversation_id: str, state: ConversationState) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO conversations (conversation_id, phone_number_id,"
+            " handoff_until, handoff_ref, language, last_inbound_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                state.phone_number_id,
+                state.handoff_until,
+                state.handoff_ref,
+                state.language,
+                state.last_inbound_at,
+            ),
+        )
+
+    async def find_handoff(self, phone_number_id: str, ref: str) -> str | None:
+        row = self.db.execute(
+            "SELECT conversation_id FROM conversations WHERE phone_number_id = ?"
+            " AND handoff_ref = ? AND handoff_until > ?",
+            (phone_number_id, ref, time.time()),
+        ).fetchone()
+        return str(row[0]) if row else None

@@ -1,0 +1,28 @@
+"""The customer's language, for the few things the router says itself."""
+
+import time
+
+from katha.lang import detect_language
+from katha.observability import get_logger
+
+log = get_logger("router")
+
+
+class LanguageGuess:
+    """The message's language for the router's own words. A detector that fails must never
+    cost a customer their answer: the conversation keeps its language, and after a failure
+    detection rests for a minute instead of failing (expensively) on every message."""
+
+    def __init__(self, rest_seconds: float = 60.0) -> None:
+        self._rest = rest_seconds
+        self._resting_until = 0.0
+
+    def __call__(self, text: str, previous: str | None) -> str | None:
+        if time.monotonic() < self._resting_until:
+            return previous
+        try:
+            return detect_language(text, previous=previous).language.value
+        except Exception:
+            self._resting_until = time.monotonic() + self._rest
+            log.exception("language.detect_failed", resting_seconds=self._rest)
+            return previous

@@ -1,0 +1,144 @@
+"""Rate limits: a TokenBucket per key, and a CircuitBreaker per tenant."""
+
+import asyncio
+import time
+from collections import OrderedDict
+from enum import StrEnum
+
+
+class TokenBucket:
+    """`rate` tokens a second, holding at most `burst`; `take` waits until one is free."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = burst
+        self._at = time.monotonic()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+
+    def try_take(self) -> bool:
+        self._refill()
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
+    def reserve(self) -> float:
+        """Take a token now or in the future; the seconds to wait before using it."""
+        self._refill()
+        self._tokens -= 1
+        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+    async def take(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    @property
+    def full(self) -> bool:
+        self._refill()
+        return self._tokens >= self.burst
+
+
+class TokenBuckets:
+    """One TokenBucket per key (phone number, recipient), the least recently used evicted."""
+
+    def __init__(self, rate: float, burst: float, max_keys: int = 100_000) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._max = max_keys
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def __getitem__(self, key: str) -> TokenBucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(self._rate, self._burst)
+            if len(self._buckets) > self._max:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+        return bucket
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class CircuitBreaker:
+    """Stops calling a failing agent for `reset_seconds`, then lets one call test it."""
+
+    def __init__(self, failures: int, reset_seconds: float) -> None:
+        self._threshold = failures
+        self._reset = reset_seconds
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial = False
+
+    @property
+    def state(self) -> BreakerState:
+        if self._opened_at is None:
+            return BreakerState.CLOSED
+        if time.monotonic() - self._opened_at >= self._reset:
+            return BreakerState.HALF_OPEN
+        return BreakerState.OPEN
+
+    def allow(self) -> float:
+        """0 when a call may go ahead; otherwise the seconds until the next trial."""
+        state = self.state
+        if state is BreakerState.CLOSED:
+            return 0.0
+        if state is BreakerState.HALF_OPEN and not self._trial:
+            self._trial = True
+            return 0.0
+        opened = self._opened_at if self._opened_at is not None else time.monotonic()
+        return max(0.05, self._reset - (time.monotonic() - opened))
+
+    def succeeded(self) -> None:
+        self._failures = 0
+        self._opened_at = None
+        self._trial = False
+
+    def failed(self) -> None:
+        self._failures += 1
+        if self._trial or self._failures >= self._threshold:
+            self._opened_at = time.monotonic()
+        self._trial = False
+
+
+class SenderRate:
+    """A per-sender limit on how fast messages *arrived* (by WhatsApp's timestamps), so a
+    backlog answered after an outage is not mistaken for a flood. Each message is judged
+    once; a retried message keeps its verdict."""
+
+    def __init__(self, rate: float, burst: float, max_keys: int = 100_000) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._max = max_keys
+        self._senders: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._verdicts: OrderedDict[str, bool] = OrderedDict()
+
+    def allow(self, sender: str, message_id: str, at: float) -> bool:
+        verdict = self._verdicts.get(message_id)
+        if verdict is not None:
+            return verdict
+        tokens, last = self._senders.get(sender, (self._burst, at))
+        tokens = min(self._burst, tokens + max(0.0, at - last) * self._rate)
+        verdict = tokens >= 1
+        self._senders[sender] = (tokens - 1 if verdict else tokens, max(at, last))
+        self._senders.move_to_end(sender)
+        self._verdicts[message_id] = verdict
+        for table in (self._senders, self._verdicts):
+            while len(table) > self._max:
+                table.popitem(last=False)
+        return verdict
+
+    def calm(self, sender: str, at: float) -> bool:
+        """Whether the sender's allowance has refilled (a new episode may be warned again)."""
+        tokens, last = self._senders.get(sender, (self._burst, at))
+        return tokens + max(0.0, at - last) * self._rate >= self._burst

@@ -1,0 +1,31 @@
+"""The router's Prometheus metrics, in the app's own registry."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from katha.observability import Metrics
+
+
+class RouterMetrics:
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self.metrics = metrics if metrics is not None else Metrics("router")
+        m = self.metrics
+        self.webhooks: Counter = m.counter("webhooks_total", "Webhook POSTs by result.", ["result"])
+        self.messages: Counter = m.counter(
+            "messages_total", "Customer messages handled.", ["tenant", "type", "language"]
+        )
+        self.statuses: Counter = m.counter(
+            "statuses_total", "Delivery statuses received.", ["status"]
+        )
+        self.inbox_depth: Gauge = m.gauge("inbox_depth", "Messages accepted, not yet answered.")
+        self.inbox_age: Gauge = m.gauge(
+            "inbox_oldest_age_seconds", "Age of the oldest unanswered message."
+        )
+        self.forward_seconds: Histogram = m.histogram(
+            "forward_seconds", "Time the tenant's agent took to answer.", ["tenant"]
+        )
+        self.forwards: Counter = m.counter(
+            "forwards_total", "Calls to tenant agents by result.", ["tenant", "result"]
+        )
+        self.sends: Counter = m.counter(
+            "sends_total", "Graph API sends by result and error code.", ["result", "code"]
+        )

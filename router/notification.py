@@ -1,0 +1,70 @@
+"""What one webhook POST carried, as plain values: customer messages, delivery statuses,
+errors, and the names of any shapes the parser did not know."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from katha.messages import Choice, Location, Media, MessageType, Reaction
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who wrote: a phone number (`wa_id`) and/or, for username users, only a BSUID."""
+
+    wa_id: str | None = None
+    user_id: str | None = None
+    username: str | None = None
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The stable identifier a conversation is keyed by (never logged in clear)."""
+        return self.user_id or self.wa_id or self.username or ""
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One customer message and the WhatsApp number it was sent to."""
+
+    phone_number_id: str
+    message_id: str
+    sender: Sender
+    type: MessageType
+    raw_type: str
+    timestamp: datetime
+    text: str | None = None
+    media: Media | None = None
+    location: Location | None = None
+    choice: Choice | None = None
+    reaction: Reaction | None = None
+    reply_to: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """What happened to a message the business sent: sent, delivered, read or failed."""
+
+    phone_number_id: str
+    message_id: str
+    status: str
+    timestamp: datetime
+    error_codes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookError:
+    phone_number_id: str | None
+    code: int | None
+    title: str | None
+
+
+@dataclass(slots=True)
+class Notification:
+    """Everything one webhook POST carried."""
+
+    messages: list[IncomingMessage] = field(default_factory=list)
+    statuses: list[StatusUpdate] = field(default_factory=list)
+    errors: list[WebhookError] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # field names / shapes not understood

@@ -1,0 +1,224 @@
+"""WhatsApp Cloud API webhook bodies, parsed whole: every entry, every change, every message.
+
+Pure functions over the decoded JSON. Nothing here is fatal: a shape this code does not
+know is kept (as `extra` / `MessageType.UNKNOWN`) and reported, never raised.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from katha.messages import Choice, Location, Media, MessageType, Reaction
+from router.notification import (
+    IncomingMessage,
+    Notification,
+    Sender,
+    StatusUpdate,
+    WebhookError,
+)
+
+MEDIA_TYPES = frozenset(
+    {
+        MessageType.IMAGE,
+        MessageType.AUDIO,
+        MessageType.VIDEO,
+        MessageType.DOCUMENT,
+        MessageType.STICKER,
+    }
+)
+_KNOWN_VALUE_KEYS = frozenset(
+    {"messaging_product", "metadata", "contacts", "messages", "statuses", "errors"}
+)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _array(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _timestamp(value: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return datetime.now(UTC)
+
+
+def _message_type(raw: str) -> MessageType:
+    if raw == "voice":
+        return MessageType.AUDIO
+    try:
+        return MessageType(raw)
+    except ValueError:
+        return MessageType.UNKNOWN
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _senders(contacts: Any) -> dict[str, Sender]:
+    """Contacts by every id they can be looked up with (wa_id and user_id)."""
+    found: dict[str, Sender] = {}
+    for contact in _array(contacts):
+        if not isinstance(contact, dict):
+            continue
+        profile = _object(contact.get("profile"))
+        sender = Sender(
+            wa_id=_str(contact.get("wa_id")),
+            user_id=_str(contact.get("user_id")),
+            username=_str(profile.get("username")),
+            name=_str(profile.get("name")),
+        )
+        for key in (sender.wa_id, sender.user_id):
+            if key:
+                found[key] = sender
+    return found
+
+
+def _sender(message: dict[str, Any], contacts: dict[str, Sender]) -> Sender:
+    wa_id, user_id = _str(message.get("from")), _str(message.get("from_user_id"))
+    known = contacts.get(user_id or "") or contacts.get(wa_id or "")
+    if known is None and len(contacts) == 1:
+        known = next(iter(contacts.values()))
+    return Sender(
+        wa_id=wa_id or (known.wa_id if known else None),
+        user_id=user_id or (known.user_id if known else None),
+        username=known.username if known else None,
+        name=known.name if known else None,
+    )
+
+
+def _content(kind: MessageType, raw_type: str, body: Any) -> dict[str, Any]:
+    """The typed parts of one message's type-specific object."""
+    part = _object(body)
+    if kind is MessageType.TEXT:
+        return {"text": _str(part.get("body"))}
+    if kind in MEDIA_TYPES and _str(part.get("id")):
+        media = Media(
+            id=part["id"],
+            mime_type=_str(part.get("mime_type")),
+            sha256=_str(part.get("sha256")),
+            caption=_str(part.get("caption")),
+            filename=_str(part.get("filename")),
+            voice=raw_type == "voice" or bool(part.get("voice")),
+        )
+        return {"media": media, "text": media.caption}
+    if kind is MessageType.LOCATION and "latitude" in part and "longitude" in part:
+        location = Location(
+            latitude=float(part["latitude"]),
+            longitude=float(part["longitude"]),
+            name=_str(part.get("name")),
+            address=_str(part.get("address")),
+        )
+        return {"location": location}
+    if kind is MessageType.INTERACTIVE:
+        reply = _object(part.get(str(part.get("type"))))
+        choice = Choice(id=_str(reply.get("id")), title=_str(reply.get("title")))
+        return {"choice": choice, "text": choice.title}
+    if kind is MessageType.BUTTON:
+        return {"choice": Choice(id=_str(part.get("payload")), title=_str(part.get("text")))}
+    if kind is MessageType.REACTION and _str(part.get("message_id")):
+        reaction = Reaction(message_id=part["message_id"], emoji=_str(part.get("emoji")))
+        return {"reaction": reaction}
+    if kind is MessageType.ORDER:
+        return {"text": _str(part.get("text"))}
+    return {}
+
+
+def _message(
+    phone_number_id: str, message: dict[str, Any], contacts: dict[str, Sender]
+) -> IncomingMessage | None:
+    message_id = _str(message.get("id"))
+    if message_id is None:
+        return None
+    raw_type = _str(message.get("type")) or "unknown"
+    kind = _message_type(raw_type)
+    body_key = "voice" if raw_type == "voice" and "voice" in message else raw_type
+    content = _content(kind, raw_type, message.get(body_key))
+    context = _object(message.get("context"))
+    known = {"from", "from_user_id", "id", "timestamp", "type", "context", body_key}
+    # Unknown fields travel on; the sender's other ids ("from_parent_user_id") never do.
+    extra = {
+        key: value
+        for key, value in message.items()
+        if key not in known and not key.startswith("from")
+    }
+    if kind in (MessageType.CONTACTS, MessageType.ORDER, MessageType.UNKNOWN):
+        extra[raw_type] = message.get(body_key)  # passed on for the agent to read
+    return IncomingMessage(
+        phone_number_id=phone_number_id,
+        message_id=message_id,
+        sender=_sender(message, contacts),
+        type=kind,
+        raw_type=raw_type,
+        timestamp=_timestamp(message.get("timestamp")),
+        reply_to=_str(context.get("id")),
+        extra=extra,
+        **content,
+    )
+
+
+def _status(phone_number_id: str, status: dict[str, Any]) -> StatusUpdate | None:
+    message_id = _str(status.get("id"))
+    if message_id is None:
+        return None
+    errors = _array(status.get("errors"))
+    codes = tuple(
+        int(error["code"]) for error in errors if isinstance(error, dict) and "code" in error
+    )
+    return StatusUpdate(
+        phone_number_id=phone_number_id,
+        message_id=message_id,
+        status=_str(status.get("status")) or "unknown",
+        timestamp=_timestamp(status.get("timestamp")),
+        error_codes=codes,
+    )
+
+
+def _change(value: dict[str, Any], found: Notification) -> None:
+    metadata = _object(value.get("metadata"))
+    number = _str(metadata.get("phone_number_id"))
+    found.unknown.extend(f"value.{key}" for key in value if key not in _KNOWN_VALUE_KEYS)
+    for error in _array(value.get("errors")):
+        if isinstance(error, dict):
+            code = error.get("code")
+            found.errors.append(
+                WebhookError(number, code if isinstance(code, int) else None, error.get("title"))
+            )
+    if number is None:
+        return
+    contacts = _senders(value.get("contacts"))
+    for message in _array(value.get("messages")):
+        try:
+            parsed = _message(number, message, contacts) if isinstance(message, dict) else None
+        except (TypeError, ValueError):  # e.g. a location whose latitude is not a number
+            parsed = None
+        if parsed is None:
+            found.unknown.append("messages[] without an id")
+            continue
+        if parsed.type is MessageType.UNKNOWN:
+            found.unknown.append(f"message type {parsed.raw_type}")
+        found.messages.append(parsed)
+    for status in _array(value.get("statuses")):
+        update = _status(number, status) if isinstance(status, dict) else None
+        if update is not None:
+            found.statuses.append(update)
+
+
+def parse_notification(payload: Any) -> Notification:
+    """Every message, status and error in one webhook body, in the order Meta sent them."""
+    found = Notification()
+    if not isinstance(payload, dict):
+        found.unknown.append("body is not an object")
+        return found
+    for entry in _array(payload.get("entry")):
+        for change in _array(_object(entry).get("changes")):
+            if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
+                found.unknown.append("change without a value")
+                continue
+            if change.get("field") not in (None, "messages"):
+                found.unknown.append(f"field {change.get('field')}")
+            _change(change["value"], found)
+    return found

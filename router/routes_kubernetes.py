@@ -1,0 +1,95 @@
+"""The routing table from one Secret in the platform namespace, watched through the
+Kubernetes API with the pod's service-account token (read access to that one Secret)."""
+
+import asyncio
+import json
+import os
+import ssl
+from pathlib import Path
+from typing import Any, Self
+
+import httpx
+
+from katha.observability import get_logger
+from router.routebook import RouteBook
+from router.settings import RouterSettings
+
+log = get_logger("router")
+
+SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
+class SecretRouteSource:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        namespace: str,
+        name: str,
+        book: RouteBook,
+        retry_seconds: float = 2.0,
+    ) -> None:
+        self._client = client
+        self._path = f"/api/v1/namespaces/{namespace}/secrets"
+        self._name = name
+        self._book = book
+        self._retry = retry_seconds
+
+    @classmethod
+    def in_cluster(cls, settings: RouterSettings, book: RouteBook) -> Self:
+        host = os.environ.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
+        port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+        base = settings.kubernetes_api_url or f"https://{host}:{port}"
+        token_file = SERVICE_ACCOUNT / "token"
+        headers = {}
+        if token_file.is_file():
+            headers["Authorization"] = f"Bearer {token_file.read_text().strip()}"
+        ca = SERVICE_ACCOUNT / "ca.crt"
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=str(ca)) if ca.is_file() else True
+        )
+        client = httpx.AsyncClient(
+            base_url=base, headers=headers, verify=verify, timeout=httpx.Timeout(10.0, read=None)
+        )
+        return cls(client, settings.namespace, settings.routes_secret, book)
+
+    def _apply(self, secret: dict[str, Any]) -> None:
+        self._book.replace_from_secret(secret.get("data") or {}, f"secret/{self._name}")
+
+    async def _list(self) -> str:
+        response = await self._client.get(f"{self._path}/{self._name}")
+        response.raise_for_status()
+        secret = response.json()
+        self._apply(secret)
+        return str(secret.get("metadata", {}).get("resourceVersion", ""))
+
+    async def _watch(self, version: str) -> None:
+        params = {
+            "watch": "true",
+            "fieldSelector": f"metadata.name={self._name}",
+            "resourceVersion": version,
+            "allowWatchBookmarks": "true",
+        }
+        async with self._client.stream("GET", self._path, params=params) as response:
+            response.raise_for_status()
+            async for line in response.aiter_lines():
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                kind, obj = event.get("type"), event.get("object") or {}
+                if kind == "ERROR":  # 410 Gone: our version is too old; list again
+                    return
+                if kind in ("ADDED", "MODIFIED"):
+                    self._apply(obj)
+                elif kind == "DELETED":
+                    log.error("routes.deleted", source=f"secret/{self._name}")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._watch(await self._list())
+            except (httpx.HTTPError, ValueError) as error:
+                log.warning("routes.watch_failed", error=type(error).__name__)
+                await asyncio.sleep(self._retry)

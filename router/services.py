@@ -1,0 +1,24 @@
+"""What the router's endpoints share for the life of the app, built by `create_app`."""
+
+from dataclasses import dataclass
+
+from router.dispatcher import Dispatcher
+from router.inbox.base import Inbox
+from router.metrics import RouterMetrics
+from router.routebook import RouteBook
+from router.settings import RouterSettings
+
+
+@dataclass(slots=True)
+class Services:
+    settings: RouterSettings
+    routes: RouteBook
+    inbox: Inbox
+    metrics: RouterMetrics
+    conversation_key: bytes = b""
+    dispatcher: Dispatcher | None = None
+    started: bool = False
+
+    def wake_workers(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.wake()

@@ -1,0 +1,232 @@
+"""A Worker answers one inbox message: rules first (route, handoff, abuse, media), then the
+tenant's agent, then the Graph API; it completes the message or gives it back for later."""
+
+import dataclasses
+import time
+from collections import defaultdict
+
+from katha.messages import AgentReply, MessageType
+from katha.observability import bind_ids, get_logger
+from katha.routing import Route
+from router import canned
+from router.agent import AgentClient, AgentUnavailableError
+from router.conversations import is_owner, window_open, with_human
+from router.envelope import Envelope, Recipient
+from router.graph import GraphClient, GraphError, GraphUnavailableError, OutsideWindowError
+from router.handoff import Handoff
+from router.inbox.base import ConversationState, Inbox
+from router.language import LanguageGuess
+from router.limits import CircuitBreaker, SenderRate
+from router.metrics import RouterMetrics
+from router.routebook import RouteBook
+from router.settings import RouterSettings
+from router.split import split_text
+
+log = get_logger("router")
+
+SILENT_TYPES = frozenset({MessageType.REACTION})  # a thumbs-up needs no answer
+
+
+class RetryLaterError(Exception):
+    def __init__(self, delay: float, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: RouterSettings,
+        inbox: Inbox,
+        routes: RouteBook,
+        agent: AgentClient,
+        graph: GraphClient,
+        metrics: RouterMetrics,
+    ) -> None:
+        self._settings = settings
+        self._inbox = inbox
+        self._routes = routes
+        self._agent = agent
+        self._graph = graph
+        self._metrics = metrics
+        self._breakers: dict[str, CircuitBreaker] = defaultdict(
+            lambda: CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
+        )
+        self._senders = SenderRate(settings.sender_rate_per_minute / 60, settings.sender_burst)
+        self._told_to_slow_down: set[str] = set()
+        self._language = LanguageGuess()
+        self._handoff = Handoff(inbox, graph, settings.handoff_timeout_seconds)
+
+    def breaker(self, tenant: str) -> CircuitBreaker:
+        return self._breakers[tenant]
+
+    async def handle(self, envelope: Envelope) -> None:
+        with bind_ids(
+            tenant=envelope.tenant,
+            conversation_id=envelope.conversation_id,
+            message_id=envelope.message_id,
+        ):
+            try:
+                await self._answer(envelope)
+            except RetryLaterError as later:
+                await self._retry(envelope, later.delay, str(later))
+                return
+            except Exception:
+                log.exception("message.failed", attempt=envelope.attempts + 1)
+                await self._retry(envelope, self._backoff(envelope.attempts), "unexpected error")
+                return
+            await self._inbox.complete(envelope)
+
+    def _backoff(self, attempts: int) -> float:
+        base = self._settings.retry_base_seconds * 2 ** min(attempts, 20)
+        return float(min(self._settings.retry_max_seconds, base))
+
+    async def _retry(self, envelope: Envelope, delay: float, reason: str) -> None:
+        age = time.time() - envelope.message.timestamp.timestamp()
+        if age > self._settings.reply_window_seconds:
+            log.error("reply.expired", reason=reason, attempts=envelope.attempts + 1)
+            await self._inbox.complete(envelope)
+            return
+        log.warning("message.retry", reason=reason, delay=round(delay, 3))
+        await self._inbox.retry_later(envelope, delay)
+
+    async def _answer(self, envelope: Envelope) -> None:
+        message = envelope.message
+        route = self._routes.route_for(envelope.phone_number_id)
+        if route is None:
+            log.warning("route.unknown")
+            return
+        if route.suspended:
+            log.info("message.suspended")
+            return
+        state = await self._inbox.conversation(envelope.conversation_id)
+        language = state.language
+        if message.text:
+            language = self._language(message.text, language)
+        inbound_at = message.timestamp.timestamp()
+        state = dataclasses.replace(
+            state,
+            phone_number_id=envelope.phone_number_id,
+            language=language,
+            last_inbound_at=max(state.last_inbound_at or 0.0, inbound_at),
+        )
+        await self._inbox.save_conversation(envelope.conversation_id, state)
+        if envelope.attempts == 0:
+            kind, tongue = message.type.value, language or "unknown"
+            self._metrics.messages.labels(route.tenant, kind, tongue).inc()
+
+        if is_owner(route.owner_number, envelope.recipient.wa_id):
+            await self._handoff.owner_command(envelope)
+            return
+        if with_human(state):
+            log.info("message.with_human")
+            return
+        if not self._within_sender_rate(envelope):
+            if envelope.conversation_id not in self._told_to_slow_down:
+                self._told_to_slow_down.add(envelope.conversation_id)
+                log.warning("sender.throttled")
+                await self._send(route, envelope, state, {"slow": canned.slow_down(language)})
+            else:
+                log.info("sender.silenced")
+            return
+        if not window_open(state, self._settings.reply_window_seconds):
+            # Only templates may follow after 24 hours; the agent is not asked for words
+            # that cannot be sent.
+            log.error("reply.outside_window")
+            self._metrics.sends.labels("outside_window", "131047").inc()
+            return
+        if message.type in SILENT_TYPES:
+            log.info("message.ignored", type=message.type.value)
+            return
+        if message.type not in route.accepts:
+            log.info("message.not_handled", type=message.type.value)
+            await self._send(route, envelope, state, {"canned": canned.text_only(language)})
+            return
+        reply = await self._reply(route, envelope, state)
+        parts = split_text(reply.text or "")
+        await self._send(route, envelope, state, {str(i): part for i, part in enumerate(parts)})
+        if reply.handoff:
+            await self._handoff.start(route, envelope, state, reply)
+
+    def _within_sender_rate(self, envelope: Envelope) -> bool:
+        conversation, at = envelope.conversation_id, envelope.message.timestamp.timestamp()
+        if self._senders.calm(conversation, at):
+            self._told_to_slow_down.discard(conversation)
+        return self._senders.allow(conversation, envelope.message_id, at)
+
+    async def _reply(
+        self, route: Route, envelope: Envelope, state: ConversationState
+    ) -> AgentReply:
+        # A reply already saved by an earlier attempt is reused: the agent is asked once.
+        saved = await self._inbox.saved_reply(envelope.message_id)
+        if saved is not None:
+            return AgentReply.model_validate_json(saved)
+        wait = self.breaker(route.tenant).allow()
+        if wait > 0:
+            raise RetryLaterError(wait, "circuit open")
+        token = route.credentials.access_token.get_secret_value()
+        if envelope.attempts == 0:
+            try:
+                await self._graph.mark_read(envelope.phone_number_id, token, envelope.message_id)
+            except GraphError as error:
+                log.info("message.read_failed", code=error.code)
+        message = envelope.message.model_copy(update={"previous_language": state.language})
+        started = time.perf_counter()
+        try:
+            reply = await self._agent.ask(route.endpoint, message)
+        except AgentUnavailableError as error:
+            self.breaker(route.tenant).failed()
+            self._metrics.forwards.labels(route.tenant, "failed").inc()
+            log.warning("agent.failed", error=str(error), attempt=envelope.attempts + 1)
+            raise RetryLaterError(self._backoff(envelope.attempts), "agent unavailable") from error
+        self.breaker(route.tenant).succeeded()
+        elapsed = time.perf_counter() - started
+        self._metrics.forward_seconds.labels(route.tenant).observe(elapsed)
+        self._metrics.forwards.labels(route.tenant, "ok").inc()
+        log.info("agent.answered", seconds=round(elapsed, 3), handoff=reply.handoff)
+        await self._inbox.save_reply(envelope.message_id, reply.model_dump_json())
+        return reply
+
+    async def _send(
+        self, route: Route, envelope: Envelope, state: ConversationState, parts: dict[str, str]
+    ) -> None:
+        """Send each part once. A part is marked sent after the Graph API accepted it: a
+        crash between the two sends that part again after restart (at-least-once, a
+        window of one HTTP round trip); marking first would risk never sending it."""
+        if not parts:
+            return
+        if not window_open(state, self._settings.reply_window_seconds):
+            log.error("reply.outside_window")
+            self._metrics.sends.labels("outside_window", "131047").inc()
+            return
+        done = await self._inbox.sent_parts(envelope.message_id)
+        token = route.credentials.access_token.get_secret_value()
+        for key, text in parts.items():
+            if key in done:
+                continue
+            await self._send_one(route, envelope, token, envelope.recipient, text, key)
+
+    async def _send_one(
+        self, route: Route, envelope: Envelope, token: str, to: Recipient, text: str, key: str
+    ) -> None:
+        try:
+            result = await self._graph.send_text(
+                envelope.phone_number_id, token, to, text, reply_to=envelope.message_id
+            )
+        except OutsideWindowError:
+            log.error("reply.outside_window")
+            self._metrics.sends.labels("outside_window", "131047").inc()
+            return
+        except GraphUnavailableError as error:
+            self._metrics.sends.labels("retry_later", str(error.code or error.status)).inc()
+            log.warning("reply.failed", code=error.code, status=error.status, retry=True)
+            raise RetryLaterError(
+                self._backoff(envelope.attempts), "graph api unavailable"
+            ) from error
+        except GraphError as error:
+            self._metrics.sends.labels("failed", str(error.code or error.status)).inc()
+            log.error("reply.failed", code=error.code, status=error.status, retry=False)
+            return
+        await self._inbox.mark_sent(envelope.message_id, key)
+        self._metrics.sends.labels("sent", "").inc()
+        log.info("reply.sent", part=key, attempts=result.attempts)

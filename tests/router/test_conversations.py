@@ -1,0 +1,184 @@
+"""What the router itself decides per conversation: media it cannot forward gets a polite
+answer in the customer's language, a handoff silences the agent until released, and a
+sender who floods gets one polite reply, then silence."""
+
+import time
+from collections.abc import Callable
+
+import httpx
+from harness import RouterHarness, Tenant, wait_for, write_routes
+from peers import Agent, GraphApi, ServerThread
+from whatsapp import message, notification
+
+from katha.messages import AgentReply, MessageType
+
+Agents = dict[str, tuple[Agent, ServerThread]]
+OWNER = "+94771234567"
+CUSTOMER = "94770009999"
+
+
+def test_media_gets_a_polite_text_only_answer_and_the_agent_is_not_asked(
+    start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
+) -> None:
+    router = start_router()
+    alpha = router.tenants["alpha"]
+    voice = message("audio", {"id": "1003383421387256", "mime_type": "audio/ogg", "voice": True})
+    assert (
+        router.post(notification(alpha.phone_number_id, [voice]), alpha.app_secret).status_code
+        == 200
+    )
+    wait_for(lambda: graph.texts(), what="the canned reply")
+    (reply,) = graph.texts()
+    assert reply.text == "I can read text messages; please type your question."
+    assert reply.reply_to == voice["id"]
+    assert agents["alpha"][0].received == []
+
+
+def test_the_polite_answer_follows_the_conversations_language(
+    start_router: Callable[..., RouterHarness], graph: GraphApi
+) -> None:
+    router = start_router()
+    router.say("alpha", "ඔබට කොත්තු තියෙනවද?", sender=CUSTOMER)
+    wait_for(lambda: graph.texts(), what="the first reply")
+    alpha = router.tenants["alpha"]
+    photo = message("image", {"id": "1479537139650973", "mime_type": "image/jpeg"}, sender=CUSTOMER)
+    router.post(notification(alpha.phone_number_id, [photo]), alpha.app_secret)
+    wait_for(lambda: len(graph.texts()) == 2, what="the canned reply")
+    assert graph.texts()[1].text == "මට කියවිය හැක්කේ පෙළ පණිවිඩ පමණයි; කරුණාකර ඔබේ ප්‍රශ්නය ටයිප් කරන්න."
+
+
+def test_media_goes_to_an_agent_that_declares_it_with_the_media_id_only(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    tenants["alpha"].extra["accepts"] = ["text", "image"]
+    router = start_router()
+    write_routes(router.routes_file, list(tenants.values()))
+    wait_for(
+        lambda: (
+            MessageType.IMAGE
+            in router.services.routes.route_for(tenants["alpha"].phone_number_id).accepts
+        ),  # type: ignore[union-attr]
+        what="the new route",
+    )
+    photo = message(
+        "image", {"id": "1479537139650973", "mime_type": "image/jpeg", "caption": "price?"}
+    )
+    alpha = router.tenants["alpha"]
+    router.post(notification(alpha.phone_number_id, [photo]), alpha.app_secret)
+    agent = agents["alpha"][0]
+    wait_for(lambda: agent.received, what="the forward")
+    (inbound,) = agent.received
+    assert inbound.type is MessageType.IMAGE
+    assert inbound.media is not None
+    assert inbound.media.id == "1479537139650973"
+    assert inbound.text == "price?"
+    assert alpha.access_token not in inbound.model_dump_json()
+
+
+def _handoff_once(message_text: str) -> Callable[..., AgentReply]:
+    def answer(inbound: object) -> AgentReply:
+        text = getattr(inbound, "text", "") or ""
+        return AgentReply(
+            message_id=getattr(inbound, "message_id", ""),
+            text=f"answer to {text}",
+            handoff=text == message_text,
+            handoff_reason="asked for a refund" if text == message_text else None,
+        )
+
+    return answer
+
+
+def test_handoff_tells_the_owner_and_keeps_the_agent_quiet_until_released(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    tenants["alpha"].extra["owner_number"] = OWNER
+    agent = agents["alpha"][0]
+    agent.answer = _handoff_once("I want a refund")
+    router = start_router()
+    router.say("alpha", "I want a refund", sender=CUSTOMER)
+    wait_for(lambda: len(graph.texts()) == 2, what="the reply and the owner's notice")
+    reply, notice = graph.texts()
+    assert reply.to == CUSTOMER
+    assert notice.to == OWNER.lstrip("+")
+    assert "asked for a refund" in (notice.text or "")
+    ref = (notice.text or "").rsplit("'release ", 1)[1].split("'")[0]
+
+    router.say("alpha", "hello? anyone?", sender=CUSTOMER)
+    time.sleep(0.5)
+    assert len(agent.received) == 1  # the human has it now
+    assert len(graph.texts()) == 2
+
+    router.say("alpha", f"release {ref}", sender=OWNER.lstrip("+"))
+    time.sleep(0.3)
+    router.say("alpha", "back to the bot", sender=CUSTOMER)
+    wait_for(lambda: any(c.text == "answer to back to the bot" for c in graph.texts()), what="bot")
+    assert [m.text for m in agent.received] == ["I want a refund", "back to the bot"]
+
+
+def test_an_admin_call_releases_a_handoff(
+    start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
+) -> None:
+    agents["alpha"][0].answer = _handoff_once("human please")
+    router = start_router(admin_token="admin-token-0123456789")
+    router.say("alpha", "human please", sender=CUSTOMER)
+    wait_for(lambda: agents["alpha"][0].received, what="the handoff")
+    conversation = agents["alpha"][0].received[0].conversation_id
+    url = f"{router.url}/admin/conversations/{conversation}/release"
+    assert httpx.post(url).status_code == 401
+    assert httpx.post(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    time.sleep(0.3)
+    response = httpx.post(url, headers={"Authorization": "Bearer admin-token-0123456789"})
+    assert response.json() == {"released": True}
+    router.say("alpha", "thanks", sender=CUSTOMER)
+    wait_for(lambda: len(agents["alpha"][0].received) == 2, what="the agent again")
+
+
+def test_a_flooding_sender_gets_one_polite_reply_then_silence(
+    start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
+) -> None:
+    router = start_router(sender_burst=3, sender_rate_per_minute=1, recipient_rate_per_second=100)
+    for n in range(8):
+        router.say("alpha", f"Is the shop open today? Asking again, {n}", sender=CUSTOMER)
+    wait_for(lambda: len(graph.texts()) == 4, what="three answers and one warning")
+    time.sleep(0.5)
+    texts = [call.text for call in graph.texts()]
+    assert texts[:3] == [
+        f"alpha answers: Is the shop open today? Asking again, {n}" for n in range(3)
+    ]
+    assert texts[3] == "You are sending messages very quickly; please wait a moment and try again."
+    assert len(agents["alpha"][0].received) == 3
+    router.say("alpha", "another customer is fine", sender="94770001234")
+    wait_for(lambda: len(graph.texts()) == 5, what="the other customer's answer")
+
+
+def test_reactions_are_not_answered(
+    start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
+) -> None:
+    router = start_router()
+    alpha = router.tenants["alpha"]
+    thumbs = message("reaction", {"message_id": "wamid.OUT", "emoji": "👍"})
+    router.post(notification(alpha.phone_number_id, [thumbs]), alpha.app_secret)
+    time.sleep(0.5)
+    assert graph.texts() == []
+    assert agents["alpha"][0].received == []
+
+
+def test_a_handoff_ends_by_itself_after_the_timeout(
+    start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
+) -> None:
+    agents["alpha"][0].answer = _handoff_once("a person please")
+    router = start_router(handoff_timeout_seconds=1.0)
+    router.say("alpha", "a person please", sender=CUSTOMER)
+    wait_for(lambda: agents["alpha"][0].received, what="the handoff")
+    router.say("alpha", "still there?", sender=CUSTOMER)
+    time.sleep(0.3)
+    assert len(agents["alpha"][0].received) == 1
+    time.sleep(1.0)
+    router.say("alpha", "hello again", sender=CUSTOMER)
+    wait_for(lambda: len(agents["alpha"][0].received) == 2, what="the agent again")

@@ -1,0 +1,264 @@
+"""Every webhook shape Meta documents is parsed: all entries and changes, every message
+type, statuses with errors, username-only senders; unknown shapes are kept, never fatal."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whatsapp import message, notification
+
+from katha.messages import MessageType
+from router.payload import parse_notification
+
+NUMBER = "105954558954427"
+
+
+@pytest.mark.parametrize("name", ["incoming", "sent", "delivered", "read"])
+def test_every_shared_webhook_body_parses(shared_data: Path, name: str) -> None:
+    payload = json.loads((shared_data / "whatsapp" / f"{name}.json").read_text())
+    found = parse_notification(payload)
+    assert found.unknown == []
+    if name == "incoming":
+        (only,) = found.messages
+        assert only.type is MessageType.TEXT
+        assert only.text == "this is a text message"
+        assert only.phone_number_id == "123456123"
+        assert only.sender.wa_id == "16315551181"
+        assert only.sender.user_id == "US.13491208655302741918"
+        assert only.sender.username == "@testusername"
+        assert only.sender.name == "test user name"
+        assert "from_parent_user_id" not in only.extra  # another id of the person stays here
+    else:
+        (status,) = found.statuses
+        assert status.status == name
+        assert status.message_id == "ABGGFlA5Fpa"
+
+
+# (type on the wire, its object as Meta documents it, what the router makes of it)
+CASES: list[tuple[str, dict[str, Any], MessageType]] = [
+    ("text", {"body": "kohomada"}, MessageType.TEXT),
+    (
+        "image",
+        {"id": "1479537139650973", "mime_type": "image/jpeg", "sha256": "abc", "caption": "menu?"},
+        MessageType.IMAGE,
+    ),
+    (
+        "audio",
+        {"id": "1003383421387256", "mime_type": "audio/ogg; codecs=opus", "voice": True},
+        MessageType.AUDIO,
+    ),
+    ("voice", {"id": "1003383421387257", "mime_type": "audio/ogg; codecs=opus"}, MessageType.AUDIO),
+    ("video", {"id": "1200000000000001", "mime_type": "video/mp4"}, MessageType.VIDEO),
+    (
+        "document",
+        {"id": "1200000000000002", "mime_type": "application/pdf", "filename": "order.pdf"},
+        MessageType.DOCUMENT,
+    ),
+    (
+        "sticker",
+        {"id": "1200000000000003", "mime_type": "image/webp", "animated": False},
+        MessageType.STICKER,
+    ),
+    (
+        "location",
+        {"latitude": 6.9271, "longitude": 79.8612, "name": "Colombo Fort", "address": "Colombo 01"},
+        MessageType.LOCATION,
+    ),
+    (
+        "contacts",
+        [{"name": {"formatted_name": "Kamal"}, "phones": [{"phone": "+94770000000"}]}],
+        MessageType.CONTACTS,
+    ),
+    (
+        "interactive",
+        {"type": "button_reply", "button_reply": {"id": "yes", "title": "Yes"}},
+        MessageType.INTERACTIVE,
+    ),
+    (
+        "interactive",
+        {
+            "type": "list_reply",
+            "list_reply": {"id": "rice", "title": "Rice & curry", "description": "Lunch"},
+        },
+        MessageType.INTERACTIVE,
+    ),
+    ("button", {"payload": "STOP", "text": "Stop promotions"}, MessageType.BUTTON),
+    ("reaction", {"message_id": "wamid.ORIGINAL", "emoji": "👍"}, MessageType.REACTION),
+    (
+        "order",
+        {
+            "catalog_id": "123",
+            "text": "for pickup",
+            "product_items": [
+                {
+                    "product_retailer_id": "kottu",
+                    "quantity": 2,
+                    "item_price": 1200,
+                    "currency": "LKR",
+                }
+            ],
+        },
+        MessageType.ORDER,
+    ),
+    ("unsupported", {}, MessageType.UNSUPPORTED),
+    ("poll_vote", {"option": "A"}, MessageType.UNKNOWN),
+]
+
+
+@pytest.mark.parametrize(("kind", "content", "expected"), CASES)
+def test_every_message_type_is_parsed(
+    kind: str, content: dict[str, Any], expected: MessageType
+) -> None:
+    sent = message(kind, content)
+    if kind == "unsupported":
+        sent["errors"] = [{"code": 131051, "title": "Message type unknown"}]
+    (parsed,) = parse_notification(notification(NUMBER, [sent])).messages
+    assert parsed.type is expected
+    assert parsed.message_id == sent["id"]
+    if expected in (
+        MessageType.IMAGE,
+        MessageType.AUDIO,
+        MessageType.VIDEO,
+        MessageType.DOCUMENT,
+        MessageType.STICKER,
+    ):
+        assert parsed.media is not None
+        assert parsed.media.id == content["id"]
+        assert parsed.media.voice == (kind == "voice" or bool(content.get("voice")))
+    if expected is MessageType.LOCATION:
+        assert parsed.location is not None
+        assert parsed.location.name == "Colombo Fort"
+    if expected is MessageType.INTERACTIVE:
+        assert parsed.choice is not None
+        assert parsed.choice.id in ("yes", "rice")
+    if expected is MessageType.BUTTON:
+        assert parsed.choice is not None
+        assert parsed.choice.id == "STOP"
+    if expected is MessageType.REACTION:
+        assert parsed.reaction is not None
+        assert parsed.reaction.message_id == "wamid.ORIGINAL"
+    if expected in (MessageType.CONTACTS, MessageType.ORDER, MessageType.UNKNOWN):
+        assert parsed.extra[kind] == content  # passed on for the agent
+    if kind == "unsupported":
+        assert parsed.extra["errors"][0]["code"] == 131051
+
+
+def test_an_unknown_message_type_is_kept_and_reported() -> None:
+    found = parse_notification(notification(NUMBER, [message("poll_vote", {"option": "A"})]))
+    assert found.messages[0].raw_type == "poll_vote"
+    assert found.unknown == ["message type poll_vote"]
+
+
+def test_every_entry_and_every_change_is_read() -> None:
+    first = notification(NUMBER, [message("text", {"body": "one"})])
+    second = notification(
+        "206065669065538", [message("text", {"body": "two"}), message("text", {"body": "three"})]
+    )
+    statuses = notification(
+        NUMBER, statuses=[{"id": "wamid.X", "status": "read", "timestamp": "1700000000"}]
+    )
+    payload = first
+    payload["entry"][0]["changes"].append(statuses["entry"][0]["changes"][0])
+    payload["entry"].append(second["entry"][0])
+    found = parse_notification(payload)
+    assert [m.text for m in found.messages] == ["one", "two", "three"]
+    assert [m.phone_number_id for m in found.messages] == [
+        NUMBER,
+        "206065669065538",
+        "206065669065538",
+    ]
+    assert [s.status for s in found.statuses] == ["read"]
+
+
+def test_a_username_only_sender_is_identified_by_user_id() -> None:
+    sent = {
+        "from_user_id": "LK.1502576394655843",
+        "id": "wamid.U1",
+        "timestamp": "1700000000",
+        "type": "text",
+        "text": {"body": "hi"},
+    }
+    payload = notification(NUMBER, [sent])
+    payload["entry"][0]["changes"][0]["value"]["contacts"] = [
+        {"profile": {"name": "Sachini", "username": "@sachini"}, "user_id": "LK.1502576394655843"}
+    ]
+    (parsed,) = parse_notification(payload).messages
+    assert parsed.sender.wa_id is None
+    assert parsed.sender.user_id == "LK.1502576394655843"
+    assert parsed.sender.username == "@sachini"
+    assert parsed.sender.key == "LK.1502576394655843"
+
+
+def test_a_failed_status_carries_its_error_codes() -> None:
+    failed = {
+        "id": "wamid.F",
+        "status": "failed",
+        "timestamp": "1700000000",
+        "recipient_id": "94771234567",
+        "errors": [{"code": 131047, "title": "Re-engagement message"}],
+    }
+    (status,) = parse_notification(notification(NUMBER, statuses=[failed])).statuses
+    assert status.status == "failed"
+    assert status.error_codes == (131047,)
+
+
+def test_change_level_errors_are_reported() -> None:
+    payload = notification(NUMBER)
+    payload["entry"][0]["changes"][0]["value"]["errors"] = [
+        {"code": 131000, "title": "Something went wrong"}
+    ]
+    (error,) = parse_notification(payload).errors
+    assert error.code == 131000
+    assert error.phone_number_id == NUMBER
+
+
+def test_replies_keep_their_context() -> None:
+    sent = message("text", {"body": "this one"})
+    sent["context"] = {"from": "94112345678", "id": "wamid.EARLIER"}
+    (parsed,) = parse_notification(notification(NUMBER, [sent])).messages
+    assert parsed.reply_to == "wamid.EARLIER"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        [],
+        "text",
+        {"entry": "x"},
+        {"entry": [None, {"changes": [None, {"value": 3}]}]},
+        {
+            "entry": [
+                {
+                    "changes": [
+                        {"field": "messages", "value": {"metadata": {}, "messages": [{"id": "x"}]}}
+                    ]
+                }
+            ]
+        },
+        notification(
+            NUMBER,
+            [
+                {
+                    "type": "location",
+                    "id": "wamid.L",
+                    "location": {"latitude": "north", "longitude": 1},
+                }
+            ],
+        ),
+        notification(NUMBER, [{"type": "text"}]),
+    ],
+)
+def test_malformed_bodies_are_never_fatal(payload: Any) -> None:
+    found = parse_notification(payload)
+    assert found.unknown or not found.messages
+
+
+def test_unknown_fields_are_kept_and_reported() -> None:
+    payload = notification(NUMBER, [message("text", {"body": "hi"})])
+    payload["entry"][0]["changes"][0]["value"]["shiny_new_field"] = {"a": 1}
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["referral"] = {"source_id": "ad"}
+    found = parse_notification(payload)
+    assert "value.shiny_new_field" in found.unknown
+    assert found.messages[0].extra["referral"] == {"source_id": "ad"}

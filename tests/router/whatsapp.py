@@ -1,0 +1,68 @@
+"""Webhook bodies in Meta's documented shape (WhatsApp Cloud API, messages field)."""
+
+import itertools
+import json
+import time
+from typing import Any
+
+from router.signature import sign
+
+_ids = itertools.count(1)
+
+
+def message_id() -> str:
+    return f"wamid.HBgLTEST{next(_ids):06d}{time.time_ns() % 1_000_000:06d}"
+
+
+def text(
+    body: str, *, sender: str = "94771234567", id: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "from": sender,
+        "id": id or message_id(),
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": body},
+        **extra,
+    }
+
+
+def message(kind: str, content: dict[str, Any], *, sender: str = "94771234567") -> dict[str, Any]:
+    return {
+        "from": sender,
+        "id": message_id(),
+        "timestamp": str(int(time.time())),
+        "type": kind,
+        kind: content,
+    }
+
+
+def notification(
+    phone_number_id: str,
+    messages: list[dict[str, Any]] | None = None,
+    *,
+    statuses: list[dict[str, Any]] | None = None,
+    name: str = "Nimal",
+) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "94112345678", "phone_number_id": phone_number_id},
+    }
+    if messages:
+        senders = {m.get("from") for m in messages if m.get("from")}
+        value["contacts"] = [{"profile": {"name": name}, "wa_id": s} for s in sorted(senders)]
+        value["messages"] = messages
+    if statuses:
+        value["statuses"] = statuses
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
+    }
+
+
+def signed(payload: dict[str, Any] | bytes, app_secret: str) -> tuple[bytes, dict[str, str]]:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return body, {
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": sign(body, app_secret.encode()),
+    }
