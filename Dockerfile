@@ -1,6 +1,6 @@
 # One image for every Katha component; the Helm chart picks the command:
 #   operator: kopf run -m business_operator.main --all-namespaces
-#   router:   uvicorn --factory router.app:create_app
+#   router:   python -m router
 #   agent:    serve run agent_runtime.serve_app:build_app (or a RayService)
 #   katha:    the CLI (validate, crd, ...)
 

@@ -57,6 +57,11 @@ class SecretRouteSource:
 
     async def _list(self) -> str:
         response = await self._client.get(f"{self._path}/{self._name}")
+        if response.status_code == 404:
+            # A fresh install: the operator writes the Secret with the first Business.
+            # Until then there is nothing to route, which is a valid, ready state.
+            self._book.replace_from_secret({}, f"secret/{self._name} (not created yet)")
+            return ""
         response.raise_for_status()
         secret = response.json()
         self._apply(secret)
@@ -66,9 +71,10 @@ class SecretRouteSource:
         params = {
             "watch": "true",
             "fieldSelector": f"metadata.name={self._name}",
-            "resourceVersion": version,
             "allowWatchBookmarks": "true",
         }
+        if version:  # without one, the watch starts from now and reports the Secret's creation
+            params["resourceVersion"] = version
         async with self._client.stream("GET", self._path, params=params) as response:
             response.raise_for_status()
             async for line in response.aiter_lines():

@@ -66,9 +66,9 @@ class SecretServer:
     """The Kubernetes API for one Secret: GET it, and watch it (JSON lines, one event per
     change) as `GET /api/v1/namespaces/{ns}/secrets?watch=true&fieldSelector=...`."""
 
-    def __init__(self, namespace: str, name: str, routes: dict[str, Any]) -> None:
+    def __init__(self, namespace: str, name: str, routes: dict[str, Any] | None) -> None:
         self.namespace, self.name, self.version = namespace, name, 1
-        self.secret = self._secret(routes)
+        self.secret: dict[str, Any] | None = self._secret(routes) if routes is not None else None
         self.changes: asyncio.Queue[dict[str, Any]] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tokens: list[str | None] = []
@@ -102,7 +102,7 @@ class SecretServer:
         @api.get(base + "/{name}")
         async def read(name: str, request: Request) -> JSONResponse:
             self.tokens.append(request.headers.get("authorization"))
-            if name != self.name:
+            if name != self.name or self.secret is None:
                 return JSONResponse({"kind": "Status", "code": 404}, status_code=404)
             return JSONResponse(self.secret)
 
@@ -148,6 +148,40 @@ def test_the_secret_source_applies_changes_from_a_watch(tenants: dict[str, Tenan
         wait_for(lambda: api.changes is not None, timeout=5, what="the watch")
         started = time.monotonic()
         api.update({"routes": [alpha.route(), beta.route()]})
+        wait_for(lambda: book.route_for(beta.phone_number_id), timeout=5, what="the change")
+        assert time.monotonic() - started < 2
+        assert api.tokens[0] == "Bearer sa-token"
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        runner.join(timeout=5)
+        server.stop()
+
+
+@pytest.mark.slow
+def test_a_missing_secret_is_an_empty_ready_table_until_created(tenants: dict[str, Tenant]) -> None:
+    alpha, beta = tenants["alpha"], tenants["beta"]
+    api = SecretServer("katha-system", "katha-routes", None)  # before the first Business
+    server = ServerThread(api.app()).start()
+    book = RouteBook()
+    loop = asyncio.new_event_loop()
+    client = httpx.AsyncClient(base_url=server.url, headers={"Authorization": "Bearer sa-token"})
+    source = SecretRouteSource(client, "katha-system", "katha-routes", book, retry_seconds=0.1)
+    task = loop.create_task(source.run())
+
+    def run() -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(task)
+        loop.run_until_complete(client.aclose())
+        loop.close()
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    try:
+        wait_for(lambda: book.loaded, timeout=5, what="the first list")
+        assert book.route_for(alpha.phone_number_id) is None
+        wait_for(lambda: api.changes is not None, timeout=5, what="the watch")
+        started = time.monotonic()
+        api.update({"routes": [alpha.route(), beta.route()]})  # the operator creates it
         wait_for(lambda: book.route_for(beta.phone_number_id), timeout=5, what="the change")
         assert time.monotonic() - started < 2
         assert api.tokens[0] == "Bearer sa-token"

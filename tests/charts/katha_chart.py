@@ -1,0 +1,106 @@
+"""Rendering charts/katha with the real helm binary, the install scenarios the chart's issue
+names, and small lookups over the rendered objects."""
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+from k8s_tools import tool
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHART = REPO_ROOT / "charts" / "katha"
+RELEASE = "katha"
+NAMESPACE = "katha-system"
+
+Manifest = dict[str, Any]
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "namespaced": {"operator": {"watchNamespaces": ["shops", "restaurants"]}},
+    "ha-redis": {
+        "router": {
+            "replicas": 3,
+            "inbox": {"redis": {"existingSecret": {"name": "katha-redis", "key": "url"}}},
+            "autoscaling": {
+                "enabled": True,
+                "minReplicas": 2,
+                "maxReplicas": 8,
+                "requestsPerSecond": {"enabled": True},
+            },
+        }
+    },
+    "monitoring": {
+        "monitoring": {
+            "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+            "dashboard": {"enabled": True},
+        }
+    },
+    "ingress-tls": {
+        "router": {
+            "ingress": {
+                "enabled": True,
+                "className": "nginx",
+                "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
+                "hosts": [
+                    {
+                        "host": "wa.katha.lk",
+                        "paths": [{"path": "/webhooks", "pathType": "Prefix"}],
+                    }
+                ],
+                "tls": [{"secretName": "katha-router-tls", "hosts": ["wa.katha.lk"]}],
+            }
+        }
+    },
+    "network-policies": {
+        "networkPolicy": {"enabled": True},
+        "router": {"inbox": {"redis": {"url": "redis://redis.katha-system.svc:6379/0"}}},
+    },
+}
+
+
+class HelmError(Exception):
+    """helm refused the chart or the values; the message is what helm printed."""
+
+
+def helm(*args: str, values: dict[str, Any] | None = None, tmp: Path | None = None) -> str:
+    command = [tool("helm"), *args]
+    if values is not None:
+        assert tmp is not None
+        file = tmp / "values.yaml"
+        file.write_text(yaml.safe_dump(values))
+        command += ["--values", str(file)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    if result.returncode != 0:
+        raise HelmError(result.stderr.strip() or result.stdout.strip())
+    return result.stdout
+
+
+def render(values: dict[str, Any], tmp: Path) -> list[Manifest]:
+    """`helm template` of the chart as a release in NAMESPACE: every object it would create."""
+    text = helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, values=values, tmp=tmp)
+    return [document for document in yaml.safe_load_all(text) if document]
+
+
+def one(manifests: list[Manifest], kind: str, name: str | None = None) -> Manifest:
+    found = [m for m in manifests if m["kind"] == kind and name in (None, m["metadata"]["name"])]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+def kinds(manifests: list[Manifest]) -> list[str]:
+    return sorted(m["kind"] for m in manifests)
+
+
+def pod_templates(manifests: list[Manifest]) -> dict[str, Manifest]:
+    """Every pod template the chart renders, by workload name."""
+    return {
+        m["metadata"]["name"]: m["spec"]["template"]
+        for m in manifests
+        if m["kind"] in {"Deployment", "StatefulSet", "DaemonSet", "Job"}
+    }
+
+
+def env_of(deployment: Manifest) -> dict[str, Any]:
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    return {entry["name"]: entry.get("value", entry.get("valueFrom")) for entry in container["env"]}
