@@ -88,7 +88,8 @@ class KubeClient:
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.TransportError as error:
-            raise KubeApiError(503, f"cannot reach the API server: {error}") from error
+            reason = f"{type(error).__name__}: {error}".rstrip(": ")
+            raise KubeApiError(503, f"cannot reach the API server ({reason})") from error
         if response.status_code == 404:
             return None
         if response.status_code >= 400:

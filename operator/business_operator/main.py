@@ -24,6 +24,7 @@ from katha.observability import configure_logging
 SETTINGS = OperatorSettings()
 BUSINESSES = (API_GROUP, API_VERSION, "businesses")
 LANGUAGE_MODELS = (API_GROUP, API_VERSION, "languagemodels")
+LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16)
 
 
 @kopf.on.login(retries=3)
@@ -37,14 +38,14 @@ def login(settings: kopf.OperatorSettings, **kwargs: Any) -> kopf.ConnectionInfo
 
 def _http_client(info: kopf.ConnectionInfo | None) -> httpx.AsyncClient:
     if SETTINGS.kube_api_url or info is None:
-        return httpx.AsyncClient(base_url=SETTINGS.kube_api_url or "", timeout=30.0)
+        return httpx.AsyncClient(base_url=SETTINGS.kube_api_url or "", timeout=30.0, limits=LIMITS)
     verify: Any = str(info.ca_path) if info.ca_path else not info.insecure
     headers = info.as_http_headers()
     cert = (
         (str(info.certificate_path), str(info.private_key_path)) if info.certificate_path else None
     )
     return httpx.AsyncClient(
-        base_url=info.server, headers=headers, verify=verify, cert=cert, timeout=30.0
+        base_url=info.server, headers=headers, verify=verify, cert=cert, timeout=30.0, limits=LIMITS
     )
 
 
@@ -52,6 +53,7 @@ def _http_client(info: kopf.ConnectionInfo | None) -> httpx.AsyncClient:
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     configure_logging(SETTINGS.log_level, SETTINGS.log_format.value)
     settings.persistence.finalizer = f"{API_GROUP}/finalizer"
+    settings.batching.worker_limit = SETTINGS.max_concurrent_reconciles
     settings.peering.standalone = True  # one active instance: the Deployment uses Recreate
     # Our own events say what changed; Kopf's per-handler "succeeded" events would be noise.
     settings.posting.level = logging.WARNING

@@ -26,3 +26,9 @@ class OperatorSettings(ComponentSettings):
         description="Talk to this API server without credentials (tests, kubectl proxy).",
     )
     liveness_port: int = Field(default=8080, ge=1, le=65535)
+    max_concurrent_reconciles: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description="Bounds the load the operator puts on the API server.",
+    )
