@@ -53,7 +53,7 @@ def _http_client(info: kopf.ConnectionInfo | None) -> httpx.AsyncClient:
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     configure_logging(SETTINGS.log_level, SETTINGS.log_format.value)
     settings.persistence.finalizer = f"{API_GROUP}/finalizer"
-    settings.batching.worker_limit = SETTINGS.max_concurrent_reconciles
+    settings.queueing.worker_limit = SETTINGS.max_concurrent_reconciles
     settings.peering.standalone = True  # one active instance: the Deployment uses Recreate
     # Our own events say what changed; Kopf's per-handler "succeeded" events would be noise.
     settings.posting.level = logging.WARNING
