@@ -48,7 +48,7 @@ def namespace(api: Api) -> Iterator[str]:
     yield name
     for business in api.list("Business", name):
         api.delete("Business", name, business["metadata"]["name"])
-    eventually(lambda: not api.list("Business", name), timeout=30)
+    eventually(lambda: not api.list("Business", name), timeout=60)
 
 
 @pytest.fixture

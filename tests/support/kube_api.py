@@ -74,7 +74,7 @@ class Api:
         return document
 
 
-def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
     """Poll until `check` returns something truthy; fail with its last answer."""
     deadline = time.monotonic() + timeout
     last: Any = None
