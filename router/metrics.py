@@ -26,6 +26,9 @@ class RouterMetrics:
         self.forwards: Counter = m.counter(
             "forwards_total", "Calls to tenant agents by result.", ["tenant", "result"]
         )
+        self.handoffs: Counter = m.counter(
+            "handoffs_total", "Conversations handed to a person.", ["tenant"]
+        )
         self.sends: Counter = m.counter(
             "sends_total", "Graph API sends by result and error code.", ["result", "code"]
         )

@@ -146,6 +146,7 @@ class Worker:
         parts = split_text(reply.text or "")
         await self._send(route, envelope, state, {str(i): part for i, part in enumerate(parts)})
         if reply.handoff:
+            self._metrics.handoffs.labels(route.tenant).inc()
             await self._handoff.start(route, envelope, state, reply)
 
     def _within_sender_rate(self, envelope: Envelope) -> bool:

@@ -42,7 +42,7 @@ def test_dashboard_config_map_is_found_by_grafanas_sidecar(
     assert dashboard["uid"] == "katha-router"
 
 
-def test_dashboard_shows_traffic_latency_inbox_and_send_errors_from_real_metrics(
+def test_dashboard_shows_traffic_latency_inbox_handoffs_and_send_errors_from_real_metrics(
     rendered: Callable[[str], list[Manifest]],
 ) -> None:
     config_map = one(rendered("monitoring"), "ConfigMap")
@@ -57,6 +57,7 @@ def test_dashboard_shows_traffic_latency_inbox_and_send_errors_from_real_metrics
         "Answer latency",
         "Inbox depth and age",
         "Send errors by result and code",
+        "Handoffs to a person per tenant",
     } <= titles
     by_title = {panel["title"]: panel["targets"][0]["expr"] for panel in dashboard["panels"]}
     assert "sum by (tenant, language)" in by_title["Messages per tenant and language"]

@@ -2,6 +2,7 @@
 answer in the customer's language, a handoff silences the agent until released, and a
 sender who floods gets one polite reply, then silence."""
 
+import re
 import time
 from collections.abc import Callable
 
@@ -108,6 +109,8 @@ def test_handoff_tells_the_owner_and_keeps_the_agent_quiet_until_released(
     assert notice.to == OWNER.lstrip("+")
     assert "asked for a refund" in (notice.text or "")
     ref = (notice.text or "").rsplit("'release ", 1)[1].split("'")[0]
+    metrics = httpx.get(f"{router.url}/metrics").text
+    assert re.search(r'katha_router_handoffs_total\{tenant="[^"]*alpha"\} 1\.0', metrics)
 
     router.say("alpha", "hello? anyone?", sender=CUSTOMER)
     time.sleep(0.5)
