@@ -120,7 +120,7 @@ def main() -> None:
             done = 0
             deadline = start + 600
             while done < args.tenants and time.monotonic() < deadline:
-                time.sleep(0.5)
+                time.sleep(2)  # listing is not free for the emulator either
                 done = _reconciled(http, args.namespaces)
             total = time.monotonic() - start
             deployments = sum(

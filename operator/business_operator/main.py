@@ -101,7 +101,11 @@ def _retry_or_give_up(error: Exception) -> kopf.TemporaryError | kopf.PermanentE
 @kopf.on.resume(*BUSINESSES)
 @kopf.on.create(*BUSINESSES)
 @kopf.on.update(*BUSINESSES, field="spec")
-@kopf.timer(*BUSINESSES, interval=SETTINGS.reconcile_interval_seconds, initial_delay=5)
+@kopf.timer(
+    *BUSINESSES,
+    interval=SETTINGS.reconcile_interval_seconds,
+    initial_delay=SETTINGS.reconcile_interval_seconds,
+)
 async def reconcile_business(
     body: kopf.Body, status: kopf.Status, patch: kopf.Patch, memo: kopf.Memo, **_: Any
 ) -> None:
@@ -132,7 +136,11 @@ async def delete_business(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 @kopf.on.resume(*LANGUAGE_MODELS)
 @kopf.on.create(*LANGUAGE_MODELS)
 @kopf.on.update(*LANGUAGE_MODELS, field="spec")
-@kopf.timer(*LANGUAGE_MODELS, interval=SETTINGS.reconcile_interval_seconds, initial_delay=5)
+@kopf.timer(
+    *LANGUAGE_MODELS,
+    interval=SETTINGS.reconcile_interval_seconds,
+    initial_delay=SETTINGS.reconcile_interval_seconds,
+)
 async def reconcile_language_model(
     body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any
 ) -> None:
