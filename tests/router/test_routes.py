@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,72 +124,61 @@ class SecretServer:
         return api
 
 
+@contextlib.contextmanager
+def watching(api: SecretServer) -> Iterator[RouteBook]:
+    """A SecretRouteSource following `api` from its own loop; yields the book it fills."""
+    server = ServerThread(api.app()).start()
+    book = RouteBook()
+    loop = asyncio.new_event_loop()
+    client = httpx.AsyncClient(base_url=server.url, headers={"Authorization": "Bearer sa-token"})
+    source = SecretRouteSource(client, "katha-system", "katha-routes", book, retry_seconds=0.1)
+    task = loop.create_task(source.run())
+
+    def run() -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(task)
+        loop.run_until_complete(client.aclose())
+        loop.close()
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    try:
+        yield book
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        runner.join(timeout=5)
+        server.stop()
+
+
+def _change_arrives_within_seconds(
+    api: SecretServer, book: RouteBook, tenants: dict[str, Tenant]
+) -> None:
+    alpha, beta = tenants["alpha"], tenants["beta"]
+    wait_for(lambda: api.changes is not None, timeout=5, what="the watch")
+    started = time.monotonic()
+    api.update({"routes": [alpha.route(), beta.route()]})
+    wait_for(lambda: book.route_for(beta.phone_number_id), timeout=5, what="the change")
+    assert time.monotonic() - started < 2
+    assert api.tokens[0] == "Bearer sa-token"
+
+
 @pytest.mark.slow
 def test_the_secret_source_applies_changes_from_a_watch(tenants: dict[str, Tenant]) -> None:
     alpha, beta = tenants["alpha"], tenants["beta"]
     api = SecretServer("katha-system", "katha-routes", {"routes": [alpha.route()]})
-    server = ServerThread(api.app()).start()
-    book = RouteBook()
-    loop = asyncio.new_event_loop()
-    client = httpx.AsyncClient(base_url=server.url, headers={"Authorization": "Bearer sa-token"})
-    source = SecretRouteSource(client, "katha-system", "katha-routes", book, retry_seconds=0.1)
-    task = loop.create_task(source.run())
-
-    def run() -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(task)
-        loop.run_until_complete(client.aclose())
-        loop.close()
-
-    runner = threading.Thread(target=run, daemon=True)
-    runner.start()
-    try:
+    with watching(api) as book:
         wait_for(lambda: book.route_for(alpha.phone_number_id), timeout=5, what="the first list")
         assert book.route_for(beta.phone_number_id) is None
-        wait_for(lambda: api.changes is not None, timeout=5, what="the watch")
-        started = time.monotonic()
-        api.update({"routes": [alpha.route(), beta.route()]})
-        wait_for(lambda: book.route_for(beta.phone_number_id), timeout=5, what="the change")
-        assert time.monotonic() - started < 2
-        assert api.tokens[0] == "Bearer sa-token"
-    finally:
-        loop.call_soon_threadsafe(task.cancel)
-        runner.join(timeout=5)
-        server.stop()
+        _change_arrives_within_seconds(api, book, tenants)
 
 
 @pytest.mark.slow
 def test_a_missing_secret_is_an_empty_ready_table_until_created(tenants: dict[str, Tenant]) -> None:
-    alpha, beta = tenants["alpha"], tenants["beta"]
     api = SecretServer("katha-system", "katha-routes", None)  # before the first Business
-    server = ServerThread(api.app()).start()
-    book = RouteBook()
-    loop = asyncio.new_event_loop()
-    client = httpx.AsyncClient(base_url=server.url, headers={"Authorization": "Bearer sa-token"})
-    source = SecretRouteSource(client, "katha-system", "katha-routes", book, retry_seconds=0.1)
-    task = loop.create_task(source.run())
-
-    def run() -> None:
-        with contextlib.suppress(asyncio.CancelledError):
-            loop.run_until_complete(task)
-        loop.run_until_complete(client.aclose())
-        loop.close()
-
-    runner = threading.Thread(target=run, daemon=True)
-    runner.start()
-    try:
+    with watching(api) as book:
         wait_for(lambda: book.loaded, timeout=5, what="the first list")
-        assert book.route_for(alpha.phone_number_id) is None
-        wait_for(lambda: api.changes is not None, timeout=5, what="the watch")
-        started = time.monotonic()
-        api.update({"routes": [alpha.route(), beta.route()]})  # the operator creates it
-        wait_for(lambda: book.route_for(beta.phone_number_id), timeout=5, what="the change")
-        assert time.monotonic() - started < 2
-        assert api.tokens[0] == "Bearer sa-token"
-    finally:
-        loop.call_soon_threadsafe(task.cancel)
-        runner.join(timeout=5)
-        server.stop()
+        assert book.route_for(tenants["alpha"].phone_number_id) is None
+        _change_arrives_within_seconds(api, book, tenants)  # the operator creates it
 
 
 @pytest.mark.slow
