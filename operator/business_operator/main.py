@@ -91,11 +91,20 @@ async def api_server(memo: kopf.Memo, **_: Any) -> str:
     return version
 
 
-def _retry_or_give_up(error: Exception) -> kopf.TemporaryError | kopf.PermanentError:
-    if isinstance(error, KubeApiError):
-        delay = 10 if error.transient else 60
-        return kopf.TemporaryError(str(error), delay=delay)
-    return kopf.PermanentError(str(error))
+def _retry(error: KubeApiError) -> kopf.TemporaryError:
+    # Throttling and server errors pass quickly; anything else (RBAC, a webhook) needs a
+    # person, so it is retried slowly rather than given up on.
+    return kopf.TemporaryError(str(error), delay=10 if error.transient else 60)
+
+
+def _refuse(patch: kopf.Patch, kind: str, error: ValidationError) -> kopf.PermanentError:
+    """An invalid spec (the CRD catches most, not all): say why in status, retry no more."""
+    problems = "; ".join(str(problem) for problem in explain(error))
+    patch.status["phase"] = "Failed"
+    patch.status["conditions"] = [
+        {"type": "Ready", "status": "False", "reason": "InvalidSpec", "message": problems}
+    ]
+    return kopf.PermanentError(f"invalid {kind}: {problems}")
 
 
 @kopf.on.resume(*BUSINESSES)
@@ -112,14 +121,9 @@ async def reconcile_business(
     try:
         outcome = await business.reconcile(memo.context, dict(body), dict(status))
     except ValidationError as error:
-        problems = "; ".join(str(problem) for problem in explain(error))
-        patch.status["phase"] = "Failed"
-        patch.status["conditions"] = [
-            {"type": "Ready", "status": "False", "reason": "InvalidSpec", "message": problems}
-        ]
-        raise kopf.PermanentError(f"invalid Business: {problems}") from error
+        raise _refuse(patch, "Business", error) from error
     except KubeApiError as error:
-        raise _retry_or_give_up(error) from error
+        raise _retry(error) from error
     for kind, reason, message in outcome.events:
         kopf.event(body, type=kind, reason=reason, message=message)
     patch.status.update(outcome.status)
@@ -130,7 +134,7 @@ async def delete_business(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     try:
         await business.forget(memo.context, dict(body))
     except KubeApiError as error:
-        raise _retry_or_give_up(error) from error
+        raise _retry(error) from error
 
 
 @kopf.on.resume(*LANGUAGE_MODELS)
@@ -147,9 +151,7 @@ async def reconcile_language_model(
     try:
         status = await language_model.reconcile(memo.kube, memo.context.platform, dict(body))
     except ValidationError as error:
-        problems = "; ".join(str(problem) for problem in explain(error))
-        patch.status["phase"] = "Failed"
-        raise kopf.PermanentError(f"invalid LanguageModel: {problems}") from error
+        raise _refuse(patch, "LanguageModel", error) from error
     except KubeApiError as error:
-        raise _retry_or_give_up(error) from error
+        raise _retry(error) from error
     patch.status.update(status)
