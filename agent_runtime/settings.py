@@ -19,3 +19,18 @@ class AgentSettings(ComponentSettings):
         default=None, description="API key for an OpenAI-compatible endpoint that needs one."
     )
     request_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    knowledge_dir: Path = Field(
+        default=Path("/etc/katha/knowledge"), description="Where `file:` sources are mounted."
+    )
+    configmap_dir: Path | None = Field(
+        default=None, description="Where `configMapRef` sources are mounted."
+    )
+    postgres_url: Secret | None = Field(
+        default=None, description="Keep conversations in Postgres instead of SQLite."
+    )
+    conversation_retention_days: float = Field(default=30.0, gt=0, le=3650)
+    web_search_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    tavily_api_key: Secret | None = None
+    replica_cpus: float = Field(
+        default=1.0, ge=0, le=64, description="CPUs each Serve replica reserves from Ray."
+    )

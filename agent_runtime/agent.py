@@ -1,0 +1,230 @@
+"""One tenant's agent: its graph, index, memory and metrics, answering `InboundMessage`s."""
+
+import os
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agent_runtime.clock import Clock, utc_now
+from agent_runtime.context import Context
+from agent_runtime.generation import Responder
+from agent_runtime.generation.grounded import GroundedResponder
+from agent_runtime.generation.llm import LlmResponder
+from agent_runtime.graph import build_graph
+from agent_runtime.knowledge import KnowledgeBase, Refresher
+from agent_runtime.memory import checkpointer, expired, forget, forget_expired, keep_latest
+from agent_runtime.metrics import AgentMetrics
+from agent_runtime.phrases import phrase
+from agent_runtime.settings import AgentSettings
+from agent_runtime.state import fresh_turn
+from agent_runtime.websearch import web_search_for
+from ingestion.embedding import Embedder, embedder_from_settings
+from ingestion.index.schema import tenant_path
+from ingestion.refresh import Refresh, refresh_business
+from ingestion.settings import IngestionSettings
+from ingestion.sources import Places
+from katha.api import Business
+from katha.api.meta import ObjectMeta
+from katha.messages import AgentReply, InboundMessage, MessageType, Source
+from katha.observability import bind_ids, get_logger
+from katha.serving import AgentAppArgs
+
+log = get_logger("agent")
+# The owner's list of questions nobody could answer, newest last (per replica).
+UNANSWERED_KEPT = 200
+
+
+class WrongTenantError(ValueError):
+    """A message for another tenant reached this agent: the routing table is wrong."""
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    at: datetime
+    language: str
+    text: str
+
+
+class Agent:
+    def __init__(
+        self,
+        args: AgentAppArgs,
+        settings: AgentSettings,
+        *,
+        embedder: Embedder | None = None,
+        refresher: Refresher | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.args = args
+        self.settings = settings
+        namespace, name = args.tenant.split("/")
+        path = tenant_path(Path(args.index_dir), namespace, name)
+        self.knowledge = KnowledgeBase(
+            path,
+            embedder or embedder_from_settings(IngestionSettings()),
+            refresher or local_refresher(args, settings),
+            args.knowledge_revision,
+        )
+        self.metrics = AgentMetrics()
+        self.retention = timedelta(days=settings.conversation_retention_days)
+        postgres = settings.postgres_url.get_secret_value() if settings.postgres_url else None
+        self.saver = checkpointer(path / "conversations.sqlite", postgres)
+        self.graph = build_graph(self.saver)
+        self.unanswered: deque[Unanswered] = deque(maxlen=UNANSWERED_KEPT)
+        tavily = settings.tavily_api_key
+        self.context = Context(
+            tenant=args.tenant,
+            business=args.business,
+            knowledge=self.knowledge,
+            responder=responder_for(args, settings),
+            metrics=self.metrics,
+            clock=clock,
+            web_search=web_search_for(
+                args.business.web_search,
+                tavily.get_secret_value() if tavily else None,
+                settings.web_search_timeout_seconds,
+            ),
+        )
+
+    def start(self) -> None:
+        """Index in the background when the index is missing or from an older revision."""
+        with bind_ids(tenant=self.args.tenant):
+            if self.knowledge.stale():
+                self.knowledge.refresh()
+            forget_expired(self.saver, self.retention)
+
+    def reply(self, message: InboundMessage) -> AgentReply:
+        if message.tenant != self.args.tenant:
+            raise WrongTenantError(f"this agent serves {self.args.tenant}, not {message.tenant}")
+        with bind_ids(
+            tenant=self.args.tenant,
+            conversation_id=message.conversation_id,
+            message_id=message.message_id,
+        ):
+            text = message_text(message)
+            if message.type is MessageType.REACTION or (text is None and message.media is None):
+                return AgentReply(message_id=message.message_id, text=None, intent="none")
+            if text is None:
+                return self._not_text(message)
+            return self._answer(message, text)
+
+    def _answer(self, message: InboundMessage, text: str) -> AgentReply:
+        conversation = message.conversation_id
+        if expired(self.saver, conversation, self.retention):
+            forget(self.saver, conversation)
+        config: Any = {
+            "configurable": {"thread_id": conversation},
+            "tags": [f"tenant:{self.args.tenant}"],
+            "metadata": {"tenant": self.args.tenant},
+            "run_name": "katha-agent",
+        }
+        # One checkpoint per message, written when the graph ends: a message's steps need
+        # no crash recovery (the router retries the message), and each write costs latency.
+        state = self.graph.invoke(
+            fresh_turn(text, message.previous_language),
+            config,
+            context=self.context,
+            durability="exit",
+        )
+        keep_latest(self.saver, conversation)
+        reply = AgentReply(
+            message_id=message.message_id,
+            text=state["answer"],
+            language=state["reply_language"],
+            intent=state["intent"],
+            confidence=state["confidence"],
+            sources=_sources(state),
+            handoff=state["handoff"],
+            handoff_reason=state["handoff_reason"],
+        )
+        self._record(reply, state, text)
+        return reply
+
+    def _not_text(self, message: InboundMessage) -> AgentReply:
+        language = message.previous_language or "en"
+        business, persona = self.args.business.display_name, self.args.business.persona
+        text = phrase("not_text", language, persona, business)
+        return AgentReply(
+            message_id=message.message_id, text=text, language=language, intent="media"
+        )
+
+    def _record(self, reply: AgentReply, state: dict[str, Any], text: str) -> None:
+        backend = state["backend"]
+        outcome = "handoff" if reply.handoff else ("answered" if reply.sources else "replied")
+        self.metrics.answers.labels(reply.language, reply.intent, backend, outcome).inc()
+        if reply.handoff:
+            self.metrics.handoffs.labels(reply.handoff_reason or "unknown").inc()
+            log.info(
+                "handoff.requested",
+                reason=reply.handoff_reason,
+                intent=reply.intent,
+                language=reply.language,
+            )
+        else:
+            log.info(
+                "answer.sent",
+                intent=reply.intent,
+                language=reply.language,
+                backend=backend,
+                confidence=reply.confidence,
+                sources=len(reply.sources),
+            )
+        if reply.handoff_reason in {"low_confidence", "not_in_knowledge"}:
+            self.unanswered.append(Unanswered(datetime.now(UTC), state["language"], text))
+
+
+def message_text(message: InboundMessage) -> str | None:
+    """What the customer said: the text, a media caption, or the button they picked."""
+    if message.text and message.text.strip():
+        return message.text
+    if message.media is not None and message.media.caption:
+        return message.media.caption
+    if message.choice is not None and message.choice.title:
+        return message.choice.title
+    return None
+
+
+def responder_for(args: AgentAppArgs, settings: AgentSettings) -> Responder:
+    if args.llm is None:
+        return GroundedResponder()
+    key = os.environ.get(args.llm.api_key_env) if args.llm.api_key_env else None
+    if key is None and settings.llm_api_key is not None:
+        key = settings.llm_api_key.get_secret_value()
+    model = args.business.model
+    return LlmResponder(
+        args.llm,
+        api_key=key,
+        temperature=model.temperature if model else 0.2,
+        max_tokens=model.max_tokens if model else 512,
+        timeout_seconds=settings.request_timeout_seconds,
+    )
+
+
+def business_of(args: AgentAppArgs) -> Business:
+    namespace, name = args.tenant.split("/")
+    return Business(metadata=ObjectMeta(name=name, namespace=namespace), spec=args.business)
+
+
+def local_refresher(args: AgentAppArgs, settings: AgentSettings) -> Refresher:
+    """Ingestion in this process, with its own embedder (the query path keeps its own)."""
+    business = business_of(args)
+    refresh = Refresh(
+        index_root=Path(args.index_dir),
+        places=Places(settings.knowledge_dir, settings.configmap_dir),
+        settings=IngestionSettings(),
+        progress=False,
+    )
+    return lambda: refresh_business(business, refresh)
+
+
+def _sources(state: dict[str, Any]) -> list[Source]:
+    sources = [
+        Source(
+            title=passage.title or passage.source, uri=passage.source_uri, locator=passage.locator
+        )
+        for passage in state["used"]
+    ]
+    sources += [Source(title=result.title, uri=result.url) for result in state["web_results"]]
+    return sources

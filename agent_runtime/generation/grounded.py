@@ -1,0 +1,212 @@
+"""The built-in responder: no LLM, the answer is the business's own words.
+
+It picks the best passage (in the customer's language when the knowledge has the same
+fact in it), then the lines of it that match the question: an FAQ's answer verbatim, a
+price row rendered readably, a menu line. Every fact it states is copied from a source.
+"""
+
+import re
+
+from agent_runtime.generation.base import Draft, Question
+from agent_runtime.languages import language_family
+from agent_runtime.phrases import note_for, now_note, phrase
+from agent_runtime.retrieval import Passage
+from katha.api.business import Persona
+from katha.lang import fold_romanized, romanize
+from katha.lang.script import count_letters
+
+# A passage in the customer's language replaces a better one in another language when it
+# is this close in similarity: the same fact, said in the customer's words.
+SAME_FACT_MARGIN = 0.04
+MAX_LINES = 3
+_WORD = re.compile(r"[a-z]+|\d+")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+# Words every question carries; they say nothing about which line answers it.
+_STOPWORDS = frozenset(
+    [
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "how",
+        "much",
+        "many",
+        "the",
+        "and",
+        "for",
+        "you",
+        "your",
+        "are",
+        "is",
+        "do",
+        "does",
+        "can",
+        "have",
+        "has",
+        "with",
+        "from",
+        "this",
+        "that",
+        "there",
+        "any",
+        "price",
+        "prices",
+        "item",
+        "rs",
+        "kg",
+        "eka",
+        "ekak",
+        "kiyada",
+        "kiyak",
+        "da",
+        "thiyenawada",
+        "thiyanawada",
+        "puluwanda",
+        "mokakda",
+        "koheda",
+        "kawadada",
+        "oyage",
+        "oyala",
+        "api",
+        "mata",
+        "ona",
+        "sinhala",
+        "nama",
+    ]
+)
+
+
+class GroundedResponder:
+    """Composes answers from retrieved chunks; cannot invent what no chunk says."""
+
+    @property
+    def backend(self) -> str:
+        return "grounded"
+
+    def answer(self, question: Question) -> Draft | None:
+        if not question.passages:
+            return web_answer(question)
+        family = language_family(question.reply_language)
+        passage, lines = compose(question.passages, question.text, family)
+        text = "\n".join(render_row(line, family) for line in lines)
+        if question.now:  # "open now?": the hours, and the time it is where the shop is
+            text += "\n" + now_note(question.reply_language, question.now)
+        language = family if _has_script(text, family) else written_in(text, passage.language)
+        return Draft(text, language, [passage], self.backend)
+
+    def translate(self, draft: Draft, language: str, persona: Persona) -> Draft:
+        """Without a model, Sinhala becomes Singlish by romanising; anything else gets a note."""
+        if language == "singlish" and draft.language == "si":
+            return Draft(romanize(draft.text), "singlish", draft.used, draft.backend, draft.web)
+        if language_family(language) == draft.language:
+            return draft
+        note = note_for(draft.language, language)
+        text = f"{draft.text}\n{note}" if note else draft.text
+        return Draft(text, draft.language, draft.used, draft.backend, draft.web)
+
+
+def web_answer(question: Question) -> Draft | None:
+    """The best web result, quoted with its address: the web's words, never ours."""
+    if not question.web_results:
+        return None
+    result = question.web_results[0]
+    intro = phrase("web", question.reply_language, question.persona, question.business)
+    text = f"{intro}\n{result.snippet}\n{result.url}"
+    return Draft(text, language_family(question.reply_language), [], "grounded", [result])
+
+
+def compose(passages: list[Passage], question: str, family: str) -> tuple[Passage, list[str]]:
+    """The lines that answer, from the top passage or its twin in the customer's language.
+
+    A twin is a passage nearly as close to the question that states the same numbers on
+    its lines (the Sinhala page of a bilingual menu, the Sinhala version of an FAQ): the
+    same fact in the customer's words. Answers without numbers take a twin only from the
+    same source and closer still. A Tamil customer gets English before Sinhala.
+    """
+    top = passages[0]
+    lines = excerpt(top, question)
+    if language_family(top.language) == family or written_in("\n".join(lines), "") == family:
+        return top, lines
+    wanted = [numbers(line) for line in lines]
+    for language in dict.fromkeys([family, "en"]):
+        for passage in passages[1:]:
+            if language_family(passage.language) != language:
+                continue
+            if all(wanted):
+                if passage.similarity < top.similarity - SAME_FACT_MARGIN:
+                    continue
+                twins = [_twin(_body(passage), line_numbers) for line_numbers in wanted]
+                if all(twin is not None for twin in twins):
+                    return passage, [twin for twin in twins if twin is not None]
+            elif (
+                passage.source == top.source
+                and passage.similarity >= top.similarity - SAME_FACT_MARGIN / 2
+            ):
+                return passage, excerpt(passage, question)
+        if language_family(top.language) == language:
+            break
+    return top, lines
+
+
+def excerpt(passage: Passage, question: str) -> list[str]:
+    """The part of a passage that answers: an FAQ's answer, or the lines the question names."""
+    lines = _body(passage)
+    if passage.locator.startswith("faq"):
+        return lines
+    wanted = _words(question)
+    scored = [(len(wanted & _words(line)), index) for index, line in enumerate(lines)]
+    best = sorted((item for item in scored if item[0] > 0), reverse=True)[:MAX_LINES]
+    top_score = best[0][0] if best else 0
+    chosen = sorted(index for score, index in best if score == top_score)
+    return [lines[index] for index in chosen] if chosen else lines[: MAX_LINES + 3]
+
+
+def render_row(line: str, family: str) -> str:
+    """A table row as one readable line ("Fish bun: Price (Rs.) 120"), in the reply's script."""
+    if " | " not in line:
+        return line
+    cells = [cell.strip() for cell in line.split(" | ") if cell.strip()]
+    if family == "en":  # a Sinhala column ("සිංහල නම") means nothing to an English reader
+        cells = [cell for cell in cells if written_in(cell, "en") == "en"] or cells
+    labelled = [cell.partition(": ") for cell in cells]
+    if all(separator for _, separator, _ in labelled):
+        name = labelled[0][2]
+        rest = ", ".join(f"{label} {value}" for label, _, value in labelled[1:])
+        return f"{name}: {rest}" if rest else name
+    return f"{cells[0]}: {', '.join(cells[1:])}" if len(cells) > 1 else cells[0]
+
+
+def written_in(text: str, default: str) -> str:
+    """ "si" or "en" by which script most letters are in; `default` when there are none."""
+    letters = count_letters(text)
+    if letters.sinhala > letters.latin:
+        return "si"
+    if letters.tamil > letters.latin:
+        return "ta"
+    return "en" if letters.latin else language_family(default)
+
+
+def _has_script(text: str, family: str) -> bool:
+    letters = count_letters(text)
+    return bool({"si": letters.sinhala, "ta": letters.tamil}.get(family, 0))
+
+
+def numbers(text: str) -> set[str]:
+    return {number.replace(",", "") for number in _NUMBER.findall(text)}
+
+
+def _twin(lines: list[str], wanted: set[str]) -> str | None:
+    matches = [line for line in lines if wanted <= numbers(line)]
+    return min(matches, key=lambda line: len(numbers(line))) if matches else None
+
+
+def _body(passage: Passage) -> list[str]:
+    """A passage's lines, an FAQ's question line left out."""
+    lines = [line.strip() for line in passage.text.split("\n") if line.strip()]
+    return lines[1:] if passage.locator.startswith("faq") and len(lines) > 1 else lines
+
+
+def _words(text: str) -> set[str]:
+    folded = fold_romanized(romanize(text.casefold()))
+    return {word for word in _WORD.findall(folded) if word not in _STOPWORDS and len(word) > 1}

@@ -1,0 +1,101 @@
+"""Conversation memory: a LangGraph checkpointer keyed by conversation id, and forgetting.
+
+SQLite on the tenant's volume by default; Postgres when a URL is configured (needs the
+`langgraph-checkpoint-postgres` package). A conversation untouched for longer than the
+retention period is deleted before its next message, and by `forget_expired` in bulk.
+"""
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from katha.observability import get_logger
+
+log = get_logger("agent")
+# The state's own types, allowed back out of a checkpoint.
+_STATE_TYPES = [
+    ("agent_runtime.retrieval", "Passage"),
+    ("agent_runtime.websearch", "WebResult"),
+    ("agent_runtime.state", "Turn"),
+]
+
+
+def checkpointer(sqlite_path: Path, postgres_url: str | None = None) -> BaseCheckpointSaver[Any]:
+    serde = JsonPlusSerializer(allowed_msgpack_modules=_STATE_TYPES)
+    if postgres_url:
+        return _postgres(postgres_url, serde)
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(sqlite_path, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    return SqliteSaver(connection, serde=serde)
+
+
+def _postgres(url: str, serde: JsonPlusSerializer) -> BaseCheckpointSaver[Any]:
+    """Postgres through psycopg 3, as langgraph-checkpoint-postgres documents it."""
+    try:
+        from langgraph.checkpoint.postgres import (  # type: ignore[import-not-found,unused-ignore]
+            PostgresSaver,
+        )
+        from psycopg import Connection  # type: ignore[import-not-found,unused-ignore]
+        from psycopg.rows import dict_row  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as error:
+        raise RuntimeError(
+            "a Postgres conversation store needs langgraph-checkpoint-postgres installed"
+        ) from error
+    connection = Connection.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
+    saver: BaseCheckpointSaver[Any] = PostgresSaver(connection, serde=serde)
+    saver.setup()  # type: ignore[attr-defined,unused-ignore]
+    return saver
+
+
+def expired(saver: BaseCheckpointSaver[Any], conversation_id: str, retention: timedelta) -> bool:
+    """True when this conversation was last touched longer ago than `retention`."""
+    latest = saver.get_tuple({"configurable": {"thread_id": conversation_id}})
+    if latest is None:
+        return False
+    return _age(latest.checkpoint["ts"]) > retention
+
+
+def keep_latest(saver: BaseCheckpointSaver[Any], conversation_id: str) -> None:
+    """Drop all but a conversation's latest checkpoint: the history lives in its state."""
+    if not isinstance(saver, SqliteSaver):
+        try:
+            saver.prune([conversation_id], strategy="keep_latest")
+        except NotImplementedError:
+            log.warning("conversation.not_pruned", store=type(saver).__name__)
+        return
+    latest = "SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ?"
+    with saver.lock, saver.conn:  # SqliteSaver has no prune(); its tables are documented
+        for table in ("checkpoints", "writes"):
+            saver.conn.execute(
+                f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id < ({latest})",  # noqa: S608 - table names are ours
+                (conversation_id, conversation_id),
+            )
+
+
+def forget(saver: BaseCheckpointSaver[Any], conversation_id: str) -> None:
+    saver.delete_thread(conversation_id)
+    log.info("conversation.forgotten")
+
+
+def forget_expired(saver: BaseCheckpointSaver[Any], retention: timedelta) -> int:
+    """Delete every conversation older than `retention`; returns how many were deleted."""
+    latest: dict[str, str] = {}
+    for item in saver.list(None):
+        thread = str(item.config["configurable"]["thread_id"])
+        latest[thread] = max(latest.get(thread, ""), item.checkpoint["ts"])
+    old = [thread for thread, ts in latest.items() if _age(ts) > retention]
+    for thread in old:
+        saver.delete_thread(thread)
+    if old:
+        log.info("conversations.forgotten", count=len(old))
+    return len(old)
+
+
+def _age(timestamp: str) -> timedelta:
+    return datetime.now(UTC) - datetime.fromisoformat(timestamp)

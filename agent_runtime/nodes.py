@@ -1,0 +1,148 @@
+"""The graph's nodes: each reads the state and the tenant's context and returns what it changed."""
+
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent_runtime.clock import asks_about_now, local_time
+from agent_runtime.context import Context
+from agent_runtime.generation import Draft, Question
+from agent_runtime.intents import Intent, classify
+from agent_runtime.languages import customer_language, reply_language
+from agent_runtime.phrases import greeting, phrase
+from agent_runtime.retrieval import hybrid_search
+from agent_runtime.state import State, Turn
+from agent_runtime.websearch import WebSearchError
+from katha.lang import normalize
+from katha.observability import get_logger
+
+log = get_logger("agent")
+Update = dict[str, Any]
+# Intents answered from the persona's own phrases, and those that go to a person.
+_PERSONA_PHRASES = {Intent.THANKS: "thanks", Intent.OUT_OF_SCOPE: "out_of_scope"}
+_HANDOFF_PHRASES = {Intent.HUMAN: "human", Intent.COMPLAINT: "complaint"}
+
+
+def analyze_query(state: State, runtime: Runtime[Context]) -> Update:
+    text = normalize(state.message)
+    language, _ = customer_language(text, state.previous_language)
+    persona = runtime.context.business.persona
+    return {
+        "message": text,
+        "language": language,
+        "reply_language": reply_language(language, persona),
+        "intent": classify(text).value,
+        "history": [Turn("customer", text, language)],
+    }
+
+
+def search_internal(state: State, runtime: Runtime[Context]) -> Update:
+    context = runtime.context
+    snapshot = context.knowledge.snapshot
+    if snapshot is None:
+        return {"passages": [], "enough": False, "confidence": 0.0}
+    started = time.perf_counter()
+    found = hybrid_search(
+        snapshot.reader, context.knowledge.embedder, state.message, thresholds=context.thresholds
+    )
+    context.metrics.retrieval_seconds.observe(time.perf_counter() - started)
+    return {"passages": found.passages, "enough": found.enough, "confidence": found.confidence}
+
+
+def search_web(state: State, runtime: Runtime[Context]) -> Update:
+    search = runtime.context.web_search
+    if search is None:
+        return {"web_results": []}
+    try:
+        results = search.search(state.message)
+    except WebSearchError as error:
+        log.warning("web_search.failed", reason=str(error))
+        return {"web_results": []}
+    log.info("web_search.done", results=len(results))
+    return {"web_results": results}
+
+
+def generate_response(state: State, runtime: Runtime[Context]) -> Update:
+    context = runtime.context
+    business, persona = context.business.display_name, context.business.persona
+    language, intent = state.reply_language, Intent(state.intent)
+    if intent is Intent.GREETING:
+        return _said(greeting(language, persona, business), language, confidence=1.0)
+    if intent in _PERSONA_PHRASES:
+        return _said(phrase(_PERSONA_PHRASES[intent], language, persona, business), language, 1.0)
+    if intent is Intent.ABUSE:
+        return _said(phrase("out_of_scope", language, persona, business), language, 1.0)
+    if intent in _HANDOFF_PHRASES:
+        return _handoff(context, _HANDOFF_PHRASES[intent], intent.value, language)
+    if not state.enough and not state.web_results:
+        log.info("retrieval.miss", language=state.language, confidence=state.confidence)
+        context.metrics.unanswered.labels(state.language).inc()
+        return _handoff(context, "handoff", "low_confidence", language)
+    question = Question(
+        text=state.message,
+        reply_language=language,
+        passages=state.passages if state.enough else [],
+        business=business,
+        persona=persona,
+        web_results=state.web_results,
+        history=state.history[:-1],
+        now=local_time(context.clock, context.business.timezone)
+        if asks_about_now(state.message)
+        else None,
+    )
+    started = time.perf_counter()
+    draft = context.responder.answer(question)
+    context.metrics.generation_seconds.labels(context.responder.backend).observe(
+        time.perf_counter() - started
+    )
+    if draft is None:
+        log.info("retrieval.miss", language=state.language, confidence=state.confidence)
+        context.metrics.unanswered.labels(state.language).inc()
+        return _handoff(context, "handoff", "not_in_knowledge", language)
+    update = _drafted(draft)
+    if not needs_translation(draft.language, language):
+        update["history"] = [Turn("agent", draft.text, draft.language)]
+    return update
+
+
+def translate_response(state: State, runtime: Runtime[Context]) -> Update:
+    context = runtime.context
+    draft = Draft(state.answer or "", state.answer_language, state.used, state.backend)
+    translated = context.responder.translate(draft, state.reply_language, context.business.persona)
+    update = _drafted(translated)
+    update["history"] = [Turn("agent", translated.text, translated.language)]
+    return update
+
+
+def needs_translation(answer_language: str, reply_language: str) -> bool:
+    return answer_language != reply_language
+
+
+def _drafted(draft: Draft) -> Update:
+    return {
+        "answer": draft.text,
+        "answer_language": draft.language,
+        "used": draft.used,
+        "web_results": draft.web,
+        "backend": draft.backend,
+    }
+
+
+def _said(text: str, language: str, confidence: float) -> Update:
+    return {
+        "answer": text,
+        "answer_language": language,
+        "backend": "persona",
+        "confidence": confidence,
+        "history": [Turn("agent", text, language)],
+    }
+
+
+def _handoff(context: Context, key: str, reason: str, language: str) -> Update:
+    business, persona = context.business.display_name, context.business.persona
+    if not context.business.handoff.enabled:  # nobody to hand to: say so honestly
+        return _said(phrase("unsure", language, persona, business), language, 0.0)
+    text = phrase(key, language, persona, business)
+    update = _said(text, language, 0.0 if reason == "low_confidence" else 1.0)
+    return {**update, "handoff": True, "handoff_reason": reason}

@@ -1,0 +1,90 @@
+"""The Ray Serve application: `agent_runtime.serve_app:build_app`, one builder for every tenant.
+
+The operator's Serve config names this builder with the tenant's `AgentAppArgs`; it
+validates them and binds one FastAPI ingress deployment, scaled by the Business's
+scaling settings. Each replica loads the embedding model once, opens the index, and
+re-ingests (as a Ray task) when the index is missing or from another knowledge revision.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import ray
+from fastapi import FastAPI
+from ray import serve
+from ray.serve import Application
+
+from agent_runtime.agent import Agent, business_of
+from agent_runtime.api.app import create_app
+from agent_runtime.knowledge import Refresher
+from agent_runtime.settings import AgentSettings
+from ingestion.refresh import Refresh, refresh_business
+from ingestion.report import Report
+from ingestion.settings import IngestionSettings
+from ingestion.sources import Places
+from katha.observability import configure_logging
+from katha.serving import AgentAppArgs
+
+DEPLOYMENT_NAME = "Agent"
+
+
+@serve.ingress()
+class AgentDeployment:
+    """One replica: the model, the index reader and the graph, loaded once."""
+
+    def __init__(self, args: dict[str, Any]) -> None:
+        # Lance logs a deprecation warning on every search; keep replica logs readable.
+        os.environ.setdefault("LANCE_LOG", "error")
+        settings = AgentSettings()
+        configure_logging(settings.log_level, settings.log_format.value)
+        app_args = AgentAppArgs.model_validate(args)
+        self.agent = Agent(app_args, settings, refresher=ray_refresher(app_args, settings))
+        self.agent.start()
+
+    def __serve_build_asgi_app__(self) -> FastAPI:
+        return create_app(self.agent)
+
+
+def build_app(args: dict[str, Any]) -> Application:
+    """Validate the tenant's args and bind its ingress deployment."""
+    app_args = AgentAppArgs.model_validate(args)
+    scaling = app_args.business.scaling
+    settings = AgentSettings()
+    deployment: Any = serve.deployment(AgentDeployment)
+    deployment = deployment.options(
+        name=DEPLOYMENT_NAME,
+        autoscaling_config={
+            "min_replicas": scaling.min_replicas,
+            "max_replicas": scaling.max_replicas,
+            "target_ongoing_requests": scaling.target_ongoing_requests,
+        },
+        ray_actor_options={"num_cpus": settings.replica_cpus},
+        health_check_period_s=10,
+    )
+    application: Application = deployment.bind(app_args.model_dump(mode="json", by_alias=True))
+    return application
+
+
+@ray.remote(num_cpus=0)
+def _ingest(args: dict[str, Any], places: Places) -> Report:
+    app_args = AgentAppArgs.model_validate(args)
+    refresh = Refresh(
+        index_root=Path(app_args.index_dir),
+        places=places,
+        settings=IngestionSettings(),
+        progress=False,
+    )
+    return refresh_business(business_of(app_args), refresh)
+
+
+def ray_refresher(args: AgentAppArgs, settings: AgentSettings) -> Refresher:
+    """Ingestion as a Ray task beside the replicas; the replica's thread waits for it."""
+    payload = args.model_dump(mode="json", by_alias=True)
+    places = Places(settings.knowledge_dir, settings.configmap_dir)
+
+    def run() -> Report:
+        report: Report = ray.get(_ingest.remote(payload, places))
+        return report
+
+    return run

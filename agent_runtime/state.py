@@ -1,0 +1,65 @@
+"""What the graph carries through one customer message, and the conversation it remembers."""
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from agent_runtime.retrieval import Passage
+from agent_runtime.websearch import WebResult
+
+# Turns of the conversation kept in memory (a customer and an agent message each count).
+HISTORY_TURNS = 12
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # "customer" | "agent"
+    text: str
+    language: str
+
+
+def keep_recent(history: list[Turn], new: list[Turn]) -> list[Turn]:
+    """The history reducer: append, then forget all but the last HISTORY_TURNS turns."""
+    return [*history, *new][-HISTORY_TURNS:]
+
+
+@dataclass
+class State:
+    """One message's way through the graph; only `history` outlives the message."""
+
+    message: str = ""
+    previous_language: str | None = None
+    language: str = "unknown"  # what the customer wrote in
+    reply_language: str = "en"  # what the customer should get
+    intent: str = "question"
+    passages: list[Passage] = field(default_factory=list)
+    web_results: list[WebResult] = field(default_factory=list)
+    enough: bool = False
+    confidence: float = 0.0
+    answer: str | None = None
+    answer_language: str = "en"
+    used: list[Passage] = field(default_factory=list)  # the passages the answer rests on
+    backend: str = "persona"
+    handoff: bool = False
+    handoff_reason: str | None = None
+    history: Annotated[list[Turn], keep_recent] = field(default_factory=list)
+
+
+def fresh_turn(message: str, previous_language: str | None) -> dict[str, object]:
+    """The input for a new message: every per-message field reset, the history kept."""
+    return {
+        "message": message,
+        "previous_language": previous_language,
+        "language": "unknown",
+        "reply_language": "en",
+        "intent": "question",
+        "passages": [],
+        "web_results": [],
+        "enough": False,
+        "confidence": 0.0,
+        "answer": None,
+        "answer_language": "en",
+        "used": [],
+        "backend": "persona",
+        "handoff": False,
+        "handoff_reason": None,
+    }

