@@ -62,7 +62,7 @@ class IndexReader:
             raise ValueError(f"the index was embedded with {recorded[0]}, not {embedder.model}")
         vector = embedder.embed_query(query)
         search = self._table.search(vector, vector_column_name="vector").distance_type("cosine")
-        rows = search.select(_COLUMNS).limit(limit).to_list()
+        rows = search.select([*_COLUMNS, "_distance"]).limit(limit).to_list()
         return [_hit(row, float(row["_distance"])) for row in rows]
 
     def _full_text(self, query: str, column: str, limit: int) -> list[Hit]:
