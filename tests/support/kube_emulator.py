@@ -70,7 +70,7 @@ class KubeEmulator(kmock.KubernetesEmulator):
         # asserts on old requests: keep only the recent ones.
         active: set[int] = self.__dict__.setdefault("_active", set())
         active.add(id(request))
-        if len(self._requests) > 32:
+        if len(self._requests) > len(active):
             self._requests[:] = [seen for seen in self._requests if id(seen) in active]
         try:
             if request.resource is not None and isinstance(request.data, dict):
