@@ -26,9 +26,7 @@ class OperatorSettings(ComponentSettings):
         description="Talk to this API server without credentials (tests, kubectl proxy).",
     )
     liveness_port: int = Field(default=8080, ge=1, le=65535)
-    max_concurrent_reconciles: int = Field(
-        default=16,
-        ge=1,
-        le=1000,
-        description="Bounds the load the operator puts on the API server.",
-    )
+    # A reconcile mostly waits on the API server, so many may run at once; the bound keeps
+    # a restart with hundreds of tenants from flooding the API server (64: 500 Businesses
+    # in 46 s against the emulator; 16: 162 s; 4: 250 s for 200).
+    max_concurrent_reconciles: int = Field(default=64, ge=1, le=1000)
