@@ -36,6 +36,8 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from router.signature import sign  # noqa: E402
 
 sys.path.append(str(BENCH))
+sys.path.append(str(REPO / "tests" / "support"))
+from redis_server import launch_redis  # noqa: E402
 from router_load import run_open_loop  # noqa: E402
 
 PHONE_NUMBER_ID = "105954558954427"
@@ -242,29 +244,10 @@ def start_pywa() -> Server:
 
 
 def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed: apt-get install -y redis-server")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(workdir),
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    try:
+        process, port = launch_redis(workdir)
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from error
     wait_listening(port, process)
     return process, f"redis://127.0.0.1:{port}/0"
 

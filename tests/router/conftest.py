@@ -1,8 +1,6 @@
 """The router under uvicorn on loopback, with a local Graph API, local agents and a real
 redis-server; helpers live in peers.py, whatsapp.py and harness.py next to this file."""
 
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -11,40 +9,21 @@ from typing import Any
 
 import pytest
 import redis
+from redis_server import launch_redis
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import RouterHarness, Tenant, free_port
+from harness import RouterHarness, Tenant
 from peers import Agent, GraphApi, ServerThread
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server (Debian package `redis-server`) on a free loopback port."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: `apt-get install -y redis-server`")
-    workdir = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(workdir),
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
+    try:
+        process, port = launch_redis(tmp_path_factory.mktemp("redis"))
+    except FileNotFoundError as error:
+        pytest.fail(str(error))
     client = redis.Redis(host="127.0.0.1", port=port)
     deadline = time.monotonic() + 10
     while True:
