@@ -5,6 +5,7 @@ answers with an `AgentReply`. The agent never sees WhatsApp credentials or the c
 phone number: conversations are identified by a pseudonymous `conversation_id`.
 """
 
+import json
 from datetime import datetime
 from enum import StrEnum
 
@@ -102,3 +103,57 @@ class AgentReply(_Contract):
     sources: list[Source] = Field(default_factory=list)
     handoff: bool = False
     handoff_reason: str | None = None
+
+
+TRACKING_MAX_CHARS = 512
+
+
+class ReplyTracking(BaseModel):
+    """What the router attaches to each reply it sends, as the Graph API's
+    `biz_opaque_callback_data`: Meta echoes it in the message's status webhooks, and the
+    local outbox of `katha up` shows it. Compact keys, because Graph allows 512 characters."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    language: str = Field(default="unknown", alias="l")
+    intent: str = Field(default="question", alias="i")
+    confidence: float = Field(default=0.0, alias="c")
+    handoff: bool = Field(default=False, alias="h")
+    sources: list[str] = Field(default_factory=list, alias="s")
+
+    @classmethod
+    def of(cls, reply: AgentReply) -> "ReplyTracking":
+        sources = [
+            f"{source.uri}#{source.locator}" if source.locator else source.uri
+            for source in reply.sources
+        ]
+        return cls(
+            language=reply.language,
+            intent=reply.intent,
+            confidence=round(reply.confidence, 3),
+            handoff=reply.handoff,
+            sources=sources,
+        )
+
+    def encode(self) -> str:
+        """JSON within Graph's limit: sources that do not fit are left out, never cut."""
+        document = self.model_dump(by_alias=True)
+        kept: list[str] = []
+        for source in document.pop("s"):
+            if len(_compact({**document, "s": [*kept, source]})) > TRACKING_MAX_CHARS:
+                break
+            kept.append(source)
+        return _compact({**document, "s": kept})
+
+    @classmethod
+    def decode(cls, text: str | None) -> "ReplyTracking | None":
+        if not text:
+            return None
+        try:
+            return cls.model_validate_json(text)
+        except ValueError:
+            return None
+
+
+def _compact(document: object) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))

@@ -5,6 +5,9 @@ The operator renders a Ray Serve config whose application runs
 same model. One builder serves every tenant: the tenant is data, not code.
 """
 
+import hashlib
+import json
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from katha.api.business import BusinessSpec
@@ -38,6 +41,23 @@ class AgentAppArgs(BaseModel):
     knowledge_revision: str = Field(
         default="", description="Changes whenever the knowledge sources change: refresh then."
     )
+    knowledge_dir: str | None = Field(
+        default=None,
+        description="Where this tenant's `file:` sources are (one machine); else the agent's "
+        "KATHA_AGENT_KNOWLEDGE_DIR, the mounted knowledge volume.",
+    )
+    configmap_dir: str | None = Field(
+        default=None,
+        description="Where `configMapRef` sources are; else KATHA_AGENT_CONFIGMAP_DIR.",
+    )
+
+
+def knowledge_revision(spec: BusinessSpec, content: str = "") -> str:
+    """A short digest of the knowledge sources (and of `content`, e.g. a digest of the local
+    files they name): when it changes, the agent re-indexes."""
+    sources = spec.knowledge.model_dump(mode="json", by_alias=True, include={"sources"})
+    text = json.dumps(sources, sort_keys=True, ensure_ascii=False) + content
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 INDEX_PATH = "/v1/index"

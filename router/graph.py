@@ -70,6 +70,7 @@ class GraphClient:
         recipient: Recipient,
         text: str,
         reply_to: str | None = None,
+        tracking: str | None = None,
     ) -> GraphResult:
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
@@ -80,6 +81,9 @@ class GraphClient:
         }
         if reply_to:
             body["context"] = {"message_id": reply_to}
+        if tracking:
+            # Echoed back in this message's status webhooks (sent, delivered, read).
+            body["biz_opaque_callback_data"] = tracking
         pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
         return await self._post(phone_number_id, token, body, pair)
 

@@ -60,6 +60,11 @@ class RouterSettings(ComponentSettings):
     breaker_reset_seconds: float = Field(default=30.0, gt=0)
     idle_poll_seconds: float = Field(default=0.05, gt=0, le=5)
 
+    reply_tracking: bool = Field(
+        default=True,
+        description="Send the reply's language, intent and sources as biz_opaque_callback_data.",
+    )
+
     sender_rate_per_minute: float = Field(default=20.0, gt=0)
     sender_burst: int = Field(default=10, ge=1)
     handoff_timeout_seconds: float = Field(default=24 * 3600.0, gt=0)

@@ -5,13 +5,13 @@ import dataclasses
 import time
 from collections import defaultdict
 
-from katha.messages import AgentReply, MessageType
+from katha.messages import AgentReply, MessageType, ReplyTracking
 from katha.observability import bind_ids, get_logger
 from katha.routing import Route
 from router import canned
 from router.agent import AgentClient, AgentUnavailableError
 from router.conversations import is_owner, window_open, with_human
-from router.envelope import Envelope, Recipient
+from router.envelope import Envelope
 from router.graph import GraphClient, GraphError, GraphUnavailableError, OutsideWindowError
 from router.handoff import Handoff
 from router.inbox.base import ConversationState, Inbox
@@ -144,7 +144,10 @@ class Worker:
             return
         reply = await self._reply(route, envelope, state)
         parts = split_text(reply.text or "")
-        await self._send(route, envelope, state, {str(i): part for i, part in enumerate(parts)})
+        tracking = ReplyTracking.of(reply).encode() if self._settings.reply_tracking else None
+        await self._send(
+            route, envelope, state, {str(i): part for i, part in enumerate(parts)}, tracking
+        )
         if reply.handoff:
             self._metrics.handoffs.labels(route.tenant).inc()
             await self._handoff.start(route, envelope, state, reply)
@@ -189,7 +192,12 @@ class Worker:
         return reply
 
     async def _send(
-        self, route: Route, envelope: Envelope, state: ConversationState, parts: dict[str, str]
+        self,
+        route: Route,
+        envelope: Envelope,
+        state: ConversationState,
+        parts: dict[str, str],
+        tracking: str | None = None,
     ) -> None:
         """Send each part once. A part is marked sent after the Graph API accepted it: a
         crash between the two sends that part again after restart (at-least-once, a
@@ -205,14 +213,19 @@ class Worker:
         for key, text in parts.items():
             if key in done:
                 continue
-            await self._send_one(route, envelope, token, envelope.recipient, text, key)
+            await self._send_one(envelope, token, text, key, tracking)
 
     async def _send_one(
-        self, route: Route, envelope: Envelope, token: str, to: Recipient, text: str, key: str
+        self, envelope: Envelope, token: str, text: str, key: str, tracking: str | None
     ) -> None:
         try:
             result = await self._graph.send_text(
-                envelope.phone_number_id, token, to, text, reply_to=envelope.message_id
+                envelope.phone_number_id,
+                token,
+                envelope.recipient,
+                text,
+                reply_to=envelope.message_id,
+                tracking=tracking,
             )
         except OutsideWindowError:
             log.error("reply.outside_window")

@@ -8,6 +8,7 @@ import typer
 from katha import __version__
 from katha.api import InvalidResourceError, load_resources
 from katha.cli.ingest import ingest
+from katha.cli.local import ask, chat, up
 from katha.crd import all_crds, render_yaml
 
 app = typer.Typer(
@@ -18,6 +19,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("ingest")(ingest)
+app.command("up")(up)
+app.command("chat")(chat)
+app.command("ask")(ask)
 
 
 @app.command()

@@ -26,6 +26,7 @@ def ingest(
     # Imported here so that `katha validate` and friends do not load LanceDB and PyArrow.
     from ingestion.job import exit_code, quiet_http_logs, run_file
     from ingestion.settings import IngestionSettings
+    from katha.api import InvalidResourceError
     from katha.observability import configure_logging
 
     if not business.is_file():
@@ -34,9 +35,13 @@ def ingest(
     settings = IngestionSettings()
     configure_logging(settings.log_level, str(settings.log_format))
     quiet_http_logs()
-    reports = run_file(
-        business, index_dir, configmap_dir=configmap_dir, base_dir=base_dir, settings=settings
-    )
+    try:
+        reports = run_file(
+            business, index_dir, configmap_dir=configmap_dir, base_dir=base_dir, settings=settings
+        )
+    except InvalidResourceError as error:
+        typer.secho(f"✗ {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
     for report in reports:
         if json_output:
             typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))

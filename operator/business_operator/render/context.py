@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from business_operator.names import child_name, labels, owner_reference
 from katha.api import BusinessSpec
-from katha.serving import AgentAppArgs, LlmEndpoint
+from katha.serving import AgentAppArgs, LlmEndpoint, knowledge_revision
 
 Workload = Literal["rayService", "deployment"]
 
@@ -64,13 +64,6 @@ class Tenant:
             llm=self.llm,
             knowledge_revision=knowledge_revision(self.spec),
         )
-
-
-def knowledge_revision(spec: BusinessSpec) -> str:
-    """A short digest of the knowledge sources: when it changes, the agent re-indexes."""
-    sources = spec.knowledge.model_dump(mode="json", by_alias=True, include={"sources"})
-    text = json.dumps(sources, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def digest(document: Any) -> str:

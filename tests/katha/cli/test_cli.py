@@ -56,3 +56,34 @@ def test_crd_prints_both_definitions_for_kubectl() -> None:
 @pytest.mark.parametrize("args", [["--help"], ["version"]])
 def test_help_and_version_work(args: list[str]) -> None:
     assert _katha(*args).returncode == 0
+
+
+def test_ingest_explains_a_broken_file_without_a_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "shop.yaml"
+    broken.write_text("apiVersion: katha.dev/v1alpha1\nkind: Business\nmetadata: {name: x\n")
+    result = _katha("ingest", str(broken), "--index-dir", str(tmp_path / "index"))
+    assert result.returncode == 2
+    assert f"✗ {broken} is not valid" in result.stderr
+    assert "is not valid YAML" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "index").exists()
+
+
+def test_examples_validate() -> None:
+    files = sorted((REPO_ROOT / "examples").glob("*/business.yaml"))
+    assert len(files) == 2
+    result = _katha("validate", *map(str, files))
+    assert result.returncode == 0, result.stderr
+
+
+def test_chat_and_ask_say_when_katha_up_is_not_running(tmp_path: Path) -> None:
+    for command in (["ask", "kandy-bakery", "hello"], ["chat", "kandy-bakery"]):
+        result = _katha(*command, "--state-dir", str(tmp_path))
+        assert result.returncode == 2
+        assert "katha up is not running here" in result.stderr
+
+
+def test_up_refuses_a_folder_without_businesses(tmp_path: Path) -> None:
+    result = _katha("up", str(tmp_path), "--state-dir", str(tmp_path / "state"))
+    assert result.returncode == 2
+    assert "holds no Business" in result.stderr

@@ -1,0 +1,211 @@
+"""`katha up`, `katha chat` and `katha ask`: Katha on this machine."""
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from katha.local.state import DEFAULT_STATE_DIR
+
+StateDir = Annotated[
+    Path,
+    typer.Option(
+        "--state-dir",
+        envvar="KATHA_STATE_DIR",
+        help="Indexes, inbox, outbox and local secrets of `katha up`.",
+    ),
+]
+Lang = Annotated[
+    str | None,
+    typer.Option(
+        "--lang", help="Send a sample question in si, singlish, ta or en (the business's FAQ)."
+    ),
+]
+Customer = Annotated[
+    str, typer.Option("--from", help="The customer's WhatsApp number (digits, as wa_id).")
+]
+
+
+def bundled_examples() -> Path:
+    """`examples/` in the current folder, else the one beside this checkout's packages."""
+    here = Path("examples")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "examples"
+
+
+def up(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="A folder of Business YAML files (default: the bundled examples)."),
+    ] = None,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    port: Annotated[int, typer.Option(envvar="KATHA_UP_PORT", help="The router's port.")] = 8080,
+    host: Annotated[str, typer.Option(help="Where the router and agents listen.")] = "127.0.0.1",
+    agent_port: Annotated[int, typer.Option(help="Ray Serve's HTTP port (0: any free port).")] = 0,
+    sites_port: Annotated[
+        int, typer.Option(help="Port for the folder's sites/ (the URLs in web sources).")
+    ] = 8790,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Re-index even when no source changed.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Do not print each reply.")] = False,
+    log_level: Annotated[str, typer.Option(help="Log level of the router and ingestion.")] = (
+        "WARNING"
+    ),
+) -> None:
+    """Run every Business in DIRECTORY on this machine: ingest, agents on Ray Serve, router.
+
+    Replies go to a local outbox (see `katha chat`) unless a real access token is given in
+    a .env file or a Secret next to the YAML. Ctrl-C stops everything.
+    """
+    from katha.local.servers import PortInUseError
+    from katha.local.up import Platform, UpOptions
+    from katha.local.workspace import WorkspaceError
+    from katha.observability import configure_logging
+
+    folder = directory or bundled_examples()
+    os.environ.setdefault("KATHA_LOG_LEVEL", log_level)
+    configure_logging(log_level, "console")
+    options = UpOptions(
+        directory=folder,
+        state_dir=state_dir,
+        host=host,
+        port=port,
+        agent_port=agent_port,
+        sites_port=sites_port,
+        refresh=refresh,
+        show_messages=not quiet,
+        log_level=log_level,
+    )
+    platform = Platform(options, say=lambda line: typer.echo(line))
+    code = 0
+    try:
+        platform.start()
+        typer.secho("Katha is up.", fg=typer.colors.GREEN)
+        platform.wait()
+    except WorkspaceError as error:
+        for problem in error.problems:
+            typer.secho(f"✗ {problem}", fg=typer.colors.RED, err=True)
+        code = 2
+    except PortInUseError as error:
+        typer.secho(f"✗ {error}", fg=typer.colors.RED, err=True)
+        code = 2
+    except KeyboardInterrupt:
+        pass
+    except Exception as error:
+        typer.secho(f"✗ {type(error).__name__}: {error}", fg=typer.colors.RED, err=True)
+        code = 1
+    finally:
+        typer.echo("Stopping…")
+        platform.stop()
+        typer.echo("Stopped.")
+    raise typer.Exit(code)
+
+
+def chat(
+    tenant: Annotated[str, typer.Argument(help="The business: name, namespace/name or number ID.")],
+    lang: Lang = None,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    customer: Customer = "94770000000",
+    name: Annotated[str, typer.Option(help="The customer's profile name.")] = "Katha tester",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a reply.")] = 60.0,
+) -> None:
+    """Talk to a business as a WhatsApp customer. Type a message; /si /singlish /ta /en send a
+    sample question in that language; /from NUMBER changes the customer; /quit leaves."""
+    from katha.local.chat import ChatError, Customer, find_tenant, sample
+    from katha.local.state import NotRunningError, read_state
+
+    try:
+        state = read_state(state_dir)
+        info = find_tenant(state, tenant)
+    except (NotRunningError, ChatError) as error:
+        typer.secho(f"✗ {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Chatting with {info.display_name} ({info.key}) as +{customer}. /quit to leave.")
+    turns: dict[str, int] = {}
+    person = Customer(state, info, number=customer, name=name, timeout=timeout)
+    first = f"/{lang}" if lang else None
+    with person:
+        while True:
+            try:
+                line, first = (first, None) if first else (input("you › ").strip(), None)
+            except (EOFError, KeyboardInterrupt):
+                typer.echo("")
+                return
+            if not line:
+                continue
+            if line in {"/quit", "/exit"}:
+                return
+            if line.startswith("/from "):
+                person.number = line.split(maxsplit=1)[1].lstrip("+")
+                typer.echo(f"now writing as +{person.number}")
+                continue
+            if line.startswith("/"):
+                language = line[1:]
+                try:
+                    line = sample(info, language, turns.get(language, 0))
+                except ChatError as error:
+                    typer.secho(f"✗ {error}", fg=typer.colors.RED)
+                    continue
+                turns[language] = turns.get(language, 0) + 1
+                typer.echo(f"you › {line}")
+            try:
+                answer = person.ask(line)
+            except ChatError as error:
+                typer.secho(f"✗ {error}", fg=typer.colors.RED)
+                continue
+            _print_answer(info.display_name, answer.as_dict())
+
+
+def ask(
+    tenant: Annotated[str, typer.Argument(help="The business: name, namespace/name or number ID.")],
+    text: Annotated[str | None, typer.Argument(help="The customer's message.")] = None,
+    lang: Lang = None,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    customer: Customer = "94770000000",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a reply.")] = 60.0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the reply as JSON.")] = False,
+) -> None:
+    """Send one message as a customer and print the reply, its language, sources and latency."""
+    from katha.local.chat import ChatError, Customer, find_tenant, sample
+    from katha.local.state import NotRunningError, read_state
+
+    try:
+        state = read_state(state_dir)
+        info = find_tenant(state, tenant)
+        if text is None:
+            if lang is None:
+                raise ChatError("say something: TEXT, or --lang si|singlish|ta|en for a sample")
+            text = sample(info, lang)
+        with Customer(state, info, number=customer, timeout=timeout) as person:
+            answer = person.ask(text)
+    except (NotRunningError, ChatError) as error:
+        typer.secho(f"✗ {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    document = {"question": text, **answer.as_dict()}
+    if json_output:
+        typer.echo(json.dumps(document, ensure_ascii=False))
+    else:
+        if lang is not None:
+            typer.echo(f"you › {text}")
+        _print_answer(info.display_name, document)
+
+
+def _print_answer(business: str, answer: dict[str, object]) -> None:
+    typer.secho(f"{business} › {answer['text']}", fg=typer.colors.CYAN)
+    details = [
+        f"language {answer['language']}",
+        f"intent {answer['intent']}",
+        f"{answer['seconds']} s",
+    ]
+    if answer.get("handoff"):
+        details.append("handed to a person")
+    sources = answer.get("sources") or []
+    typer.secho("   " + " · ".join(details), dim=True)
+    for source in sources if isinstance(sources, list) else []:
+        typer.secho(f"   source: {source}", dim=True)
+    sys.stdout.flush()

@@ -1,0 +1,195 @@
+"""`katha chat` and `katha ask`: be a customer of a business that `katha up` serves.
+
+Each line becomes a WhatsApp Cloud API webhook (the `messages` field, Meta's current
+shape), signed with the tenant's app secret as Meta signs it, and posted to the router;
+the reply is read back from the local outbox with the language and sources the router
+attached to it.
+"""
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from katha.local.outbox import OutboxMessage
+from katha.local.state import TenantInfo, UpState
+from katha.messages import ReplyTracking
+from router.signature import sign
+
+DEFAULT_CUSTOMER = "94770000000"
+WEBHOOK_PATH = "/webhooks/whatsapp"
+# Sample questions for --lang when a Business has no FAQ question in that language.
+FALLBACK_SAMPLES = {
+    "si": ["ඔබ විවෘතව තිබෙන වේලාවන් මොනවාද?"],
+    "singlish": ["oyala kiyatada arinne?"],
+    "ta": ["நீங்கள் எத்தனை மணிக்கு திறப்பீர்கள்?"],
+    "en": ["What are your opening hours?"],
+}
+
+
+class ChatError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Answer:
+    parts: list[OutboxMessage]
+    seconds: float  # from posting the webhook to the first part in the outbox
+
+    @property
+    def text(self) -> str:
+        return "\n".join(part.text or "" for part in self.parts)
+
+    @property
+    def tracking(self) -> ReplyTracking | None:
+        return next((part.tracking for part in self.parts if part.tracking), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        tracking = self.tracking
+        return {
+            "text": self.text,
+            "seconds": round(self.seconds, 3),
+            "language": tracking.language if tracking else None,
+            "intent": tracking.intent if tracking else None,
+            "confidence": tracking.confidence if tracking else None,
+            "handoff": tracking.handoff if tracking else None,
+            "sources": tracking.sources if tracking else [],
+        }
+
+
+def webhook_body(
+    tenant: TenantInfo, customer: str, name: str, message_id: str, text: str
+) -> dict[str, Any]:
+    message = {
+        "from": customer,
+        "id": message_id,
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": tenant.phone_number_id,
+            "phone_number_id": tenant.phone_number_id,
+        },
+        "contacts": [{"profile": {"name": name}, "wa_id": customer}],
+        "messages": [message],
+    }
+    account = tenant.business_account_id or tenant.phone_number_id
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": account, "changes": [{"field": "messages", "value": value}]}],
+    }
+
+
+class Customer:
+    """One customer (a phone number) writing to one tenant."""
+
+    def __init__(
+        self,
+        state: UpState,
+        tenant: TenantInfo,
+        number: str = DEFAULT_CUSTOMER,
+        name: str = "Katha tester",
+        timeout: float = 60.0,
+        quiet_seconds: float = 0.3,
+    ) -> None:
+        self.state = state
+        self.tenant = tenant
+        self.number = number
+        self.name = name
+        self.timeout = timeout
+        self.quiet_seconds = quiet_seconds
+        self._http = httpx.Client(timeout=10)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Customer":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def send(self, text: str) -> str:
+        """Post one signed webhook; returns its message id."""
+        message_id = "wamid.katha." + secrets.token_hex(12)
+        body = webhook_body(self.tenant, self.number, self.name, message_id, text)
+        raw = json.dumps(body, ensure_ascii=False).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(raw, self.tenant.app_secret.encode()),
+        }
+        try:
+            response = self._http.post(
+                self.state.router_url + WEBHOOK_PATH, content=raw, headers=headers
+            )
+        except httpx.HTTPError as error:
+            raise ChatError(
+                f"the router at {self.state.router_url} did not answer: {error}"
+            ) from None
+        if response.status_code != 200:
+            raise ChatError(f"the router refused the webhook: HTTP {response.status_code}")
+        return message_id
+
+    def ask(self, text: str) -> Answer:
+        after = self._last_seq()
+        started = time.perf_counter()
+        message_id = self.send(text)
+        return self.wait_for_reply(message_id, after, started)
+
+    def wait_for_reply(self, message_id: str, after: int, started: float) -> Answer:
+        """Long-poll the outbox for the parts answering `message_id`; the reply is complete
+        when no further part came for `quiet_seconds`."""
+        parts: list[OutboxMessage] = []
+        first_at = 0.0
+        deadline = started + self.timeout
+        while True:
+            now = time.perf_counter()
+            if now >= deadline:
+                if parts:
+                    return Answer(parts, first_at - started)
+                raise ChatError(f"no reply within {self.timeout:.0f} s")
+            wait = min(deadline - now, self.quiet_seconds) if parts else deadline - now
+            arrived = self._outbox(after, wait)
+            for message in arrived:
+                after = max(after, message.seq)
+                if message.reply_to == message_id:
+                    parts.append(message)
+                    first_at = first_at or time.perf_counter()
+            if parts and not any(message.reply_to == message_id for message in arrived):
+                return Answer(parts, first_at - started)
+
+    def _last_seq(self) -> int:
+        response = self._http.get(f"{self.state.graph_url}/outbox/last")
+        response.raise_for_status()
+        return int(response.json()["seq"])
+
+    def _outbox(self, after: int, wait: float) -> list[OutboxMessage]:
+        params: dict[str, str | int | float] = {"after": after, "to": self.number, "wait": wait}
+        response = self._http.get(
+            f"{self.state.graph_url}/outbox", params=params, timeout=wait + 10
+        )
+        response.raise_for_status()
+        return [OutboxMessage.from_dict(item) for item in response.json()["messages"]]
+
+
+def sample(tenant: TenantInfo, language: str, turn: int = 0) -> str:
+    """A question in `language` to try: the business's own FAQ, else a generic one."""
+    options = tenant.samples.get(language) or FALLBACK_SAMPLES.get(language)
+    if not options:
+        known = ", ".join(sorted(FALLBACK_SAMPLES))
+        raise ChatError(f"no sample questions in {language!r}; try one of {known}")
+    return options[turn % len(options)]
+
+
+def find_tenant(state: UpState, wanted: str) -> TenantInfo:
+    found = [tenant for tenant in state.tenants if tenant.matches(wanted)]
+    if len(found) != 1:
+        names = ", ".join(tenant.name for tenant in state.tenants)
+        raise ChatError(f"no tenant {wanted!r} is running; running: {names}")
+    return found[0]

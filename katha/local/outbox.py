@@ -1,0 +1,268 @@
+"""The local Graph API of `katha up`: the router sends replies here instead of to Meta.
+
+It answers `POST /{version}/{phone_number_id}/messages` as the Graph API does. For a
+tenant without a real access token the message is kept in the outbox (a SQLite file in
+the state folder) that `katha chat` reads through `GET /outbox`; for a live tenant it is
+passed on to graph.facebook.com unchanged, and Meta's answer (429s included) goes back to
+the router, whose retries and pacing then work as in a cluster. Either way the router's
+own code path is the one that runs in production.
+"""
+
+import asyncio
+import contextlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from katha.messages import ReplyTracking
+
+META_GRAPH_URL = "https://graph.facebook.com"
+GRAPH_VERSION = "v23.0"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    phone_number_id TEXT NOT NULL,
+    recipient TEXT,
+    reply_to TEXT,
+    kind TEXT NOT NULL,
+    text TEXT,
+    tracking TEXT,
+    forwarded INTEGER NOT NULL DEFAULT 0,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox (recipient, seq);
+"""
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    seq: int
+    message_id: str
+    phone_number_id: str
+    recipient: str | None
+    reply_to: str | None
+    kind: str
+    text: str | None
+    tracking: ReplyTracking | None
+    forwarded: bool
+    at: float
+
+    def as_dict(self) -> dict[str, Any]:
+        document = dict(self.__dict__)
+        document["tracking"] = self.tracking.model_dump() if self.tracking else None
+        return document
+
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> "OutboxMessage":
+        tracking = document.get("tracking")
+        return cls(
+            **{**document, "tracking": ReplyTracking.model_validate(tracking) if tracking else None}
+        )
+
+
+class Outbox:
+    """Every message the router sent, in order; thread-safe, one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def add(
+        self, phone_number_id: str, body: dict[str, Any], *, forwarded: bool = False
+    ) -> OutboxMessage:
+        kind = str(body.get("type") or ("read" if body.get("status") == "read" else "unknown"))
+        text_part = body.get("text")
+        text = text_part.get("body") if isinstance(text_part, dict) else None
+        recipient = body.get("to") or body.get("recipient")
+        reply_to = (body.get("context") or {}).get("message_id")
+        tracking = body.get("biz_opaque_callback_data")
+        message_id = "wamid.local." + secrets.token_hex(12)
+        at = time.time()
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO outbox (message_id, phone_number_id, recipient, reply_to, kind, text,"
+                " tracking, forwarded, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message_id,
+                    phone_number_id,
+                    recipient,
+                    reply_to,
+                    kind,
+                    text,
+                    tracking,
+                    int(forwarded),
+                    at,
+                ),
+            )
+            seq = int(cursor.lastrowid or 0)
+        return OutboxMessage(
+            seq,
+            message_id,
+            phone_number_id,
+            recipient,
+            reply_to,
+            kind,
+            text,
+            ReplyTracking.decode(tracking),
+            forwarded,
+            at,
+        )
+
+    def since(self, after: int = 0, recipient: str | None = None) -> list[OutboxMessage]:
+        query = "SELECT * FROM outbox WHERE seq > ? AND kind != 'read'"
+        params: list[Any] = [after]
+        if recipient is not None:
+            query += " AND recipient = ?"
+            params.append(recipient)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY seq", params).fetchall()
+        return [_message(row) for row in rows]
+
+    def last_seq(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _message(row: tuple[Any, ...]) -> OutboxMessage:
+    seq, message_id, number, recipient, reply_to, kind, text, tracking, forwarded, at = row
+    return OutboxMessage(
+        seq,
+        message_id,
+        number,
+        recipient,
+        reply_to,
+        kind,
+        text,
+        ReplyTracking.decode(tracking),
+        bool(forwarded),
+        at,
+    )
+
+
+def create_graph_app(
+    outbox: Outbox,
+    live_numbers: frozenset[str],
+    *,
+    meta_url: str = META_GRAPH_URL,
+    on_message: Callable[[OutboxMessage], None] | None = None,
+    timeout: float = 10.0,
+) -> FastAPI:
+    """The Graph API stand-in; `live_numbers` are passed on to `meta_url`."""
+    app = FastAPI(title="katha local Graph API", docs_url=None, redoc_url=None)
+    client = httpx.AsyncClient(timeout=timeout)
+    app.router.on_shutdown.append(client.aclose)
+    arrived = Arrivals()
+
+    def record(phone_number_id: str, body: dict[str, Any], *, forwarded: bool) -> OutboxMessage:
+        message = _record(outbox, phone_number_id, body, on_message, forwarded=forwarded)
+        arrived.notify()
+        return message
+
+    @app.post("/{version}/{phone_number_id}/messages")
+    async def messages(version: str, phone_number_id: str, request: Request) -> Response:
+        raw = await request.body()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return _graph_error(400, 100, "Invalid parameter: the body is not JSON")
+        if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
+            return _graph_error(400, 100, "Invalid parameter: messaging_product")
+        if phone_number_id in live_numbers:
+            upstream = await client.post(
+                f"{meta_url}/{version}/{phone_number_id}/messages",
+                content=raw,
+                headers={
+                    "Authorization": request.headers.get("authorization", ""),
+                    "Content-Type": "application/json",
+                },
+            )
+            if upstream.is_success:
+                record(phone_number_id, body, forwarded=True)
+            return Response(
+                upstream.content,
+                status_code=upstream.status_code,
+                media_type=upstream.headers.get("content-type", "application/json"),
+            )
+        message = record(phone_number_id, body, forwarded=False)
+        if message.kind == "read":
+            return JSONResponse({"success": True})
+        recipient = message.recipient or ""
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": recipient, "wa_id": recipient}],
+                "messages": [{"id": message.message_id}],
+            }
+        )
+
+    @app.get("/outbox")
+    async def read_outbox(
+        after: Annotated[int, Query(ge=0)] = 0,
+        to: Annotated[str | None, Query()] = None,
+        wait: Annotated[float, Query(ge=0, le=60, description="Long-poll seconds.")] = 0,
+    ) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            waiting = arrived.event  # taken before reading: nothing slips in between
+            messages = outbox.since(after, to)
+            left = deadline - asyncio.get_running_loop().time()
+            if messages or left <= 0:
+                return {"messages": [message.as_dict() for message in messages]}
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiting.wait(), left)
+
+    @app.get("/outbox/last")
+    def last() -> dict[str, int]:
+        return {"seq": outbox.last_seq()}
+
+    return app
+
+
+class Arrivals:
+    """Wakes long-polling readers: each new message sets the current event and starts a
+    fresh one."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    def notify(self) -> None:
+        event, self.event = self.event, asyncio.Event()
+        event.set()
+
+
+def _record(
+    outbox: Outbox,
+    phone_number_id: str,
+    body: dict[str, Any],
+    on_message: Callable[[OutboxMessage], None] | None,
+    *,
+    forwarded: bool,
+) -> OutboxMessage:
+    message = outbox.add(phone_number_id, body, forwarded=forwarded)
+    if on_message is not None and message.kind != "read":
+        on_message(message)
+    return message
+
+
+def _graph_error(status: int, code: int, text: str) -> JSONResponse:
+    error = {"message": text, "type": "OAuthException", "code": code}
+    return JSONResponse({"error": error}, status_code=status)

@@ -1,0 +1,80 @@
+"""ASGI apps served by uvicorn on a background thread, on a socket bound up front so that
+a port already in use is reported before anything else starts."""
+
+import asyncio
+import errno
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+
+class PortInUseError(RuntimeError):
+    pass
+
+
+def bind(host: str, port: int, what: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUseError(
+                f"{what}: port {port} on {host} is in use (is another `katha up` running?)"
+            ) from None
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class BackgroundServer:
+    def __init__(self, app: Any, sock: socket.socket, name: str, **config: Any) -> None:
+        self.name = name
+        self.sock = sock
+        host, port = sock.getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+        self.port = int(port)
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", **config)
+        )
+        self._thread = threading.Thread(target=self._run, name=f"server-{name}", daemon=True)
+        self._failure: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._server.serve(sockets=[self.sock]))
+        except BaseException as error:  # reported by start() and alive()
+            self._failure = error
+
+    def start(self, timeout: float = 30.0) -> "BackgroundServer":
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                reason = repr(self._failure) if self._failure else "it did not start in time"
+                raise RuntimeError(f"{self.name} failed to start: {reason}")
+            time.sleep(0.02)
+        return self
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(5)
+        self.sock.close()

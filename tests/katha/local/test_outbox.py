@@ -1,0 +1,145 @@
+"""The local Graph API keeps replies of local tenants in the outbox and passes a live
+tenant's messages on to Meta unchanged, with Meta's answer (errors included) back."""
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from katha.local.outbox import Outbox, OutboxMessage, create_graph_app
+from katha.local.servers import BackgroundServer, PortInUseError, bind
+from katha.messages import ReplyTracking
+
+LOCAL, LIVE = "100000000000001", "100000000000002"
+
+
+class Meta:
+    """Graph API as Meta runs it, for the forwarding: records calls, can throttle."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None, dict[str, Any]]] = []
+        self.throttle = False
+
+    def app(self) -> FastAPI:
+        api = FastAPI()
+
+        @api.post("/{version}/{number}/messages")
+        async def messages(version: str, number: str, request: Request) -> JSONResponse:
+            self.calls.append((number, request.headers.get("authorization"), await request.json()))
+            if self.throttle:
+                error = {"message": "(#130429) Rate limit hit", "type": "OAuthException"}
+                return JSONResponse({"error": {**error, "code": 130429}}, status_code=429)
+            return JSONResponse({"messaging_product": "whatsapp", "messages": [{"id": "wamid.M"}]})
+
+        return api
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[tuple[str, Outbox, Meta, list[OutboxMessage]]]:
+    meta = Meta()
+    meta_server = BackgroundServer(meta.app(), bind("127.0.0.1", 0, "meta"), "meta").start()
+    outbox = Outbox(tmp_path / "outbox.db")
+    shown: list[OutboxMessage] = []
+    app = create_graph_app(
+        outbox, frozenset({LIVE}), meta_url=meta_server.url, on_message=shown.append
+    )
+    graph = BackgroundServer(app, bind("127.0.0.1", 0, "graph"), "graph").start()
+    yield graph.url, outbox, meta, shown
+    graph.stop()
+    meta_server.stop()
+    outbox.close()
+
+
+def text_body(to: str, text: str, tracking: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "text",
+        "text": {"body": text, "preview_url": False},
+        "context": {"message_id": "wamid.IN1"},
+    }
+    if tracking:
+        body["biz_opaque_callback_data"] = tracking
+    return body
+
+
+def test_local_replies_land_in_the_outbox_with_their_tracking(
+    stack: tuple[str, Outbox, Meta, list[OutboxMessage]],
+) -> None:
+    url, outbox, meta, shown = stack
+    tracking = ReplyTracking(language="si", sources=["file://menu.pdf#page 1"]).encode()
+    read = {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN1"}
+    assert httpx.post(f"{url}/v23.0/{LOCAL}/messages", json=read).json() == {"success": True}
+    sent = httpx.post(f"{url}/v23.0/{LOCAL}/messages", json=text_body("9477", "ආයුබෝවන්", tracking))
+    assert sent.status_code == 200
+    assert sent.json()["messages"][0]["id"].startswith("wamid.local.")
+    (message,) = [OutboxMessage.from_dict(m) for m in httpx.get(f"{url}/outbox").json()["messages"]]
+    assert (message.text, message.recipient, message.reply_to) == ("ආයුබෝවන්", "9477", "wamid.IN1")
+    assert message.tracking == ReplyTracking(language="si", sources=["file://menu.pdf#page 1"])
+    assert not message.forwarded
+    assert shown == [message]
+    assert meta.calls == []
+    assert httpx.get(f"{url}/outbox", params={"after": message.seq}).json()["messages"] == []
+    assert httpx.get(f"{url}/outbox", params={"to": "9478"}).json()["messages"] == []
+    assert httpx.get(f"{url}/outbox/last").json() == {"seq": outbox.last_seq()}
+
+
+def test_live_numbers_go_to_meta_unchanged_and_its_errors_come_back(
+    stack: tuple[str, Outbox, Meta, list[OutboxMessage]],
+) -> None:
+    url, outbox, meta, shown = stack
+    headers = {"Authorization": "Bearer EAAG-live"}
+    body = text_body("9477", "hello")
+    response = httpx.post(f"{url}/v23.0/{LIVE}/messages", json=body, headers=headers)
+    assert response.json()["messages"] == [{"id": "wamid.M"}]
+    assert meta.calls == [(LIVE, "Bearer EAAG-live", body)]
+    assert [m.forwarded for m in outbox.since()] == [True]
+    assert [m.text for m in shown] == ["hello"]
+    meta.throttle = True
+    refused = httpx.post(f"{url}/v23.0/{LIVE}/messages", json=body, headers=headers)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == 130429
+    assert len(outbox.since()) == 1  # what Meta refused was not sent
+
+
+def test_bad_requests_get_graph_errors(
+    stack: tuple[str, Outbox, Meta, list[OutboxMessage]],
+) -> None:
+    url, outbox, _, _ = stack
+    garbage = httpx.post(f"{url}/v23.0/{LOCAL}/messages", content=b"{nope")
+    assert garbage.status_code == 400
+    assert garbage.json()["error"]["code"] == 100
+    wrong = httpx.post(f"{url}/v23.0/{LOCAL}/messages", json={"messaging_product": "sms"})
+    assert wrong.status_code == 400
+    assert outbox.since() == []
+
+
+def test_a_port_in_use_is_named() -> None:
+    taken = bind("127.0.0.1", 0, "first")
+    port = taken.getsockname()[1]
+    with pytest.raises(PortInUseError, match=f"router: port {port} on 127.0.0.1 is in use"):
+        bind("127.0.0.1", port, "router")
+    taken.close()
+
+
+def test_a_long_poll_returns_as_soon_as_a_message_arrives(
+    stack: tuple[str, Outbox, Meta, list[OutboxMessage]],
+) -> None:
+    url, _, _, _ = stack
+    timer = threading.Timer(
+        0.3,
+        lambda: httpx.post(f"{url}/v23.0/{LOCAL}/messages", json=text_body("9477", "later")),
+    )
+    timer.start()
+    response = httpx.get(f"{url}/outbox", params={"to": "9477", "wait": 20}, timeout=30)
+    timer.join()
+    assert [m["text"] for m in response.json()["messages"]] == ["later"]
+    assert response.elapsed.total_seconds() < 10  # woken by the message, not the timeout
+    empty = httpx.get(f"{url}/outbox", params={"to": "9999", "wait": 0.2}, timeout=30)
+    assert empty.json()["messages"] == []

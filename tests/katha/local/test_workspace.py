@@ -1,0 +1,169 @@
+"""`katha up` reads a folder: every resource validated, credentials settled per Business
+(Secret document, .env, environment, or generated once for the local outbox)."""
+
+import base64
+import stat
+from pathlib import Path
+
+import pytest
+
+from katha.local.workspace import (
+    GENERATED_PREFIX,
+    WorkspaceError,
+    env_name,
+    files_digest,
+    load_workspace,
+    read_env_file,
+)
+
+BUSINESS = """\
+apiVersion: katha.dev/v1alpha1
+kind: Business
+metadata: {{name: {name}, namespace: demo}}
+spec:
+  displayName: {name} shop
+  whatsapp:
+    phoneNumberId: "{number}"
+    credentialsSecretRef: {{name: {name}-whatsapp}}
+  knowledge:
+    sources:
+      - {{name: notes, type: text, file: notes.md}}
+"""
+
+
+def business(folder: Path, name: str, number: str) -> Path:
+    (folder / name).mkdir(parents=True, exist_ok=True)
+    path = folder / name / "business.yaml"
+    path.write_text(BUSINESS.format(name=name, number=number))
+    (folder / name / "notes.md").write_text(f"# {name}\nOpen 8 to 6.\n")
+    return path
+
+
+def test_missing_credentials_are_generated_once_and_kept_private(tmp_path: Path) -> None:
+    business(tmp_path / "shops", "tea", "100000000000001")
+    state = tmp_path / "state"
+    first = load_workspace(tmp_path / "shops", state)
+    (tenant,) = first.tenants
+    assert not tenant.live
+    assert tenant.credentials.access_token.get_secret_value().startswith(GENERATED_PREFIX)
+    again = load_workspace(tmp_path / "shops", state).tenants[0]
+    assert again.credentials == tenant.credentials
+    mode = stat.S_IMODE((state / "credentials.json").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_a_secret_document_makes_the_tenant_live(tmp_path: Path) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    token = base64.b64encode(b"EAAG-real-looking-token").decode()
+    (shops / "tea" / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: tea-whatsapp, namespace: demo}\n"
+        f"data: {{accessToken: {token}}}\n"
+        "stringData: {appSecret: app-secret-from-meta, verifyToken: my-verify-token}\n"
+    )
+    (tenant,) = load_workspace(shops, tmp_path / "state").tenants
+    assert tenant.live
+    assert tenant.credentials.access_token.get_secret_value() == "EAAG-real-looking-token"
+    assert tenant.credentials.app_secret.get_secret_value() == "app-secret-from-meta"
+    assert tenant.credentials_from == "Secret tea-whatsapp"
+
+
+def test_env_files_and_the_environment_win_in_that_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    (shops / ".env").write_text(
+        "# shared\nexport TEA_WHATSAPP_APP_SECRET='from-the-folder-env'\n"
+        'TEA_WHATSAPP_VERIFY_TOKEN="verify-from-folder"\n'
+    )
+    (shops / "tea" / ".env").write_text("TEA_WHATSAPP_APP_SECRET=from-the-business-env\n")
+    monkeypatch.setenv("TEA_WHATSAPP_VERIFY_TOKEN", "verify-from-environment")
+    (tenant,) = load_workspace(shops, tmp_path / "state").tenants
+    assert tenant.credentials.app_secret.get_secret_value() == "from-the-business-env"
+    assert tenant.credentials.verify_token.get_secret_value() == "verify-from-environment"
+    assert not tenant.live  # no access token given: replies stay local
+
+
+def test_placeholder_credentials_are_refused(tmp_path: Path) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    (shops / ".env").write_text("TEA_WHATSAPP_ACCESS_TOKEN=changeme\n")
+    with pytest.raises(WorkspaceError) as error:
+        load_workspace(shops, tmp_path / "state")
+    assert "TEA_WHATSAPP_ACCESS_TOKEN (accessToken) for demo/tea-whatsapp" in str(error.value)
+    assert "changeme" not in str(error.value)
+
+
+def test_every_problem_is_reported_with_its_file(tmp_path: Path) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    business(shops, "cafe", "100000000000001")
+    bad = shops / "broken" / "business.yaml"
+    bad.parent.mkdir()
+    bad.write_text(BUSINESS.format(name="broken", number="+94 77 123 4567"))
+    with pytest.raises(WorkspaceError) as error:
+        load_workspace(shops, tmp_path / "state")
+    problems = error.value.problems
+    assert any(str(bad) in p and "spec.whatsapp.phoneNumberId" in p for p in problems)
+    assert any("phone number ID 100000000000001, already used by demo/" in p for p in problems)
+
+
+def test_folders_without_a_business_and_missing_folders_are_errors(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "questions.yaml").write_text("- q: hi\n")
+    with pytest.raises(WorkspaceError, match="holds no Business"):
+        load_workspace(tmp_path / "empty", tmp_path / "state")
+    with pytest.raises(WorkspaceError, match="no such folder"):
+        load_workspace(tmp_path / "nowhere", tmp_path / "state")
+
+
+def test_sites_and_hidden_folders_are_not_read(tmp_path: Path) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    for skipped in ("sites", ".katha"):
+        (shops / skipped).mkdir()
+        (shops / skipped / "broken.yaml").write_text("kind: Business\napiVersion: katha.dev/v1\n")
+    assert [t.key for t in load_workspace(shops, tmp_path / "state").tenants] == ["demo/tea"]
+
+
+def test_the_files_digest_follows_the_files_contents(tmp_path: Path) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    tenant = load_workspace(shops, tmp_path / "state").tenants[0]
+    before = files_digest(tenant)
+    assert files_digest(tenant) == before
+    (shops / "tea" / "notes.md").write_text("# tea\nOpen 9 to 5.\n")
+    assert files_digest(tenant) != before
+
+
+def test_env_names_follow_the_secret_and_key() -> None:
+    assert env_name("kandy-bakery-whatsapp", "accessToken") == (
+        "KANDY_BAKERY_WHATSAPP_ACCESS_TOKEN"
+    )
+    assert env_name("shop.creds", "verifyToken") == "SHOP_CREDS_VERIFY_TOKEN"
+
+
+def test_env_file_syntax(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text("A=1\n\n# note\nexport B = 'two words'\nnot a line\nC=\"x=y\"\n")
+    assert read_env_file(path) == {"A": "1", "B": "two words", "C": "x=y"}
+    assert read_env_file(tmp_path / "missing") == {}
+
+
+def test_config_maps_in_the_folder_are_laid_out_as_kubernetes_mounts_them(
+    tmp_path: Path,
+) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    (shops / "tea" / "prices.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tea-prices, namespace: demo}\n"
+        "data: {prices.csv: \"Item,Price\\nBOPF 400 g,1450\\n\"}\n"
+        "binaryData: {logo.bin: AAEC}\n"
+    )
+    workspace = load_workspace(shops, tmp_path / "state")
+    assert set(workspace.config_maps) == {("demo", "tea-prices")}
+    workspace.write_config_maps(tmp_path / "mounts")
+    folder = tmp_path / "mounts" / "demo" / "tea-prices"
+    assert (folder / "prices.csv").read_text() == "Item,Price\nBOPF 400 g,1450\n"
+    assert (folder / "logo.bin").read_bytes() == b"\x00\x01\x02"

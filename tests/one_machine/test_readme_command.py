@@ -1,0 +1,156 @@
+"""The README's first command, run as a user would: it sets up the machine, starts
+`katha up` on the bundled examples, and the two bilingual businesses answer signed
+webhooks through the real router, Ray Serve and agents; Ctrl-C stops it all cleanly."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from katha.local.chat import Customer
+from katha.local.servers import free_port
+from katha.local.state import STATE_FILE, UpState, read_state
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+START_TIMEOUT = 900.0  # a fresh machine installs, indexes both businesses, starts Ray
+
+
+def readme_command(number: int) -> str:
+    """The NUMBERth command of the README's "Two commands" section."""
+    section = (ROOT / "README.md").read_text().split("## Two commands", 1)[1]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    return str(blocks[number - 1].strip())
+
+
+def labelled() -> list[dict[str, Any]]:
+    questions: list[dict[str, Any]] = yaml.safe_load((EXAMPLES / "questions.yaml").read_text())[
+        "questions"
+    ]
+    return questions
+
+
+def source_uris(tenant: str) -> dict[str, str]:
+    """A fragment of the URI the agent cites for each named source of the tenant."""
+    spec = yaml.safe_load((EXAMPLES / tenant / "business.yaml").read_text())["spec"]
+    fragments = {}
+    for source in spec["knowledge"]["sources"]:
+        location = source.get("file") or source.get("url") or f"inline:{source['name']}"
+        fragments[source["name"]] = location.rstrip("/")
+    return fragments
+
+
+class Up:
+    def __init__(self, command: str, state_dir: Path, log: Path) -> None:
+        self.state_dir = state_dir
+        self.log = log
+        env = {
+            **os.environ,
+            "KATHA_STATE_DIR": str(state_dir),
+            "KATHA_UP_PORT": str(free_port()),
+        }
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                ["bash", "-c", command], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_until_up(self) -> UpState:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (self.state_dir / STATE_FILE).is_file():
+            if self.process.poll() is not None:
+                pytest.fail(f"katha up exited with {self.process.returncode}:\n{self.output()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"katha up was not up after {START_TIMEOUT} s:\n{self.output()}")
+            time.sleep(0.5)
+        return read_state(self.state_dir)
+
+    def interrupt(self, timeout: float = 120.0) -> int:
+        """Ctrl-C, as a terminal sends it to the foreground command."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            pytest.fail(f"katha up did not stop within {timeout} s:\n{self.output()}")
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Up:
+    command = readme_command(1)
+    assert "./scripts/run" in command
+    running = Up(command, tmp_path / "state", tmp_path / "up.log")
+    yield running
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait(30)
+
+
+def test_readme_command_answers_in_three_languages_from_each_tenants_own_knowledge(
+    up: Up,
+) -> None:
+    state = up.wait_until_up()
+    assert {tenant.key for tenant in state.tenants} == {
+        "demo/kandy-bakery",
+        "demo/galle-guesthouse",
+    }
+    printed = up.output()
+    assert f"{state.router_url}/webhooks/whatsapp" in printed
+    assert "verify token" in printed
+
+    failures = []
+    asked = {"si": 0, "singlish": 0, "en": 0}
+    for number, question in enumerate(labelled()):
+        tenant = next(t for t in state.tenants if t.name == question["tenant"])
+        # One customer per question: the router slows down anyone sending 10 at once.
+        with Customer(state, tenant, number=f"9477111{number:04d}", timeout=60) as customer:
+            answer = customer.ask(question["text"])
+        tracking = answer.tracking
+        assert tracking is not None, question
+        problem = None
+        if question.get("handoff"):
+            if not tracking.handoff:
+                problem = "no handoff"
+        else:
+            expected = source_uris(question["tenant"])[question["source"]]
+            if not any(fragment in answer.text for fragment in question["expect"]):
+                problem = f"none of {question['expect']} in the reply"
+            elif not any(expected in uri for uri in tracking.sources):
+                problem = f"not cited: {expected} (cited {tracking.sources})"
+        for never in question.get("never", []):
+            if never in answer.text:
+                problem = f"{never!r} must not be in the reply"
+        if problem:
+            failures.append(
+                f"{question['tenant']} [{question['lang']}] {question['text']}: "
+                f"{problem}\n    reply: {answer.text}"
+            )
+        elif question["lang"] in asked and not question.get("handoff"):
+            asked[question["lang"]] += 1
+    assert failures == []
+    assert all(count >= 3 for count in asked.values()), asked
+
+    # The interactive chat, as a person types into it.
+    chat = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "katha"), "chat", "kandy-bakery", "--from", "94771112222"],
+        input="/si\nhello\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "KATHA_STATE_DIR": str(up.state_dir)},
+        check=True,
+    )
+    assert "language si" in chat.stdout, chat.stdout
+    assert "Senkadagala Bakery ›" in chat.stdout
+
+    assert up.interrupt() == 0, up.output()
+    assert "Stopped." in up.output()
+    assert not (up.state_dir / STATE_FILE).exists()

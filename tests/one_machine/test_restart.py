@@ -1,0 +1,82 @@
+"""A second `katha up` reuses indexes whose knowledge did not change, re-indexes one whose
+file changed, and answers from the new version."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from katha.local.chat import Customer
+from katha.local.servers import free_port
+from katha.local.state import STATE_FILE, read_state
+
+BUSINESS = """\
+apiVersion: katha.dev/v1alpha1
+kind: Business
+metadata: {name: tea-shop, namespace: demo}
+spec:
+  displayName: Nuwara Tea Shop
+  whatsapp:
+    phoneNumberId: "100000000000009"
+    credentialsSecretRef: {name: tea-shop-whatsapp}
+  knowledge:
+    sources:
+      - {name: prices, type: text, file: prices.md}
+"""
+
+
+def start(folder: Path, state: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "KATHA_STATE_DIR": str(state)}
+    command = [sys.executable, "-m", "katha.cli", "up", str(folder), "--port", str(free_port())]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while not (state / STATE_FILE).is_file():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"katha up did not come up:\n{log.read_text()}")
+        time.sleep(0.25)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    assert process.wait(120) == 0
+
+
+def ask(state: Path, text: str) -> str:
+    up = read_state(state)
+    with Customer(up, up.tenants[0], timeout=60) as customer:
+        return customer.ask(text).text
+
+
+def test_unchanged_knowledge_is_reused_and_a_changed_file_reindexed(tmp_path: Path) -> None:
+    folder, state = tmp_path / "shop", tmp_path / "state"
+    folder.mkdir()
+    (folder / "business.yaml").write_text(BUSINESS)
+    (folder / "prices.md").write_text("# Prices\n\nA 400 g pack of BOPF tea costs Rs. 1,450.\n")
+
+    first = start(folder, state, tmp_path / "first.log")
+    assert "1,450" in ask(state, "How much is a pack of BOPF tea?")
+    stop(first)
+    assert "indexing its knowledge" in (tmp_path / "first.log").read_text()
+
+    second = start(folder, state, tmp_path / "second.log")
+    stop(second)
+    output = (tmp_path / "second.log").read_text()
+    assert "knowledge unchanged, index reused" in output
+    assert "(reused)" in output
+
+    (folder / "prices.md").write_text("# Prices\n\nA 400 g pack of BOPF tea costs Rs. 1,600.\n")
+    third = start(folder, state, tmp_path / "third.log")
+    try:
+        reply = ask(state, "How much is a pack of BOPF tea?")
+    finally:
+        stop(third)
+    assert "indexing its knowledge" in (tmp_path / "third.log").read_text()
+    assert "1,600" in reply
+    assert "1,450" not in reply
