@@ -6,13 +6,15 @@ import sys
 from pathlib import Path
 
 from ingestion.job import exit_code, quiet_http_logs, run_file
+from ingestion.metrics import push_reports
 from ingestion.settings import IngestionSettings
 from katha.observability import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
     """One JSON report per Business on stdout, JSON logs on stderr; the exit code says how it
-    went (see ingestion.job). Settings come from KATHA_INGEST_* variables."""
+    went (see ingestion.job). Settings come from KATHA_INGEST_* variables; with
+    KATHA_INGEST_PUSHGATEWAY_URL set, each tenant's metrics go to that Pushgateway."""
     parser = argparse.ArgumentParser(prog="python -m ingestion", description=__doc__)
     parser.add_argument("business", type=Path, help="a YAML file with Business resources")
     parser.add_argument("--index-dir", type=Path, required=True, help="root of tenant indexes")
@@ -32,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for report in reports:
         sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False) + "\n")
+    if settings.pushgateway_url:
+        push_reports(reports, settings.pushgateway_url, settings.fetch_timeout_seconds)
     return exit_code(reports)
 
 

@@ -8,7 +8,7 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from ingestion.errors import SourceError
+from ingestion.errors import FailureReason, SourceError
 from ingestion.fetching import USER_AGENT, FetchLimits, decode_html, fetch
 from ingestion.loaders.html import Page, parse_html
 
@@ -31,7 +31,7 @@ def crawl_site(
     a later page failing is noted in `skipped` and the crawl goes on."""
     robots = _robots(client, start, limits)
     if not robots.can_fetch(USER_AGENT, start):
-        raise SourceError(f"robots.txt disallows {start}")
+        raise SourceError(f"robots.txt disallows {start}", FailureReason.ROBOTS)
     host = urlsplit(start).netloc
     delay = min(float(robots.crawl_delay(USER_AGENT) or 0), _MAX_CRAWL_DELAY)
     queue: deque[tuple[str, int]] = deque([(start, 0)])
@@ -71,10 +71,12 @@ def _robots(client: httpx.Client, start: str, limits: FetchLimits) -> RobotFileP
     try:
         response = client.get(url, timeout=limits.timeout_seconds)
     except httpx.HTTPError as error:
-        raise SourceError(f"robots.txt at {url} unreachable ({error})") from error
+        message = f"robots.txt at {url} unreachable ({error})"
+        raise SourceError(message, FailureReason.UNREACHABLE) from error
     if response.status_code >= 500:
         # RFC 9309: an unreachable robots.txt means the whole site is off limits for now.
-        raise SourceError(f"robots.txt at {url} answered HTTP {response.status_code}")
+        message = f"robots.txt at {url} answered HTTP {response.status_code}"
+        raise SourceError(message, FailureReason.HTTP_STATUS)
     # RFC 9309: a missing robots.txt (4xx) allows everything; an empty rule set does that.
     robots.parse([] if response.status_code >= 400 else response.text.splitlines())
     return robots

@@ -47,6 +47,7 @@ class Loaded:
 
     documents: list[Document]
     skipped: list[str] = field(default_factory=list)
+    pages: int = 0  # PDF or web pages parsed, skipped ones included; 0 for other sources
 
 
 def sections(blocks: list[Block]) -> list[tuple[str, list[Block]]]:

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from rich.progress import Progress
 
-from ingestion.errors import SourceError
+from ingestion.errors import FailureReason, SourceError
 from ingestion.settings import IngestionSettings
 
 Vectors = npt.NDArray[np.float32]
@@ -127,6 +127,9 @@ class OpenAIEmbedder:
 
 class EmbeddingError(SourceError):
     """The embedding model could not embed; the sources waiting on it keep their old chunks."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, FailureReason.EMBEDDING)
 
 
 def embed_in_batches(

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from ingestion.errors import SourceError
+from ingestion.charset import decode_page, header_charset
+from ingestion.errors import FailureReason, SourceError
 
 USER_AGENT = "KathaBot/0.1 (+https://github.com/katha-dev/katha)"
 
@@ -14,6 +15,7 @@ class Fetched:
     url: str  # after redirects
     content_type: str
     content: bytes
+    charset: str | None = None  # the Content-Type header's charset parameter
 
 
 @dataclass(frozen=True)
@@ -39,30 +41,35 @@ def fetch(
     try:
         with client.stream("GET", url) as response:
             if response.status_code >= 400:
-                raise SourceError(f"HTTP {response.status_code} from {url}")
-            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                raise SourceError(
+                    f"HTTP {response.status_code} from {url}", FailureReason.HTTP_STATUS
+                )
+            header = response.headers.get("content-type", "")
+            content_type = header.split(";")[0].strip().lower()
             if accept and not content_type.startswith(accept):
-                raise SourceError(f"{url} is {content_type or 'untyped'}, not {', '.join(accept)}")
+                message = f"{url} is {content_type or 'untyped'}, not {', '.join(accept)}"
+                raise SourceError(message, FailureReason.CONTENT_TYPE)
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limits.max_bytes:
-                raise SourceError(f"{url} is larger than {limits.max_bytes} bytes")
+                raise SourceError(
+                    f"{url} is larger than {limits.max_bytes} bytes", FailureReason.TOO_LARGE
+                )
             body = bytearray()
             for piece in response.iter_bytes():
                 body.extend(piece)
                 if len(body) > limits.max_bytes:
-                    raise SourceError(f"{url} is larger than {limits.max_bytes} bytes")
-            return Fetched(str(response.url), content_type, bytes(body))
+                    raise SourceError(
+                        f"{url} is larger than {limits.max_bytes} bytes", FailureReason.TOO_LARGE
+                    )
+            return Fetched(str(response.url), content_type, bytes(body), header_charset(header))
     except httpx.TimeoutException as error:
-        raise SourceError(f"{url} timed out after {limits.timeout_seconds:g} s") from error
+        message = f"{url} timed out after {limits.timeout_seconds:g} s"
+        raise SourceError(message, FailureReason.TIMEOUT) from error
     except httpx.HTTPError as error:
-        raise SourceError(
-            f"{url} could not be fetched ({type(error).__name__}: {error})"
-        ) from error
+        message = f"{url} could not be fetched ({type(error).__name__}: {error})"
+        raise SourceError(message, FailureReason.UNREACHABLE) from error
 
 
 def decode_html(fetched: Fetched) -> str:
-    """Pages say their charset in headers or meta tags; UTF-8 is by far the most common."""
-    try:
-        return fetched.content.decode("utf-8")
-    except UnicodeDecodeError:
-        return fetched.content.decode("cp1252", errors="replace")
+    """A fetched page's text, in the charset its headers, BOM or <meta> tag declare."""
+    return decode_page(fetched.content, fetched.charset)

@@ -1,12 +1,13 @@
 """One refresh of a Business's index: load every source, chunk, embed what is new, commit."""
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.chunking import ChunkingPolicy, chunk_document
 from ingestion.embedding import Embedder, Vectors, embed_in_batches, embedder_from_settings
-from ingestion.errors import SourceError
+from ingestion.errors import FailureReason, SourceError
 from ingestion.fetching import FetchLimits, http_client
 from ingestion.index.schema import Chunk, tenant_path
 from ingestion.index.writer import EmbeddingModel, EmbedTexts, SourceChange, write_index
@@ -40,24 +41,28 @@ def refresh_business(business: Business, refresh: Refresh) -> Report:
     report = Report(tenant=f"{namespace or 'default'}/{name}", index_path=str(path))
     with bind_ids(tenant=report.tenant):
         refreshed, reports = _load_sources(business, refresh)
+        stopwatch = _Stopwatch()
         try:
             result = write_index(
                 path,
                 refreshed,
                 reports,
-                _model(refresh),
+                _model(refresh, stopwatch),
                 vector_index_min_rows=refresh.settings.vector_index_min_rows,
             )
         except SourceError as error:  # the embedding model failed: nothing was committed
             report.error = str(error)
+            report.embedding_seconds = stopwatch.seconds
             for key in refreshed:
                 reports[key].failures.insert(0, f"not embedded: {error}")
+                reports[key].reason = error.reason
             report.sources = list(reports.values())
             log.error("index.refresh_failed", reason=str(error))
             return report
         _fill(report, reports, refreshed, result.changes)
         report.version, report.chunks = result.version, result.chunks
         report.embedded, report.rebuilt = result.embedded, result.rebuilt
+        report.embedding_seconds = stopwatch.seconds
         log.info(
             "index.refreshed",
             version=result.version,
@@ -85,18 +90,21 @@ def _load_sources(
                 loaded = load_source(source, position, refresh.places, client, limits)
             except SourceError as error:
                 entry.failures.append(str(error))
+                entry.reason = error.reason
                 log.warning("source.failed", source=key, reason=str(error))
                 continue
             except Exception as error:  # a loader bug must not cost the other sources
                 entry.failures.append(f"{type(error).__name__}: {error}")
+                entry.reason = FailureReason.INTERNAL
                 # No traceback: a pretty one prints local variables, document text among them.
                 log.error("source.failed", source=key, reason=type(error).__name__)
                 continue
             entry.uri, entry.failures = loaded.uri, list(loaded.loaded.skipped)
-            entry.documents = len(loaded.loaded.documents)
+            entry.documents, entry.pages = len(loaded.loaded.documents), loaded.loaded.pages
             chunks = source_chunks(loaded, policy)
             if not chunks:
                 entry.failures.insert(0, "no indexable text")
+                entry.reason = FailureReason.NO_TEXT
                 log.warning("source.failed", source=key, reason="no indexable text")
                 continue
             refreshed[key] = chunks
@@ -152,16 +160,25 @@ def _fill(
     report.sources = list(reports.values())
 
 
-def _model(refresh: Refresh) -> EmbeddingModel:
+@dataclass
+class _Stopwatch:
+    seconds: float = 0.0
+
+
+def _model(refresh: Refresh, stopwatch: _Stopwatch) -> EmbeddingModel:
     if refresh.embedder is None:
         refresh.embedder = embedder_from_settings(refresh.settings)
     embedder = refresh.embedder
     batch_size = refresh.settings.batch_size
 
     def embed(texts: list[str]) -> Vectors:
-        if refresh.embed is not None:
-            return refresh.embed(texts)
-        return embed_in_batches(embedder, texts, batch_size, progress=refresh.progress)
+        started = time.perf_counter()
+        try:
+            if refresh.embed is not None:
+                return refresh.embed(texts)
+            return embed_in_batches(embedder, texts, batch_size, progress=refresh.progress)
+        finally:
+            stopwatch.seconds += time.perf_counter() - started
 
     return EmbeddingModel(embedder.model, embedder.dimension, embed)
 

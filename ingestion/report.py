@@ -18,11 +18,13 @@ class SourceReport:
     type: str
     status: SourceStatus
     uri: str = ""
+    pages: int = 0  # PDF or web pages parsed
     documents: int = 0
     added: int = 0
     kept: int = 0
     removed: int = 0
     failures: list[str] = field(default_factory=list)  # why it failed, or parts skipped
+    reason: str = ""  # why it failed, as an ingestion.errors.FailureReason
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Report:
     version: int = 0
     chunks: int = 0
     embedded: int = 0
+    embedding_seconds: float = 0.0
     rebuilt: bool = False
     error: str | None = None  # the index itself could not be written
     sources: list[SourceReport] = field(default_factory=list)

@@ -27,3 +27,5 @@ class IngestionSettings(ComponentSettings):
     vector_index_min_rows: int = Field(default=10_000, ge=256)
     # A Ray cluster address ("auto", "ray://head:10001"): embed with Ray Data there.
     ray_address: str | None = None
+    # `python -m ingestion` pushes its metrics here when set (a Job is gone before a scrape).
+    pushgateway_url: str | None = Field(default=None, pattern=r"^https?://")

@@ -8,7 +8,7 @@ import httpx
 
 from ingestion.crawling import crawl_site
 from ingestion.documents import Loaded
-from ingestion.errors import SourceError
+from ingestion.errors import FailureReason, SourceError
 from ingestion.fetching import FetchLimits, fetch
 from ingestion.loaders.faq import load_faq, parse_faq_file
 from ingestion.loaders.html import page_documents, parse_html
@@ -85,9 +85,8 @@ def load_source(
         digest = hashlib.sha256()
         for document in documents:
             digest.update(document.text.encode())
-        return LoadedSource(
-            key, str(source.url), digest.hexdigest(), Loaded(documents, crawl.skipped)
-        )
+        loaded = Loaded(documents, crawl.skipped, pages=len(crawl.pages))
+        return LoadedSource(key, str(source.url), digest.hexdigest(), loaded)
     if isinstance(source, FaqSource) and source.items is not None:
         uri = f"inline:{key}"
         payload = "\n".join(f"{item.q}\n{item.a}" for item in source.items).encode()
@@ -124,32 +123,36 @@ def _read_located(
     if source.config_map_ref is not None:
         ref = source.config_map_ref
         if places.configmap_dir is None:
-            raise SourceError(f"ConfigMap {ref.name} is not mounted (no --configmap-dir given)")
+            message = f"ConfigMap {ref.name} is not mounted (no --configmap-dir given)"
+            raise SourceError(message, FailureReason.MISSING)
         path = places.configmap_dir / ref.name / ref.key
         return _read_file(path, limits), ref.key, f"configmap:{ref.name}/{ref.key}"
     if source.file is None:
-        raise SourceError("the source names no location")
+        raise SourceError("the source names no location", FailureReason.MISSING)
     base = places.base_dir.resolve()
     path = (base / source.file).resolve()
     if not path.is_relative_to(base):
-        raise SourceError(f"{source.file} lies outside {base}")
+        raise SourceError(f"{source.file} lies outside {base}", FailureReason.REFUSED)
     return _read_file(path, limits), path.name, f"file:{source.file}"
 
 
 def _read_file(path: Path, limits: FetchLimits) -> bytes:
     try:
         if path.stat().st_size > limits.max_bytes:
-            raise SourceError(f"{path} is larger than {limits.max_bytes} bytes")
+            raise SourceError(
+                f"{path} is larger than {limits.max_bytes} bytes", FailureReason.TOO_LARGE
+            )
         return path.read_bytes()
     except OSError as error:
-        raise SourceError(f"{path} cannot be read ({error.strerror})") from error
+        message = f"{path} cannot be read ({error.strerror})"
+        raise SourceError(message, FailureReason.MISSING) from error
 
 
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise SourceError("the text is not UTF-8") from error
+        raise SourceError("the text is not UTF-8", FailureReason.CORRUPT) from error
 
 
 def _version(data: bytes) -> str:

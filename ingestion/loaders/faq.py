@@ -7,7 +7,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from ingestion.documents import Block, BlockKind, Document, Loaded
-from ingestion.errors import SourceError
+from ingestion.errors import FailureReason, SourceError
 from ingestion.text_cleaning import clean_line, clean_text, language_of
 from katha.api.knowledge import FaqItem
 
@@ -39,4 +39,5 @@ def parse_faq_file(data: bytes) -> list[FaqItem]:
             parsed = parsed.get("items")
         return _ITEMS.validate_python(parsed)
     except (yaml.YAMLError, UnicodeDecodeError, ValidationError) as error:
-        raise SourceError(f"not a list of FAQ items with q and a ({error})") from error
+        message = f"not a list of FAQ items with q and a ({error})"
+        raise SourceError(message, FailureReason.CORRUPT) from error

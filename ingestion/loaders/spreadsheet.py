@@ -10,7 +10,7 @@ import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ingestion.documents import Block, BlockKind, Document, Loaded
-from ingestion.errors import SourceError
+from ingestion.errors import FailureReason, SourceError
 from ingestion.text_cleaning import clean_line, language_of
 
 # Headers are looked for in the first rows only; below that everything is data.
@@ -43,7 +43,8 @@ def _xlsx_grids(data: bytes, wanted: Sequence[str]) -> tuple[list[Grid], list[st
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except (BadZipFile, KeyError, ValueError, OSError) as error:
-        raise SourceError(f"not a readable xlsx workbook ({error})") from error
+        message = f"not a readable xlsx workbook ({error})"
+        raise SourceError(message, FailureReason.CORRUPT) from error
     names = list(wanted) or workbook.sheetnames
     missing = [f"sheet {name!r}: not in the workbook" for name in names if name not in workbook]
     grids = [

@@ -55,3 +55,44 @@ def test_a_page_without_text_layer_is_reported_as_needing_ocr(
 def test_a_corrupt_pdf_is_a_source_error(data: bytes) -> None:
     with pytest.raises(SourceError, match="not a readable PDF"):
         load_pdf(data, "file:broken.pdf")
+
+
+# Vowel signs ෝ ො ් ෙ ේ ෛ ු ූ and the ් + ZWJ + ර conjunct, each line ending in a Latin
+# run drawn as a separate text object: wide signs (ෝ) reach into that neighbour's box.
+VOWEL_SIGN_LINES = [
+    "කිලෝ 1",
+    "එළවළු බෝංචි 2",
+    "කොත්තු 3",
+    "කෙසෙල් 4",
+    "ගෙදර යන්නේ 5",
+    "සෛලය 6",
+    "ශ්\u200dරී ලංකා 7",
+    "ප්\u200dරමාණය 8",
+    "කුකුළු 9",
+    "සූප් 10",
+    "කෝපි Kg",
+]
+
+
+def test_sinhala_vowel_signs_come_out_once_and_in_order(
+    tmp_path: Path, make_pdf: Callable[..., Path]
+) -> None:
+    pdf = make_pdf(tmp_path / "words.pdf", [[*VOWEL_SIGN_LINES, ("බෝතලය", "Rs. 350")]])
+    loaded = load_pdf(pdf.read_bytes(), "file:words.pdf")
+    blocks = [(block.kind, block.text) for block in loaded.documents[0].blocks]
+    assert blocks == [
+        (BlockKind.PARAGRAPH, " ".join(VOWEL_SIGN_LINES)),
+        (BlockKind.TABLE_ROW, "බෝතලය | Rs. 350"),
+    ]
+
+
+def test_runs_split_by_a_font_change_are_joined_without_a_stray_space() -> None:
+    """The bundled bakery menu sets Sinhala in Noto Sans Sinhala and its full stops, commas
+    and digits in a Latin font: one word, several text objects."""
+    menu = Path(__file__).resolve().parents[2] / "examples" / "kandy-bakery" / "menu.pdf"
+    loaded = load_pdf(menu.read_bytes(), menu.as_uri())
+    texts = [block.text for document in loaded.documents for block in document.blocks]
+    assert "බටර් කේක් කිලෝ 1 | රු. 2,800" in texts
+    assert any(text.startswith("සෙංකඩගල බේකරිය, මහනුවර - ") for text in texts)
+    assert "Butter cake, 1 kg | Rs. 2,800" in texts
+    assert not any(" ." in text or " ," in text for text in texts)
