@@ -20,6 +20,7 @@ def ingest(
 ) -> None:
     """Load every knowledge source, embed what changed, and commit a new index version.
 
+    With KATHA_INGEST_PUSHGATEWAY_URL set, the run's metrics go to that Pushgateway.
     Exit 0 when every source was indexed, 3 when some failed (their earlier chunks stay),
     1 when the index could not be written.
     """
@@ -42,6 +43,10 @@ def ingest(
     except InvalidResourceError as error:
         typer.secho(f"✗ {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=2) from None
+    if settings.pushgateway_url:
+        from ingestion.metrics import push_reports
+
+        push_reports(reports, settings.pushgateway_url, settings.fetch_timeout_seconds)
     for report in reports:
         if json_output:
             typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))

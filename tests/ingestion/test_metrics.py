@@ -139,3 +139,27 @@ def test_a_pushgateway_that_is_down_costs_the_metrics_not_the_run() -> None:
         port = closed.getsockname()[1]
     report = Report(tenant=TENANT, index_path="/index", chunks=3)
     assert push_reports([report], f"http://127.0.0.1:{port}", timeout_seconds=2) is False
+
+
+def test_katha_ingest_pushes_too(
+    tmp_path: Path, embeddings_api: EmbeddingsApi, pushgateway: Pushgateway
+) -> None:
+    manifest = business(FAQ).model_dump(mode="json", by_alias=True, exclude_none=True)
+    path = tmp_path / "business.yaml"
+    path.write_text(json.dumps({"apiVersion": API_VERSION, "kind": "Business", **manifest}))
+    environment = {
+        **os.environ,
+        "KATHA_INGEST_EMBEDDER": "openai",
+        "KATHA_INGEST_EMBEDDINGS_URL": f"{embeddings_api.base}/v1",
+        "KATHA_INGEST_PUSHGATEWAY_URL": pushgateway.base,
+    }
+    katha = Path(sys.executable).parent / "katha"
+    result = subprocess.run(
+        [str(katha), "ingest", str(path), "--index-dir", str(tmp_path / "index")],
+        capture_output=True, text=True, cwd=REPO_ROOT, env=environment,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert pushgateway.methods == ["PUT"]
+    samples = pushgateway.samples(job="katha_ingestion", tenant=TENANT)
+    key = ("katha_ingestion_index_chunks", (("tenant", TENANT),))
+    assert samples[key] == 1
