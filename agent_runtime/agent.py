@@ -1,9 +1,7 @@
 """One tenant's agent: its graph, index, memory and metrics, answering `InboundMessage`s."""
 
 import os
-from collections import deque
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +12,20 @@ from agent_runtime.generation.grounded import GroundedResponder
 from agent_runtime.generation.llm import LlmResponder
 from agent_runtime.graph import build_graph
 from agent_runtime.knowledge import KnowledgeBase, Refresher
-from agent_runtime.memory import checkpointer, expired, forget, forget_expired, keep_latest
+from agent_runtime.memory import (
+    checkpointer,
+    close,
+    expired,
+    forget,
+    forget_expired,
+    keep_latest,
+)
 from agent_runtime.metrics import AgentMetrics
 from agent_runtime.phrases import phrase
 from agent_runtime.settings import AgentSettings
 from agent_runtime.state import fresh_turn
+from agent_runtime.tracing import tenant_tracer
+from agent_runtime.unanswered import UnansweredQuestions
 from agent_runtime.websearch import web_search_for
 from ingestion.embedding import Embedder, embedder_from_settings
 from ingestion.index.schema import tenant_path
@@ -32,19 +39,10 @@ from katha.observability import bind_ids, get_logger
 from katha.serving import AgentAppArgs
 
 log = get_logger("agent")
-# The owner's list of questions nobody could answer, newest last (per replica).
-UNANSWERED_KEPT = 200
 
 
 class WrongTenantError(ValueError):
     """A message for another tenant reached this agent: the routing table is wrong."""
-
-
-@dataclass(frozen=True)
-class Unanswered:
-    at: datetime
-    language: str
-    text: str
 
 
 class Agent:
@@ -59,6 +57,7 @@ class Agent:
     ) -> None:
         self.args = args
         self.settings = settings
+        self.clock = clock
         namespace, name = args.tenant.split("/")
         path = tenant_path(Path(args.index_dir), namespace, name)
         self.knowledge = KnowledgeBase(
@@ -72,8 +71,11 @@ class Agent:
         postgres = settings.postgres_url.get_secret_value() if settings.postgres_url else None
         self.saver = checkpointer(path / "conversations.sqlite", postgres)
         self.graph = build_graph(self.saver)
-        self.unanswered: deque[Unanswered] = deque(maxlen=UNANSWERED_KEPT)
-        tavily = settings.tavily_api_key
+        self.unanswered = UnansweredQuestions(
+            path / "unanswered.sqlite", self.retention, clock=clock
+        )
+        self.tracer = tenant_tracer(args.tenant)
+        tavily, proxy = settings.tavily_api_key, settings.web_search_proxy
         self.context = Context(
             tenant=args.tenant,
             business=args.business,
@@ -85,6 +87,8 @@ class Agent:
                 args.business.web_search,
                 tavily.get_secret_value() if tavily else None,
                 settings.web_search_timeout_seconds,
+                proxy=proxy.get_secret_value() if proxy else None,
+                ca_file=str(settings.web_search_ca_file) if settings.web_search_ca_file else None,
             ),
         )
 
@@ -93,7 +97,12 @@ class Agent:
         with bind_ids(tenant=self.args.tenant):
             if self.knowledge.stale():
                 self.knowledge.refresh()
-            forget_expired(self.saver, self.retention)
+            forget_expired(self.saver, self.retention, self.clock)
+
+    def close(self) -> None:
+        """Release the conversation store and the unanswered list (a replica shutting down)."""
+        close(self.saver)
+        self.unanswered.close()
 
     def reply(self, message: InboundMessage) -> AgentReply:
         if message.tenant != self.args.tenant:
@@ -112,13 +121,14 @@ class Agent:
 
     def _answer(self, message: InboundMessage, text: str) -> AgentReply:
         conversation = message.conversation_id
-        if expired(self.saver, conversation, self.retention):
+        if expired(self.saver, conversation, self.retention, self.clock):
             forget(self.saver, conversation)
         config: Any = {
             "configurable": {"thread_id": conversation},
             "tags": [f"tenant:{self.args.tenant}"],
             "metadata": {"tenant": self.args.tenant},
             "run_name": "katha-agent",
+            "callbacks": [self.tracer] if self.tracer is not None else [],
         }
         # One checkpoint per message, written when the graph ends: a message's steps need
         # no crash recovery (the router retries the message), and each write costs latency.
@@ -171,8 +181,8 @@ class Agent:
                 confidence=reply.confidence,
                 sources=len(reply.sources),
             )
-        if reply.handoff_reason in {"low_confidence", "not_in_knowledge"}:
-            self.unanswered.append(Unanswered(datetime.now(UTC), state["language"], text))
+        if state["unanswered"]:
+            self.unanswered.add(state["language"], text)
 
 
 def message_text(message: InboundMessage) -> str | None:
@@ -212,7 +222,7 @@ def local_refresher(args: AgentAppArgs, settings: AgentSettings) -> Refresher:
     business = business_of(args)
     refresh = Refresh(
         index_root=Path(args.index_dir),
-        places=Places(settings.knowledge_dir, settings.configmap_dir),
+        places=places_of(args, settings),
         settings=IngestionSettings(),
         progress=False,
     )
@@ -228,3 +238,11 @@ def _sources(state: dict[str, Any]) -> list[Source]:
     ]
     sources += [Source(title=result.title, uri=result.url) for result in state["web_results"]]
     return sources
+
+
+def places_of(args: AgentAppArgs, settings: AgentSettings) -> Places:
+    """Where the tenant's `file:` and `configMapRef` sources are: the Serve args say so on
+    one machine (`katha up`); in a cluster, the mounted volumes in the agent's settings."""
+    knowledge = Path(args.knowledge_dir) if args.knowledge_dir else settings.knowledge_dir
+    configmaps = Path(args.configmap_dir) if args.configmap_dir else settings.configmap_dir
+    return Places(knowledge, configmaps)

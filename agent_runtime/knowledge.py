@@ -58,6 +58,7 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._failure: str | None = None
+        self._failed_sources: str | None = None  # the last refresh's sources that failed
         self._snapshot = _open(path)
 
     @property
@@ -106,7 +107,7 @@ class KnowledgeBase:
             chunks=snapshot.chunks,
             index_version=snapshot.version,
             last_indexed=snapshot.last_indexed.isoformat() if snapshot.last_indexed else None,
-            message=self._failure,
+            message=self._failure or self._failed_sources,
         )
 
     def _run(self) -> None:
@@ -124,6 +125,8 @@ class KnowledgeBase:
         (self.path / REVISION_FILE).write_text(self._revision)
         self._snapshot = _open(self.path)  # one assignment: requests see old or new
         self._failure = None
+        failed = [f"{source.source} ({source.reason or 'failed'})" for source in report.failed]
+        self._failed_sources = f"sources not refreshed: {', '.join(failed)}" if failed else None
         log.info("index.swapped", version=report.version, chunks=report.chunks)
 
 

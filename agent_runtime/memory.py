@@ -1,12 +1,13 @@
 """Conversation memory: a LangGraph checkpointer keyed by conversation id, and forgetting.
 
 SQLite on the tenant's volume by default; Postgres when a URL is configured (needs the
-`langgraph-checkpoint-postgres` package). A conversation untouched for longer than the
-retention period is deleted before its next message, and by `forget_expired` in bulk.
+`langgraph-checkpoint-postgres` and `psycopg[binary,pool]` packages). A conversation
+untouched for longer than the retention period is deleted before its next message, and
+by `forget_expired` in bulk.
 """
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,12 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from agent_runtime.clock import Clock, utc_now
 from katha.observability import get_logger
 
 log = get_logger("agent")
+# The Postgres saver serialises its calls with a lock: more connections would sit idle.
+POSTGRES_CONNECTIONS = 2
 # The state's own types, allowed back out of a checkpoint.
 _STATE_TYPES = [
     ("agent_runtime.retrieval", "Passage"),
@@ -36,29 +40,49 @@ def checkpointer(sqlite_path: Path, postgres_url: str | None = None) -> BaseChec
 
 
 def _postgres(url: str, serde: JsonPlusSerializer) -> BaseCheckpointSaver[Any]:
-    """Postgres through psycopg 3, as langgraph-checkpoint-postgres documents it."""
+    """Postgres through a psycopg 3 pool, with the connection settings the saver needs.
+
+    A pool, not one connection: a connection checked before use is replaced when the
+    server restarts, where a single one would fail every later message.
+    """
     try:
         from langgraph.checkpoint.postgres import (  # type: ignore[import-not-found,unused-ignore]
             PostgresSaver,
         )
         from psycopg import Connection  # type: ignore[import-not-found,unused-ignore]
-        from psycopg.rows import dict_row  # type: ignore[import-not-found,unused-ignore]
+        from psycopg.rows import DictRow, dict_row  # type: ignore[import-not-found,unused-ignore]
+        from psycopg_pool import ConnectionPool  # type: ignore[import-not-found,unused-ignore]
     except ImportError as error:
         raise RuntimeError(
-            "a Postgres conversation store needs langgraph-checkpoint-postgres installed"
+            "a Postgres conversation store needs langgraph-checkpoint-postgres and "
+            "psycopg[binary,pool] installed"
         ) from error
-    connection = Connection.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
-    saver: BaseCheckpointSaver[Any] = PostgresSaver(connection, serde=serde)
+    pool: ConnectionPool[Connection[DictRow]] = ConnectionPool(
+        url,
+        connection_class=Connection[DictRow],
+        min_size=1,
+        max_size=POSTGRES_CONNECTIONS,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        check=ConnectionPool.check_connection,
+        name="katha-conversations",
+        open=True,
+    )
+    saver: BaseCheckpointSaver[Any] = PostgresSaver(pool, serde=serde)
     saver.setup()  # type: ignore[attr-defined,unused-ignore]
     return saver
 
 
-def expired(saver: BaseCheckpointSaver[Any], conversation_id: str, retention: timedelta) -> bool:
+def expired(
+    saver: BaseCheckpointSaver[Any],
+    conversation_id: str,
+    retention: timedelta,
+    clock: Clock = utc_now,
+) -> bool:
     """True when this conversation was last touched longer ago than `retention`."""
     latest = saver.get_tuple({"configurable": {"thread_id": conversation_id}})
     if latest is None:
         return False
-    return _age(latest.checkpoint["ts"]) > retention
+    return clock() - datetime.fromisoformat(latest.checkpoint["ts"]) > retention
 
 
 def keep_latest(saver: BaseCheckpointSaver[Any], conversation_id: str) -> None:
@@ -83,13 +107,16 @@ def forget(saver: BaseCheckpointSaver[Any], conversation_id: str) -> None:
     log.info("conversation.forgotten")
 
 
-def forget_expired(saver: BaseCheckpointSaver[Any], retention: timedelta) -> int:
+def forget_expired(
+    saver: BaseCheckpointSaver[Any], retention: timedelta, clock: Clock = utc_now
+) -> int:
     """Delete every conversation older than `retention`; returns how many were deleted."""
     latest: dict[str, str] = {}
     for item in saver.list(None):
         thread = str(item.config["configurable"]["thread_id"])
         latest[thread] = max(latest.get(thread, ""), item.checkpoint["ts"])
-    old = [thread for thread, ts in latest.items() if _age(ts) > retention]
+    now = clock()
+    old = [thread for thread, ts in latest.items() if now - datetime.fromisoformat(ts) > retention]
     for thread in old:
         saver.delete_thread(thread)
     if old:
@@ -97,5 +124,8 @@ def forget_expired(saver: BaseCheckpointSaver[Any], retention: timedelta) -> int
     return len(old)
 
 
-def _age(timestamp: str) -> timedelta:
-    return datetime.now(UTC) - datetime.fromisoformat(timestamp)
+def close(saver: BaseCheckpointSaver[Any]) -> None:
+    """Close the saver's SQLite connection or Postgres pool."""
+    connection: Any = getattr(saver, "conn", None)
+    if connection is not None:
+        connection.close()

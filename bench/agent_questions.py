@@ -10,16 +10,19 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO / "bench" / "data" / "agent" / "questions.yaml"
+HELD_OUT = REPO / "bench" / "data" / "agent" / "heldout.yaml"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "agent_runtime"))
 
 from bakery import bakery_spec, write_bakery  # noqa: E402
 
+from agent_runtime.languages import customer_language  # noqa: E402
 from ingestion.embedding import Embedder  # noqa: E402
 from ingestion.refresh import Refresh, refresh_business  # noqa: E402
 from ingestion.settings import IngestionSettings  # noqa: E402
 from ingestion.sources import Places  # noqa: E402
 from katha.api import Business  # noqa: E402
+from katha.lang import normalize  # noqa: E402
 
 TENANT = "bench/mihiri"
 
@@ -33,8 +36,14 @@ class Labelled:
     handoff: bool = False
 
 
-def questions() -> list[Labelled]:
-    raw = yaml.safe_load(QUESTIONS.read_text())["questions"]
+def language_of_question(text: str) -> str:
+    """The language the agent's analyze_query step detects (retrieval is judged for it)."""
+    language, _ = customer_language(normalize(text), None)
+    return str(language)
+
+
+def questions(path: Path = QUESTIONS) -> list[Labelled]:
+    raw = yaml.safe_load(path.read_text())["questions"]
     return [Labelled(**item) for item in raw]
 
 

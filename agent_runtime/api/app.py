@@ -3,7 +3,7 @@
 from fastapi import FastAPI, Response
 
 from agent_runtime.agent import Agent
-from agent_runtime.api import health, index, messages
+from agent_runtime.api import health, index, messages, unanswered
 
 
 def create_app(agent: Agent) -> FastAPI:
@@ -12,6 +12,7 @@ def create_app(agent: Agent) -> FastAPI:
     app.include_router(messages.router)
     app.include_router(health.router)
     app.include_router(index.router)
+    app.include_router(unanswered.router)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

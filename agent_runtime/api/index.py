@@ -19,13 +19,3 @@ def index_stats(agent: AgentDep) -> dict[str, Any]:
 def refresh_index(agent: AgentDep) -> dict[str, Any]:
     started = agent.knowledge.refresh()
     return {"started": started, "state": agent.knowledge.state.value}
-
-
-@router.get("/v1/unanswered")
-def unanswered(agent: AgentDep) -> dict[str, Any]:
-    """Questions the knowledge could not answer (newest last), for the business owner."""
-    items = [
-        {"at": item.at.isoformat(), "language": item.language, "text": item.text}
-        for item in agent.unanswered
-    ]
-    return {"questions": items}

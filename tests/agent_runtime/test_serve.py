@@ -33,11 +33,9 @@ def serve_url(
     indexed_root: Path, knowledge_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """One Ray instance and Serve for the session, both tenants deployed from their args."""
-    # Replicas read their settings from the environment Ray starts them with.
-    environment = {
-        "KATHA_AGENT_KNOWLEDGE_DIR": str(knowledge_dir),
-        "KATHA_AGENT_REPLICA_CPUS": "0.5",
-    }
+    # Replicas read their settings from the environment Ray starts them with; where the
+    # knowledge files are comes with each tenant's args.
+    environment = {"KATHA_AGENT_REPLICA_CPUS": "0.5"}
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     port = free_port()
@@ -47,7 +45,12 @@ def serve_url(
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     try:
         for tenant, spec in ((BAKERY, bakery_spec()), (TEA_SHOP, tea_shop_spec())):
-            args = {"tenant": tenant, "business": spec, "index_dir": str(indexed_root)}
+            args = {
+                "tenant": tenant,
+                "business": spec,
+                "index_dir": str(indexed_root),
+                "knowledge_dir": str(knowledge_dir),
+            }
             name = tenant.split("/")[1]
             serve.run(build_app(args), name=name, route_prefix=f"/{name}")
         yield f"http://127.0.0.1:{port}"

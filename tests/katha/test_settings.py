@@ -1,6 +1,7 @@
 """Each component reads its own KATHA_<COMPONENT>_ variables and refuses placeholder secrets."""
 
 import importlib
+import os
 from pathlib import Path
 
 import pytest
@@ -25,11 +26,13 @@ def test_each_component_reads_its_own_prefix(monkeypatch: pytest.MonkeyPatch) ->
     assert OperatorSettings().platform_namespace == "katha"
 
 
-def test_defaults_need_no_environment() -> None:
+def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [name for name in os.environ if name.startswith("KATHA_")]:
+        monkeypatch.delenv(name)
     settings = RouterSettings()
     assert settings.inbox_url.startswith("sqlite:///")
     assert settings.routes_file is None
-    assert AgentSettings().index_dir == Path("/var/lib/katha/index")
+    assert AgentSettings().knowledge_dir == Path("/etc/katha/knowledge")
 
 
 @pytest.mark.parametrize("placeholder", ["changeme", "secret", "short", "  TODO  "])

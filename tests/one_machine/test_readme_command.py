@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -137,6 +138,18 @@ def test_readme_command_answers_in_three_languages_from_each_tenants_own_knowled
             asked[question["lang"]] += 1
     assert failures == []
     assert all(count >= 3 for count in asked.values()), asked
+
+    # A refresh inside the agent (a Ray task) finds the bakery's files where katha up does.
+    agent = f"{state.agents_url}/demo/kandy-bakery"
+    before = httpx.get(f"{agent}/v1/index").json()
+    assert httpx.post(f"{agent}/v1/index/refresh").json()["started"] is True
+    deadline = time.monotonic() + 300
+    while (after := httpx.get(f"{agent}/v1/index").json())["state"] == "indexing":
+        assert time.monotonic() < deadline, "the refresh did not finish"
+        time.sleep(0.5)
+    assert after["state"] == "ready"
+    assert after.get("message") is None, after
+    assert after["chunks"] == before["chunks"]
 
     # The interactive chat, as a person types into it.
     chat = subprocess.run(
