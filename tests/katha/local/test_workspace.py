@@ -158,7 +158,7 @@ def test_config_maps_in_the_folder_are_laid_out_as_kubernetes_mounts_them(
     business(shops, "tea", "100000000000001")
     (shops / "tea" / "prices.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tea-prices, namespace: demo}\n"
-        "data: {prices.csv: \"Item,Price\\nBOPF 400 g,1450\\n\"}\n"
+        'data: {prices.csv: "Item,Price\\nBOPF 400 g,1450\\n"}\n'
         "binaryData: {logo.bin: AAEC}\n"
     )
     workspace = load_workspace(shops, tmp_path / "state")
