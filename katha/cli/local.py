@@ -44,7 +44,10 @@ def up(
     ] = None,
     state_dir: StateDir = DEFAULT_STATE_DIR,
     port: Annotated[int, typer.Option(envvar="KATHA_UP_PORT", help="The router's port.")] = 8080,
-    host: Annotated[str, typer.Option(help="Where the router and agents listen.")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(help="Where the router listens (agents and the outbox stay on loopback)."),
+    ] = "127.0.0.1",
     agent_port: Annotated[int, typer.Option(help="Ray Serve's HTTP port (0: any free port).")] = 0,
     sites_port: Annotated[
         int, typer.Option(help="Port for the folder's sites/ (the URLs in web sources).")

@@ -39,6 +39,7 @@ from katha.serving import AgentAppArgs, IndexStats, LlmEndpoint, knowledge_revis
 
 Say = Callable[[str], None]
 FORCE_AFTER_INTERRUPTS = 2
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass
@@ -168,14 +169,16 @@ class Platform:
         from ray import serve
 
         options = self.options
-        port = options.agent_port or free_port(options.host)
+        # Agents answer anyone who reaches them (in a cluster a NetworkPolicy admits only the
+        # router): they listen on loopback whatever --host says; only the router is exposed.
+        port = options.agent_port or free_port(LOOPBACK)
         # Ray's workers inherit this process's environment: LLM keys named in .env files
         # must be in it before Ray starts.
         for name, value in self._llm_keys(workspace).items():
             os.environ.setdefault(name, value)
         os.environ.setdefault("KATHA_AGENT_LOG_FORMAT", "json")
         os.environ.setdefault("LANCE_LOG", "error")
-        self.say(f"  · starting Ray and Serve on {options.host}:{port}")
+        self.say(f"  · starting Ray and Serve on {LOOPBACK}:{port}")
         logging.getLogger("ray").setLevel(logging.WARNING)
         logging.getLogger("ray.serve").setLevel(logging.WARNING)
         cpus = max(os.cpu_count() or 1, len(workspace.tenants))
@@ -187,8 +190,8 @@ class Platform:
             configure_logging=False,
         )
         self.ray_started = True
-        serve.start(http_options={"host": options.host, "port": port})
-        self.agents_url = f"http://{options.host}:{port}"
+        serve.start(http_options={"host": LOOPBACK, "port": port})
+        self.agents_url = f"http://{LOOPBACK}:{port}"
 
     def _start_agents(self, workspace: Workspace) -> None:
         from ray import serve
