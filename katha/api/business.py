@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 from katha.api.base import ApiModel, cel_rules
 from katha.api.fields import DnsLabel, HttpUrl, PhoneNumber, PhoneNumberId, Quantity, Timezone
 from katha.api.knowledge import Knowledge
+from katha.api.memory import Memory
 from katha.api.meta import Condition, ObjectMeta
 from katha.api.refs import SecretKeyRef, SecretRef
 
@@ -196,6 +197,10 @@ class BusinessSpec(ApiModel):
     web_search: WebSearch = Field(default_factory=WebSearch)
     handoff: Handoff = Field(default_factory=Handoff)
     scaling: Scaling = Field(default_factory=Scaling)
+    memory: Memory = Field(
+        default_factory=Memory,
+        description="How long the agent remembers conversations, and whether in Postgres.",
+    )
     agent: Agent = Field(default_factory=Agent)
     suspend: bool = False
 

@@ -55,6 +55,11 @@ def _path(location: tuple[int | str, ...]) -> str:
     return text
 
 
+def _number(value: Any) -> Any:
+    """A bound as a person writes it: 0, not the 0.0 that a float field's bound becomes."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     context = error.get("ctx", {})
@@ -70,11 +75,11 @@ def _message(error: ErrorDetails) -> str:
     if kind == "union_tag_not_found":
         return f"needs a type, one of {', '.join(SOURCE_TYPES)}"
     if kind in ("greater_than_equal", "greater_than"):
-        bound = context.get("ge", context.get("gt"))
+        bound = _number(context.get("ge", context.get("gt")))
         word = "at least" if kind == "greater_than_equal" else "more than"
         return f"must be {word} {bound}, got {given!r}"
     if kind in ("less_than_equal", "less_than"):
-        bound = context.get("le", context.get("lt"))
+        bound = _number(context.get("le", context.get("lt")))
         word = "at most" if kind == "less_than_equal" else "less than"
         return f"must be {word} {bound}, got {given!r}"
     if kind == "literal_error":

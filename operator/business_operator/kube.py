@@ -72,6 +72,11 @@ def decode_secret(secret: dict[str, Any]) -> dict[str, str]:
     return values
 
 
+def secret_has_key(secret: dict[str, Any], key: str) -> bool:
+    """Whether a Secret holds a non-empty value under `key`, without decoding any value."""
+    return bool((secret.get("data") or {}).get(key) or (secret.get("stringData") or {}).get(key))
+
+
 def encode(value: str) -> str:
     return base64.b64encode(value.encode("utf-8")).decode("ascii")
 

@@ -22,6 +22,7 @@ class Observation:
     agent: Check
     knowledge: Check
     model: Check | None = None  # only when the Business names a LanguageModel
+    memory: Check | None = None  # only when the Business keeps conversations in Postgres
     suspended: bool = False
     endpoint: str | None = None
     index_stats: dict[str, Any] = field(default_factory=dict)
@@ -34,7 +35,9 @@ def _status_word(ok: bool | None) -> str:
 def phase(observed: Observation) -> BusinessPhase:
     if observed.suspended:
         return BusinessPhase.SUSPENDED
-    if observed.whatsapp.ok is False or (observed.model is not None and not observed.model.ok):
+    if observed.whatsapp.ok is False or any(
+        check is not None and not check.ok for check in (observed.model, observed.memory)
+    ):
         return BusinessPhase.DEGRADED
     if observed.agent.ok is not True:
         return BusinessPhase.PENDING if observed.agent.ok is None else BusinessPhase.DEGRADED
@@ -49,6 +52,7 @@ def _ready(observed: Observation, current: BusinessPhase) -> Check:
     checks = [
         ("WhatsAppConfigured", observed.whatsapp),
         ("ModelAvailable", observed.model),
+        ("MemoryConfigured", observed.memory),
         ("AgentAvailable", observed.agent),
         ("KnowledgeIndexed", observed.knowledge),
     ]
@@ -76,6 +80,7 @@ def conditions(
         ("AgentAvailable", observed.agent),
         ("KnowledgeIndexed", observed.knowledge),
         ("ModelAvailable", observed.model),
+        ("MemoryConfigured", observed.memory),
     ]
     result = []
     for kind, check in named:

@@ -1,5 +1,6 @@
 """Rendered manifests: golden files, Kubernetes and KubeRay schemas, names and security."""
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from agent_runtime.settings import AgentSettings
 from business_operator.names import child_name
 from business_operator.render import (
     Model,
@@ -23,7 +25,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "crds" / "examples"
 GOLDEN = Path(__file__).parent / "golden"
 KUBERAY_CRD = REPO_ROOT.parent / "shared" / "data" / "kuberay" / "ray.io_rayservices.yaml"
-BUSINESSES = ["01-minimal-business", "02-every-source-type", "04-business-with-model"]
+BUSINESSES = [
+    "01-minimal-business",
+    "02-every-source-type",
+    "04-business-with-model",
+    "05-business-with-postgres-memory",
+]
 WORKLOADS = ["rayService", "deployment"]
 
 
@@ -192,3 +199,89 @@ def test_knowledge_change_changes_the_revision_but_persona_change_does_not() -> 
     fewer = base.spec.knowledge.model_copy(update={"sources": []})
     changed = _tenant("01-minimal-business", "deployment", knowledge=fewer)
     assert changed.app_args().knowledge_revision != base.app_args().knowledge_revision
+
+
+def _agent_containers(tenant: Tenant) -> list[dict[str, Any]]:
+    """Every container that runs agent code: the RayService's head and workers, or the pod."""
+    manifests = render_agent_children(tenant)
+    if tenant.workload == "rayService":
+        cluster = next(m for m in manifests if m["kind"] == "RayService")["spec"]
+        cluster = cluster["rayClusterConfig"]
+        groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
+        assert len(groups) == 2
+        return [c for group in groups for c in group["template"]["spec"]["containers"]]
+    deployment = next(m for m in manifests if m["kind"] == "Deployment")
+    return list(deployment["spec"]["template"]["spec"]["containers"])
+
+
+def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in container.get("env", [])}
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_without_postgres_the_agent_gets_the_default_retention_only(workload: str) -> None:
+    containers = _agent_containers(_tenant("01-minimal-business", workload))
+    assert containers
+    for container in containers:
+        env = _env(container)
+        assert env["KATHA_AGENT_CONVERSATION_RETENTION_DAYS"] == {
+            "name": "KATHA_AGENT_CONVERSATION_RETENTION_DAYS",
+            "value": "30",
+        }
+        assert "KATHA_AGENT_POSTGRES_URL" not in env
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_postgres_url_reaches_every_agent_container_by_secret_reference(workload: str) -> None:
+    containers = _agent_containers(_tenant("05-business-with-postgres-memory", workload))
+    assert containers
+    for container in containers:
+        env = _env(container)
+        assert env["KATHA_AGENT_CONVERSATION_RETENTION_DAYS"]["value"] == "90"
+        assert env["KATHA_AGENT_POSTGRES_URL"] == {
+            "name": "KATHA_AGENT_POSTGRES_URL",
+            "valueFrom": {"secretKeyRef": {"name": "colombo-tea-house-postgres", "key": "url"}},
+        }
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_the_agent_reads_the_memory_settings_the_operator_renders(
+    workload: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kubelet's part done by hand: values as given, secretKeyRefs from a Secret."""
+    secrets = {("colombo-tea-house-postgres", "url"): "postgresql://katha:s3cr3t-pw@pg:5432/k"}
+    memory = Business.model_validate(
+        yaml.safe_load((EXAMPLES / "05-business-with-postgres-memory.yaml").read_text())
+    ).spec.memory.model_copy(update={"retention_days": 0.25})
+    tenant = _tenant("05-business-with-postgres-memory", workload, memory=memory)
+    for container in _agent_containers(tenant):
+        for item in container["env"]:
+            if "valueFrom" in item:
+                ref = item["valueFrom"]["secretKeyRef"]
+                monkeypatch.setenv(item["name"], secrets[ref["name"], ref["key"]])
+            else:
+                monkeypatch.setenv(item["name"], item["value"])
+        settings = AgentSettings()
+        assert settings.conversation_retention_days == 0.25
+        assert settings.postgres_url is not None
+        assert (
+            settings.postgres_url.get_secret_value() == secrets["colombo-tea-house-postgres", "url"]
+        )
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_rendered_objects_name_the_postgres_secret_but_hold_no_url(workload: str) -> None:
+    manifests = render_agent_children(_tenant("05-business-with-postgres-memory", workload))
+    text = json.dumps(manifests)
+    assert "colombo-tea-house-postgres" in text
+    assert "postgresql://" not in text
+    assert all(m["kind"] != "Secret" for m in manifests)
+
+
+def test_network_policy_leaves_egress_open_so_the_agent_reaches_postgres() -> None:
+    # Only ingress is restricted; Postgres (usually port 5432, anywhere in the cluster or
+    # outside it) is reached without a rule of ours. Restricting egress would need one.
+    tenant = _tenant("05-business-with-postgres-memory", "deployment")
+    policy = next(m for m in render_agent_children(tenant) if m["kind"] == "NetworkPolicy")
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    assert "egress" not in policy["spec"]

@@ -37,6 +37,11 @@ def _observed(**changes: Any) -> Observation:
         (_observed(agent=Check(False, "Crash", "crash")), BusinessPhase.DEGRADED),
         (_observed(whatsapp=Check(False, "SecretNotFound", "no")), BusinessPhase.DEGRADED),
         (_observed(model=Check(False, "ModelNotReady", "loading")), BusinessPhase.DEGRADED),
+        (
+            _observed(memory=Check(False, "PostgresSecretNotFound", "no"), agent=UNKNOWN),
+            BusinessPhase.DEGRADED,
+        ),
+        (_observed(memory=Check(True, "PostgresConfigured", "pg")), BusinessPhase.READY),
         (_observed(suspended=True, agent=Check(False, "Suspended", "s")), BusinessPhase.SUSPENDED),
     ],
 )
@@ -54,6 +59,20 @@ def test_ready_condition_names_the_first_blocker() -> None:
     assert ready["message"] == "create the Secret"
     assert ready["observedGeneration"] == 3
     assert status["observedGeneration"] == 3
+
+
+def test_a_missing_postgres_secret_is_named_before_the_agent_that_waits_for_it() -> None:
+    missing = Check(False, "PostgresSecretNotFound", "create Secret tenants/db with the key url")
+    status = business_status(_observed(memory=missing, agent=UNKNOWN), 1, None)
+    by_type = {item["type"]: item for item in status["conditions"]}
+    assert (by_type["Ready"]["reason"], by_type["Ready"]["message"]) == (
+        "PostgresSecretNotFound",
+        "create Secret tenants/db with the key url",
+    )
+    assert by_type["MemoryConfigured"]["status"] == "False"
+    assert "MemoryConfigured" not in {
+        c["type"] for c in business_status(_observed(), 1, None)["conditions"]
+    }
 
 
 def test_transition_time_moves_only_when_the_status_changes() -> None:

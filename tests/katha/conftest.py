@@ -53,10 +53,27 @@ def cel_problems(schema: dict[str, Any], value: Any) -> list[str]:
     return problems
 
 
+def draft7(schema: Any) -> Any:
+    """OpenAPI v3.0's boolean `exclusiveMinimum`/`exclusiveMaximum` (beside `minimum` and
+    `maximum`) as JSON Schema draft 7's numeric ones; draft 7 would read `true` as 1."""
+    if isinstance(schema, list):
+        return [draft7(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: draft7(value) for key, value in schema.items()}
+    for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        flag = converted.get(exclusive)
+        if isinstance(flag, bool):
+            del converted[exclusive]
+            if flag and bound in converted:
+                converted[exclusive] = converted.pop(bound)
+    return converted
+
+
 def schema_problems(schema: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
     """Every problem the API server would report for this manifest, after defaulting."""
     defaulted = apply_defaults(schema, _copy(manifest))
-    validator = jsonschema.Draft7Validator(schema)
+    validator = jsonschema.Draft7Validator(draft7(schema))
     problems = [
         f"{'.'.join(map(str, error.absolute_path))}: {error.message}"
         for error in validator.iter_errors(defaulted)

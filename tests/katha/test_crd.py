@@ -106,6 +106,20 @@ def test_enums_defaults_and_bounds_reach_the_schema() -> None:
     assert "default" not in source["properties"]["maxPages"]
 
 
+def test_memory_bounds_and_the_postgres_reference_reach_the_schema() -> None:
+    memory = _schema("Business")["properties"]["spec"]["properties"]["memory"]
+    retention = memory["properties"]["retentionDays"]
+    assert retention["type"] == "number"
+    assert (retention["default"], retention["maximum"]) == (30, 3650)
+    # OpenAPI v3.0, as the API server reads it: more than 0, not 0 itself.
+    assert (retention["minimum"], retention["exclusiveMinimum"]) == (0, True)
+    postgres = memory["properties"]["postgres"]
+    assert postgres["required"] == ["secretKeyRef"]
+    assert postgres["properties"]["secretKeyRef"]["required"] == ["key", "name"]
+    assert "default" not in postgres  # absent means SQLite, so the API server must not add it
+    assert "KATHA_AGENT_POSTGRES_URL" in postgres["properties"]["secretKeyRef"]["description"]
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=[path.name for path in EXAMPLES])
 def test_examples_pass_the_schema_and_the_models(path: Path, api_server_check: ApiCheck) -> None:
     documents = [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
@@ -120,3 +134,13 @@ def test_api_server_defaults_match_the_model_defaults(api_server_defaults: ApiDe
     from_schema = api_server_defaults(_schema("Business"), minimal)["spec"]
     from_model = Business.model_validate(minimal).to_yaml_dict()["spec"]
     assert from_schema == from_model
+
+
+def test_exclusive_bounds_are_checked_as_the_api_server_does(
+    api_server_check: Callable[[dict[str, Any], dict[str, Any]], list[str]],
+) -> None:
+    schema = {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 10}
+    wrapper = {"type": "object", "properties": {"value": schema}}
+    assert api_server_check(wrapper, {"value": 0.25}) == []
+    assert api_server_check(wrapper, {"value": 10}) == []
+    assert api_server_check(wrapper, {"value": 0}) != []

@@ -8,7 +8,7 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from business_operator.handlers.routes import RoutesTable
-from business_operator.kube import KubeClient, decode_secret
+from business_operator.kube import KubeClient, decode_secret, secret_has_key
 from business_operator.render import Platform, Tenant, render_agent_children, render_route
 from business_operator.render.context import Workload
 from business_operator.render.route import agent_endpoint
@@ -64,6 +64,35 @@ async def read_credentials(
         verify_token=SecretStr(values["verifyToken"].strip()),
     )
     return Check(True, "CredentialsFound", f"Credentials read from Secret {name}"), credentials
+
+
+async def check_memory(context: Context, business: Business) -> Check | None:
+    """Whether the Postgres URL's Secret key exists; its value is never decoded or copied.
+
+    Without it the agent pods cannot start (their env names the key), so say so here.
+    """
+    postgres = business.spec.memory.postgres
+    if postgres is None:
+        return None
+    namespace = business.metadata.namespace or "default"
+    name, key = postgres.secret_key_ref.name, postgres.secret_key_ref.key
+    secret = await context.kube.get("v1", "Secret", namespace, name)
+    if secret is None:
+        message = (
+            f"Secret {namespace}/{name} not found: create it with the key {key} holding the "
+            f"Postgres connection URL (spec.memory.postgres.secretKeyRef); the agent pods "
+            f"cannot start without it"
+        )
+        return Check(False, "PostgresSecretNotFound", message)
+    if not secret_has_key(secret, key):
+        message = (
+            f"Secret {namespace}/{name} has no key {key} (spec.memory.postgres.secretKeyRef): "
+            f"add the Postgres connection URL under it; the agent pods cannot start without it"
+        )
+        return Check(False, "PostgresSecretKeyMissing", message)
+    days = business.spec.memory.retention_days
+    message = f"Conversations are kept in Postgres (Secret {name}, key {key}) for {days:g} days"
+    return Check(True, "PostgresConfigured", message)
 
 
 async def resolve_model(
@@ -150,6 +179,7 @@ async def reconcile(
     namespace = business.metadata.namespace or "default"
     whatsapp, credentials = await read_credentials(context, business)
     model_check, llm = await resolve_model(context, business)
+    memory = await check_memory(context, business)
     workload = await choose_workload(context, business)
     tenant = Tenant(
         name=business.metadata.name,
@@ -181,6 +211,7 @@ async def reconcile(
         agent=agent,
         knowledge=knowledge,
         model=model_check,
+        memory=memory,
         suspended=business.spec.suspend,
         endpoint=agent_endpoint(tenant),
         index_stats=stats,

@@ -15,6 +15,9 @@ CONFIG_MOUNT_PATH = "/etc/katha"
 HOME_ENV = [{"name": "HOME", "value": "/tmp"}]  # noqa: S108 - a pod-local emptyDir
 SERVE_CONFIG_KEY = "serve-config.yaml"
 ARGS_KEY = "app-args.json"
+# The agent's settings (agent_runtime.settings.AgentSettings) for conversation memory.
+RETENTION_ENV = "KATHA_AGENT_CONVERSATION_RETENTION_DAYS"
+POSTGRES_URL_ENV = "KATHA_AGENT_POSTGRES_URL"
 
 
 def serve_config(tenant: Tenant) -> dict[str, Any]:
@@ -42,6 +45,20 @@ def serve_config(tenant: Tenant) -> dict[str, Any]:
             }
         ],
     }
+
+
+def memory_env(tenant: Tenant) -> list[dict[str, Any]]:
+    """The agent's memory settings; the Postgres URL by reference, so it never leaves its Secret."""
+    memory = tenant.spec.memory
+    days = memory.retention_days
+    env: list[dict[str, Any]] = [
+        {"name": RETENTION_ENV, "value": str(int(days)) if days.is_integer() else repr(days)}
+    ]
+    if memory.postgres is not None:
+        ref = memory.postgres.secret_key_ref
+        source = {"secretKeyRef": {"name": ref.name, "key": ref.key}}
+        env.append({"name": POSTGRES_URL_ENV, "valueFrom": source})
+    return env
 
 
 def render_config_map(tenant: Tenant) -> dict[str, Any]:
@@ -128,7 +145,7 @@ def render_deployment(tenant: Tenant) -> dict[str, Any]:
             {"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True},
             {"name": "index", "mountPath": INDEX_MOUNT_PATH},
         ],
-        env=HOME_ENV,
+        env=[*HOME_ENV, *memory_env(tenant)],
     )
     probe = {"httpGet": {"path": "/-/healthz", "port": AGENT_PORT}, "periodSeconds": 10}
     agent["readinessProbe"] = {**probe, "initialDelaySeconds": 5}

@@ -114,3 +114,44 @@ def test_an_unquoted_phone_number_id_is_explained() -> None:
     manifest["spec"]["whatsapp"]["phoneNumberId"] = 105954558954427  # YAML read it as a number
     with pytest.raises(InvalidResourceError, match=r'quote it in YAML, e\.g\. "105954558954427"'):
         validate_manifest(manifest)
+
+
+def test_memory_defaults_to_thirty_days_on_the_index_volume() -> None:
+    memory = Business.model_validate(_minimal()).spec.memory
+    assert memory.retention_days == 30
+    assert memory.postgres is None
+
+
+def test_postgres_memory_names_a_secret_key_not_a_url() -> None:
+    manifest = yaml.safe_load((EXAMPLES / "05-business-with-postgres-memory.yaml").read_text())
+    memory = Business.model_validate(manifest).spec.memory
+    assert memory.retention_days == 90
+    assert memory.postgres is not None
+    assert memory.postgres.secret_key_ref.model_dump() == {
+        "name": "colombo-tea-house-postgres",
+        "key": "url",
+    }
+
+
+@pytest.mark.parametrize(
+    ("retention", "message"),
+    [
+        (-7, "spec.memory.retentionDays: must be more than 0, got -7"),
+        (3650.5, "spec.memory.retentionDays: must be at most 3650, got 3650.5"),
+        ("a month", "spec.memory.retentionDays: Input should be a valid number"),
+    ],
+)
+def test_retention_outside_the_agents_bounds_is_refused(retention: Any, message: str) -> None:
+    manifest = _minimal()
+    manifest["spec"]["memory"] = {"retentionDays": retention}
+    with pytest.raises(InvalidResourceError) as caught:
+        validate_manifest(manifest)
+    assert any(str(problem).startswith(message) for problem in caught.value.problems), str(
+        caught.value
+    )
+
+
+def test_a_fraction_of_a_day_is_a_valid_retention() -> None:
+    manifest = _minimal()
+    manifest["spec"]["memory"] = {"retentionDays": 0.5}
+    assert Business.model_validate(manifest).spec.memory.retention_days == 0.5
