@@ -61,8 +61,9 @@ class RouterSettings(ComponentSettings):
     idle_poll_seconds: float = Field(default=0.05, gt=0, le=5)
 
     reply_tracking: bool = Field(
-        default=True,
-        description="Send the reply's language, intent and sources as biz_opaque_callback_data.",
+        default=False,
+        description="Send each reply's language, intent and source URIs to Meta as "
+        "biz_opaque_callback_data (echoed in status webhooks); `katha up` turns it on.",
     )
 
     sender_rate_per_minute: float = Field(default=20.0, gt=0)

@@ -66,7 +66,7 @@ def up(
     a .env file or a Secret next to the YAML. Ctrl-C stops everything.
     """
     from katha.local.servers import PortInUseError
-    from katha.local.up import Platform, UpOptions
+    from katha.local.up import Platform, StartInterruptedError, StateLockedError, UpOptions
     from katha.local.workspace import WorkspaceError
     from katha.observability import configure_logging
 
@@ -89,15 +89,15 @@ def up(
     try:
         platform.start()
         typer.secho("Katha is up.", fg=typer.colors.GREEN)
-        platform.wait()
+        code = 0 if platform.wait() else 1
     except WorkspaceError as error:
         for problem in error.problems:
             typer.secho(f"✗ {problem}", fg=typer.colors.RED, err=True)
         code = 2
-    except PortInUseError as error:
+    except (PortInUseError, StateLockedError) as error:
         typer.secho(f"✗ {error}", fg=typer.colors.RED, err=True)
         code = 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, StartInterruptedError):
         pass
     except Exception as error:
         typer.secho(f"✗ {type(error).__name__}: {error}", fg=typer.colors.RED, err=True)
@@ -118,7 +118,8 @@ def chat(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a reply.")] = 60.0,
 ) -> None:
     """Talk to a business as a WhatsApp customer. Type a message; /si /singlish /ta /en send a
-    sample question in that language; /from NUMBER changes the customer; /quit leaves."""
+    sample question in that language; /from NUMBER changes the customer; /release gives a
+    conversation handed to a person back to the agent (as the owner); /quit leaves."""
     from katha.local.chat import ChatError, Customer, find_tenant, sample
     from katha.local.state import NotRunningError, read_state
 
@@ -143,6 +144,14 @@ def chat(
                 continue
             if line in {"/quit", "/exit"}:
                 return
+            if line == "/release":
+                try:
+                    ref = person.release()
+                except ChatError as error:
+                    typer.secho(f"✗ {error}", fg=typer.colors.RED)
+                else:
+                    typer.echo(f"released {ref}: the agent answers this conversation again")
+                continue
             if line.startswith("/from "):
                 person.number = line.split(maxsplit=1)[1].lstrip("+")
                 typer.echo(f"now writing as +{person.number}")
@@ -206,7 +215,10 @@ def _print_answer(business: str, answer: dict[str, object]) -> None:
         f"{answer['seconds']} s",
     ]
     if answer.get("handoff"):
-        details.append("handed to a person")
+        details.append(
+            "handed to a person: the owner was told, and the agent stays quiet in this "
+            "conversation until they release it (/release in katha chat) or 10 minutes pass"
+        )
     sources = answer.get("sources") or []
     typer.secho("   " + " · ".join(details), dim=True)
     for source in sources if isinstance(sources, list) else []:

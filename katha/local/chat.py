@@ -7,6 +7,7 @@ attached to it.
 """
 
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from katha.messages import ReplyTracking
 from router.signature import sign
 
 DEFAULT_CUSTOMER = "94770000000"
+RELEASE = re.compile(r"release ([0-9a-z]+)")
 WEBHOOK_PATH = "/webhooks/whatsapp"
 # Sample questions for --lang when a Business has no FAQ question in that language.
 FALLBACK_SAMPLES = {
@@ -164,13 +166,37 @@ class Customer:
             if parts and not any(message.reply_to == message_id for message in arrived):
                 return Answer(parts, first_at - started)
 
+    def release(self) -> str:
+        """Play the owner: answer the latest handoff notice about this customer with its
+        "release <ref>" command, from the owner's number, as the owner would on WhatsApp.
+        Returns the reference released."""
+        owner = (self.tenant.owner_number or "").lstrip("+")
+        if not owner:
+            raise ChatError(f"{self.tenant.key} has no handoff owner number")
+        notices = [
+            message
+            for message in self._outbox(0, 0, recipient=owner)
+            if message.text and self.number in message.text
+        ]
+        found = RELEASE.search(notices[-1].text or "") if notices else None
+        if found is None:
+            raise ChatError("no conversation of this customer is with a person")
+        as_customer = self.number
+        self.number = owner
+        try:
+            self.send(found.group(0))
+        finally:
+            self.number = as_customer
+        return found.group(1)
+
     def _last_seq(self) -> int:
         response = self._http.get(f"{self.state.graph_url}/outbox/last")
         response.raise_for_status()
         return int(response.json()["seq"])
 
-    def _outbox(self, after: int, wait: float) -> list[OutboxMessage]:
-        params: dict[str, str | int | float] = {"after": after, "to": self.number, "wait": wait}
+    def _outbox(self, after: int, wait: float, recipient: str | None = None) -> list[OutboxMessage]:
+        to = recipient or self.number
+        params: dict[str, str | int | float] = {"after": after, "to": to, "wait": wait}
         response = self._http.get(
             f"{self.state.graph_url}/outbox", params=params, timeout=wait + 10
         )

@@ -19,6 +19,7 @@ class TenantInfo(BaseModel):
     business_account_id: str | None = None
     app_secret: str
     live: bool = False
+    owner_number: str | None = None  # told on handoff; its "release <ref>" gives it back
     samples: dict[str, list[str]] = Field(default_factory=dict)
 
     @property

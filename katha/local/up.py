@@ -8,10 +8,12 @@ the local Graph API (the outbox) and the router with a routing-table file derive
 the same files; print what a WhatsApp developer needs per tenant; wait for Ctrl-C.
 """
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -32,14 +34,18 @@ from katha.local.workspace import (
     env_name,
     files_digest,
     load_workspace,
+    missing_files,
     read_env_file,
 )
 from katha.routing import Route, RoutingTable, route_document
 from katha.serving import AgentAppArgs, IndexStats, LlmEndpoint, knowledge_revision
 
 Say = Callable[[str], None]
-FORCE_AFTER_INTERRUPTS = 2
+FORCE_AFTER_INTERRUPTS = 3  # the first stops, the second hurries, the third forces
 LOOPBACK = "127.0.0.1"
+# A conversation handed to a person comes back to the agent after this long locally (24 h
+# in a cluster), or at once with `/release` in `katha chat`.
+LOCAL_HANDOFF_SECONDS = 600.0
 
 
 @dataclass
@@ -81,18 +87,28 @@ class Platform:
         self.agents_url = ""
         self._stop = threading.Event()
         self._interrupts = 0
+        self._starting = True
+        self._lock: int | None = None
+        self._wrote_state = False
 
     # -- start -------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start everything; a Ctrl-C meanwhile stops after the current step (a second one
+        at once), with `StartInterruptedError` raised to the caller, who then calls `stop()`."""
         options = self.options
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        os.umask(0o077)  # the inbox, outbox and secrets hold customers' messages and numbers
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._lock = _lock(self.state_dir)
+        self._catch_signals()
         workspace = load_workspace(options.directory, self.state_dir)
         self.workspace = workspace
         self.say(f"Katha: {len(workspace.tenants)} business(es) in {workspace.directory}")
         for tenant in workspace.tenants:
             mode = "live, replies go to WhatsApp" if tenant.live else "replies go to the outbox"
             self.say(f"  ✓ {tenant.key} ({tenant.display_name}): {mode}")
+            for missing in missing_files(tenant):
+                self.say(f"    ! no such file for source {missing}")
         for model in workspace.language_models:
             self.say(
                 f"  · LanguageModel {model.metadata.name}: needs a GPU, not served here; "
@@ -105,12 +121,17 @@ class Platform:
             self._serve_sites(sites)
         # Ray before ingestion: Ray starts its processes with fork, which LanceDB (loaded by
         # ingestion) warns about.
+        self._checkpoint()
         self._start_ray(workspace)
+        self._checkpoint()
         self._index_all(workspace)
+        self._checkpoint()
         self._start_agents(workspace)
+        self._checkpoint()
         self._start_router(workspace, router_sock)
         self._write_state(workspace)
         self._summary(workspace)
+        self._checkpoint()
 
     def _serve_sites(self, sites: Path) -> None:
         from starlette.applications import Starlette
@@ -146,6 +167,7 @@ class Platform:
                 self.indexes[tenant.key] = IndexOutcome(reused=True, revision=revision)
                 self.say(f"  · {tenant.key}: knowledge unchanged, index reused")
                 continue
+            self._checkpoint()
             self.say(f"  · {tenant.key}: indexing its knowledge")
             refresh = Refresh(
                 index_root=index_root,
@@ -170,7 +192,9 @@ class Platform:
 
         options = self.options
         # Agents answer anyone who reaches them (in a cluster a NetworkPolicy admits only the
-        # router): they listen on loopback whatever --host says; only the router is exposed.
+        # router): Serve's HTTP proxy listens on loopback whatever --host says. Ray's own
+        # gRPC ports listen on this machine's address (Ray resolves 127.0.0.1 to it) and
+        # refuse callers without the cluster's token (Ray's token authentication, on).
         port = options.agent_port or free_port(LOOPBACK)
         # Ray's workers inherit this process's environment: LLM keys named in .env files
         # must be in it before Ray starts.
@@ -271,6 +295,8 @@ class Platform:
             inbox_url=f"sqlite:///{self.state_dir / 'router' / 'inbox.db'}",
             graph_api_url=f"{graph.url}/{GRAPH_VERSION}",
             log_level=self.options.log_level,
+            reply_tracking=True,  # what `katha chat` shows: language, intent, sources
+            handoff_timeout_seconds=LOCAL_HANDOFF_SECONDS,
         )
         router = BackgroundServer(create_app(settings), router_sock, "router")
         self.servers.append(router.start())
@@ -308,12 +334,15 @@ class Platform:
                     business_account_id=tenant.business.spec.whatsapp.business_account_id,
                     app_secret=tenant.credentials.app_secret.get_secret_value(),
                     live=tenant.live,
+                    owner_number=self.route(tenant).owner_number,
                     samples=_samples(tenant),
                 )
                 for tenant in workspace.tenants
             ],
         )
         write_private(self.state_dir / STATE_FILE, state.model_dump_json(indent=2))
+        self._wrote_state = True
+        self._starting = False
 
     def _summary(self, workspace: Workspace) -> None:
         self.say("")
@@ -337,45 +366,64 @@ class Platform:
             self.say(f"  verify token  {verify}")
             self.say(f"  number ID     {tenant.phone_number_id}")
             self.say(f"  index         {index}")
+            self.say(f"  answers       {_responder(tenant, workspace)}")
             self.say(f"  replies       {'Graph API (live)' if tenant.live else 'local outbox'}")
         first = workspace.tenants[0].name
         self.say(f'\nTry:  katha chat {first}    or    katha ask {first} "..."\n')
 
     def _show(self, message: OutboxMessage) -> None:
-        if not self.options.show_messages or message.text is None:
+        """Replies of local tenants, as the customer's phone would show them. A live
+        tenant's replies go to real customers: they are never printed."""
+        if not self.options.show_messages or message.text is None or message.forwarded:
             return
         tenant = self._tenant_by_number(message.phone_number_id)
+        if tenant is None or tenant.live:
+            return
         tracking = message.tracking
         about = f" ({tracking.language}, {len(tracking.sources)} source(s))" if tracking else ""
         to = _masked(message.recipient)
-        self.say(f"  → {tenant} to {to}{about}: {message.text}")
+        self.say(f"  → {tenant.key} to {to}{about}: {mask_numbers(message.text)}")
 
-    def _tenant_by_number(self, number: str) -> str:
+    def _tenant_by_number(self, number: str) -> LocalTenant | None:
         for tenant in self.workspace.tenants if self.workspace else []:
             if tenant.phone_number_id == number:
-                return tenant.key
-        return number
+                return tenant
+        return None
 
     # -- run and stop ------------------------------------------------------------------
 
-    def wait(self) -> None:
-        """Block until Ctrl-C or SIGTERM, or until a server thread dies."""
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, self._on_signal)
+    def _catch_signals(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, self._on_signal)
+
+    def _checkpoint(self) -> None:
+        if self._stop.is_set():
+            raise StartInterruptedError
+
+    def wait(self) -> bool:
+        """Block until Ctrl-C or SIGTERM (True), or until a server thread dies (False)."""
+        self._catch_signals()
         while not self._stop.wait(0.5):
             dead = [server.name for server in self.servers if not server.alive()]
             if dead:
                 self.say(f"✗ {', '.join(dead)} stopped unexpectedly; shutting down")
-                break
+                return False
+        return True
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._interrupts += 1
         if not self._stop.is_set():
             self._stop.set()
+            if self._starting:
+                self.say("  stopping after this step (Ctrl-C again to stop at once)")
             return
-        self._interrupts += 1  # while stopping: the third one gives up on a clean stop
+        if self._starting and self._interrupts == 2:
+            raise KeyboardInterrupt  # out of whatever step is running; stop() cleans up
         if self._interrupts >= FORCE_AFTER_INTERRUPTS:
+            self.say("  forced to stop; Ray may leave processes behind (`ray stop` ends them)")
             os._exit(130)
-        self.say("  still stopping (Ctrl-C twice more to force)")
+        self.say("  still stopping (Ctrl-C once more to force)")
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -383,10 +431,10 @@ class Platform:
     def stop(self) -> None:
         """Stop in reverse order; each step runs even when an earlier one failed."""
         self._stop.set()
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(signum, self._on_signal)
-        (self.state_dir / STATE_FILE).unlink(missing_ok=True)
+        self._starting = False
+        self._catch_signals()
+        if self._wrote_state:  # never another `katha up`'s
+            (self.state_dir / STATE_FILE).unlink(missing_ok=True)
         for server in reversed(self.servers):
             if server.name == "router":  # drain the router before its agents go away
                 server.stop()
@@ -405,6 +453,31 @@ class Platform:
         if self.outbox is not None:
             self.outbox.close()
             self.outbox = None
+        if self._lock is not None:
+            os.close(self._lock)  # releases the flock
+            self._lock = None
+
+
+class StartInterruptedError(Exception):
+    """Ctrl-C or SIGTERM while starting."""
+
+
+class StateLockedError(RuntimeError):
+    pass
+
+
+def _lock(state_dir: Path) -> int:
+    """One `katha up` per state folder: they would share the inbox, outbox and indexes."""
+    descriptor = os.open(state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise StateLockedError(
+            f"another `katha up` is using {state_dir}; stop it first, or give this one "
+            "its own --state-dir"
+        ) from None
+    return descriptor
 
 
 def tenant_index(index_root: Path, tenant: LocalTenant) -> Path:
@@ -426,6 +499,18 @@ def _llm(tenant: LocalTenant) -> LlmEndpoint | None:
     )
 
 
+def _responder(tenant: LocalTenant, workspace: Workspace) -> str:
+    model = tenant.business.spec.model
+    llm = _llm(tenant)
+    if llm is not None:
+        return f"LLM {llm.model} at {llm.base_url}"
+    if model is not None and model.language_model_ref:
+        known = {m.metadata.name for m in workspace.language_models}
+        why = "needs a GPU" if model.language_model_ref in known else "not in this folder"
+        return f"built-in responder (LanguageModel {model.language_model_ref} {why})"
+    return "built-in responder (no LLM configured)"
+
+
 def _samples(tenant: LocalTenant) -> dict[str, list[str]]:
     """Questions to try per language: the Business's own FAQ questions, by language."""
     from katha.api.knowledge import FaqSource
@@ -438,6 +523,12 @@ def _samples(tenant: LocalTenant) -> dict[str, list[str]]:
                 language = detect_language(item.q).language
                 samples.setdefault(str(language), []).append(item.q)
     return samples
+
+
+def mask_numbers(text: str) -> str:
+    """Phone numbers in a message (the owner's handoff notice names the customer's) keep
+    their last three digits only."""
+    return re.sub(r"\+?\d[\d -]{5,}(\d{3})\b", r"…\1", text)
 
 
 def _masked(number: str | None) -> str:

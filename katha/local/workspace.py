@@ -88,6 +88,16 @@ class LocalTenant:
         return wanted in {self.key, self.name, self.app_name, self.phone_number_id}
 
 
+def missing_files(tenant: LocalTenant) -> list[str]:
+    """`file:` sources that name nothing on disk (they will fail, the others still index)."""
+    missing = []
+    for source in tenant.business.spec.knowledge.sources:
+        name = getattr(source, "file", None)
+        if name and not (tenant.base_dir / name).exists():
+            missing.append(f"{getattr(source, 'name', None) or name}: {tenant.base_dir / name}")
+    return missing
+
+
 @dataclass(frozen=True)
 class Workspace:
     directory: Path
@@ -147,13 +157,20 @@ def load_workspace(directory: Path, state_dir: Path) -> Workspace:
             if not isinstance(document, dict) or "kind" not in document:
                 continue  # questions, values files and other data kept beside the resources
             if document.get("kind") == "Secret" and document.get("apiVersion") == "v1":
-                namespace, name, values = _secret_values(document)
+                try:
+                    namespace, name, values = _secret_values(document)
+                except ValueError as error:
+                    problems.append(f"{where}: Secret data must be base64 ({error})")
+                    continue
                 secret_docs[(namespace, name)] = values
                 continue
             if document.get("kind") == "ConfigMap" and document.get("apiVersion") == "v1":
                 metadata = document.get("metadata") or {}
                 key = (str(metadata.get("namespace") or "default"), str(metadata.get("name")))
-                config_maps[key] = _config_map_values(document)
+                try:
+                    config_maps[key] = _config_map_values(document)
+                except ValueError as error:
+                    problems.append(f"{where}: ConfigMap binaryData must be base64 ({error})")
                 continue
             if not str(document.get("apiVersion", "")).startswith("katha.dev/"):
                 continue
@@ -209,7 +226,7 @@ def _secret_values(document: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
     metadata = document.get("metadata") or {}
     values: dict[str, str] = {}
     for key, value in (document.get("data") or {}).items():
-        values[str(key)] = base64.b64decode(str(value)).decode()
+        values[str(key)] = base64.b64decode(str(value), validate=True).decode()
     for key, value in (document.get("stringData") or {}).items():
         values[str(key)] = str(value)
     return str(metadata.get("namespace") or ""), str(metadata.get("name") or ""), values
@@ -218,7 +235,7 @@ def _secret_values(document: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
 def _config_map_values(document: dict[str, Any]) -> dict[str, bytes]:
     values = {str(k): str(v).encode() for k, v in (document.get("data") or {}).items()}
     for key, value in (document.get("binaryData") or {}).items():
-        values[str(key)] = base64.b64decode(str(value))
+        values[str(key)] = base64.b64decode(str(value), validate=True)
     return values
 
 
@@ -258,6 +275,17 @@ def _tenant(
                 [f"{origin[key]} ({key}) for {namespace}/{secret}: {error}"]
             ) from None
     live = "accessToken" in values
+    if live:
+        missing = [key for key in CREDENTIAL_KEYS if key not in values]
+        if missing:
+            names = ", ".join(f"{key} ({env_name(secret, key)})" for key in missing)
+            raise WorkspaceError(
+                [
+                    f"{namespace}/{secret} has a real accessToken but no {names}: Meta signs "
+                    "webhooks with the app secret and checks the verify token, so a made-up "
+                    "one would refuse every real message"
+                ]
+            )
     for key in CREDENTIAL_KEYS:
         if key not in values:
             values[key] = generated.value(f"{namespace}/{secret}", key)
@@ -300,7 +328,12 @@ class GeneratedSecrets:
         self.path = path
         self._values: dict[str, dict[str, str]] = {}
         if path.is_file():
-            self._values = json.loads(path.read_text())
+            try:
+                self._values = json.loads(path.read_text())
+            except ValueError:
+                raise WorkspaceError(
+                    [f"{path} is not valid JSON: delete it to make new local credentials"]
+                ) from None
         self._changed = False
 
     def value(self, secret: str, key: str) -> str:

@@ -30,6 +30,12 @@ def readme_command(number: int) -> str:
     return str(blocks[number - 1].strip())
 
 
+def readme_lines() -> list[str]:
+    """Every line of the README's bash blocks."""
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    return [line for block in blocks for line in block.splitlines()]
+
+
 def labelled() -> list[dict[str, Any]]:
     questions: list[dict[str, Any]] = yaml.safe_load((EXAMPLES / "questions.yaml").read_text())[
         "questions"
@@ -57,8 +63,14 @@ class Up:
             "KATHA_UP_PORT": str(free_port()),
         }
         with log.open("wb") as out:
+            # Its own process group, as a terminal's foreground job: Ctrl-C reaches it all.
             self.process = subprocess.Popen(
-                ["bash", "-c", command], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+                ["bash", "-c", command],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def output(self) -> str:
@@ -75,8 +87,8 @@ class Up:
         return read_state(self.state_dir)
 
     def interrupt(self, timeout: float = 120.0) -> int:
-        """Ctrl-C, as a terminal sends it to the foreground command."""
-        self.process.send_signal(signal.SIGINT)
+        """Ctrl-C, as a terminal sends it: to every process of the foreground job."""
+        os.killpg(self.process.pid, signal.SIGINT)
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -91,7 +103,7 @@ def up(tmp_path: Path) -> Up:
     running = Up(command, tmp_path / "state", tmp_path / "up.log")
     yield running
     if running.process.poll() is None:
-        running.process.kill()
+        os.killpg(running.process.pid, signal.SIGKILL)
         running.process.wait(30)
 
 
@@ -151,6 +163,20 @@ def test_readme_command_answers_in_three_languages_from_each_tenants_own_knowled
     assert after.get("message") is None, after
     assert after["chunks"] == before["chunks"]
 
+    # The README's own `katha ask` lines, as written there.
+    environment = {**os.environ, "KATHA_STATE_DIR": str(up.state_dir)}
+    asks = [line.split("  #")[0].strip() for line in readme_lines() if " ask " in line]
+    assert len(asks) >= 2, asks
+    for line in asks:
+        done = subprocess.run(
+            ["bash", "-c", line], cwd=ROOT, env=environment, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{line}: {done.stdout}{done.stderr}"
+        assert "language " in done.stdout, done.stdout
+        if "butter cake" in line:
+            assert "2,800" in done.stdout, done.stdout
+
     # The interactive chat, as a person types into it.
     chat = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "katha"), "chat", "kandy-bakery", "--from", "94771112222"],
@@ -163,6 +189,19 @@ def test_readme_command_answers_in_three_languages_from_each_tenants_own_knowled
     )
     assert "language si" in chat.stdout, chat.stdout
     assert "Senkadagala Bakery ›" in chat.stdout
+
+    # Handed to a person, then given back by the owner with /release.
+    handed = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "katha"), "chat", "galle-guesthouse",
+         "--from", "94771113333", "--timeout", "8"],
+        input="Do you have any job vacancies?\nWhat time is check-in?\n/release\n"
+        "What time is check-in?\n/quit\n",
+        capture_output=True, text=True, timeout=240, env=environment, check=True,
+    )  # fmt: skip
+    assert "handed to a person" in handed.stdout, handed.stdout
+    assert "no reply within" in handed.stdout  # the agent stays quiet while a person has it
+    assert "released" in handed.stdout, handed.stdout
+    assert "2.00" in handed.stdout.split("released", 1)[1], handed.stdout
 
     assert up.interrupt() == 0, up.output()
     assert "Stopped." in up.output()

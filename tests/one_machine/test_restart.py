@@ -62,6 +62,16 @@ def test_unchanged_knowledge_is_reused_and_a_changed_file_reindexed(tmp_path: Pa
 
     first = start(folder, state, tmp_path / "first.log")
     assert "1,450" in ask(state, "How much is a pack of BOPF tea?")
+    # A second `katha up` on the same state is refused and leaves the first one alone.
+    env = {**os.environ, "KATHA_STATE_DIR": str(state)}
+    second_try = subprocess.run(
+        [sys.executable, "-m", "katha.cli", "up", str(folder), "--port", str(free_port())],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert second_try.returncode == 2
+    assert f"another `katha up` is using {state}" in second_try.stderr
+    assert (state / STATE_FILE).is_file()
+    assert "1,450" in ask(state, "How much is a pack of BOPF tea?")
     stop(first)
     assert "indexing its knowledge" in (tmp_path / "first.log").read_text()
 

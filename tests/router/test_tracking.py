@@ -1,5 +1,6 @@
-"""Each reply carries the agent's language, intent and sources as Graph's
-`biz_opaque_callback_data`, within 512 characters, unless the operator turns it off."""
+"""When turned on, each reply carries the agent's language, intent and sources as Graph's
+`biz_opaque_callback_data`, within 512 characters; off by default (source URIs can be
+internal addresses, and they would go to Meta)."""
 
 from collections.abc import Callable
 
@@ -33,7 +34,7 @@ def test_reply_carries_language_and_sources(
     start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
 ) -> None:
     agents["alpha"][0].answer = sourced
-    router = start_router()
+    router = start_router(reply_tracking=True)
     router.say("alpha", "keeyada kilo ekak?")
     (call,) = wait_for(lambda: graph.texts(), what="the reply")
     tracking = ReplyTracking.decode(call.body["biz_opaque_callback_data"])
@@ -42,11 +43,11 @@ def test_reply_carries_language_and_sources(
     )
 
 
-def test_tracking_can_be_turned_off(
+def test_tracking_is_off_by_default(
     start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
 ) -> None:
     agents["alpha"][0].answer = sourced
-    router = start_router(reply_tracking=False)
+    router = start_router()
     router.say("alpha", "keeyada kilo ekak?")
     (call,) = wait_for(lambda: graph.texts(), what="the reply")
     assert "biz_opaque_callback_data" not in call.body

@@ -2,6 +2,7 @@
 (Secret document, .env, environment, or generated once for the local outbox)."""
 
 import base64
+import re
 import stat
 from pathlib import Path
 
@@ -167,3 +168,32 @@ def test_config_maps_in_the_folder_are_laid_out_as_kubernetes_mounts_them(
     folder = tmp_path / "mounts" / "demo" / "tea-prices"
     assert (folder / "prices.csv").read_text() == "Item,Price\nBOPF 400 g,1450\n"
     assert (folder / "logo.bin").read_bytes() == b"\x00\x01\x02"
+
+
+def test_a_live_tenant_needs_its_real_app_secret_and_verify_token(tmp_path: Path) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    (shops / ".env").write_text("TEA_WHATSAPP_ACCESS_TOKEN=EAAG-real-looking-token\n")
+    with pytest.raises(WorkspaceError) as error:
+        load_workspace(shops, tmp_path / "state")
+    (problem,) = error.value.problems
+    assert "appSecret (TEA_WHATSAPP_APP_SECRET), verifyToken (TEA_WHATSAPP_VERIFY_TOKEN)" in problem
+    assert "EAAG" not in problem
+
+
+def test_broken_secret_data_and_a_corrupt_credentials_file_are_explained(
+    tmp_path: Path,
+) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    secret = shops / "tea" / "secret.yaml"
+    secret.write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: tea-whatsapp}\ndata: {accessToken: '%%'}\n"
+    )
+    with pytest.raises(WorkspaceError, match=re.escape(f"{secret}: Secret data must be base64")):
+        load_workspace(shops, tmp_path / "state")
+    secret.unlink()
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "credentials.json").write_text("{not json")
+    with pytest.raises(WorkspaceError, match=r"credentials\.json is not valid JSON: delete it"):
+        load_workspace(shops, tmp_path / "state")
