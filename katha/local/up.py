@@ -440,13 +440,11 @@ class Platform:
                 server.stop()
         if self.ray_started:
             import ray
-            from ray import serve
 
-            try:
-                serve.shutdown()  # type: ignore[no-untyped-call]
-            finally:
-                ray.shutdown()
-                self.ray_started = False
+            # The router is stopped, so no request is in flight: ending Ray ends every
+            # replica with it (serve.shutdown first only adds a noisy retry of its own).
+            ray.shutdown()
+            self.ray_started = False
         for server in reversed(self.servers):
             server.stop()
         self.servers.clear()
