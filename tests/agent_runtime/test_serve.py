@@ -1,6 +1,7 @@
 """The Ray Serve application, for real: one local Ray, two tenants, HTTP through Serve's proxy."""
 
 import os
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -33,6 +34,10 @@ def serve_url(
     indexed_root: Path, knowledge_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """One Ray instance and Serve for the session, both tenants deployed from their args."""
+    # Its own copy of the index: replicas write there (unanswered questions, refreshes),
+    # and the other tests copy the session's index expecting it untouched.
+    index = tmp_path_factory.mktemp("serve-index")
+    shutil.copytree(indexed_root, index, dirs_exist_ok=True)
     # Replicas read their settings from the environment Ray starts them with; where the
     # knowledge files are comes with each tenant's args.
     environment = {"KATHA_AGENT_REPLICA_CPUS": "0.5"}
@@ -48,7 +53,7 @@ def serve_url(
             args = {
                 "tenant": tenant,
                 "business": spec,
-                "index_dir": str(indexed_root),
+                "index_dir": str(index),
                 "knowledge_dir": str(knowledge_dir),
             }
             name = tenant.split("/")[1]
