@@ -24,6 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,7 +106,7 @@ def run_round(
         with customer:
             try:
                 answer = customer.ask(question["text"])
-            except ChatError:
+            except (ChatError, httpx.HTTPError):
                 return None
         return answer.seconds if answer.tracking is not None else None
 
