@@ -285,3 +285,61 @@ def test_network_policy_leaves_egress_open_so_the_agent_reaches_postgres() -> No
     policy = next(m for m in render_agent_children(tenant) if m["kind"] == "NetworkPolicy")
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     assert "egress" not in policy["spec"]
+
+
+def _with_keyed_services(workload: str) -> Tenant:
+    """The minimal Business, answering through OpenAI with a key and searching with Tavily."""
+    spec = Business.model_validate(
+        yaml.safe_load((EXAMPLES / "01-minimal-business.yaml").read_text())
+    ).spec.model_dump(by_alias=True, mode="json")
+    spec["model"] = {
+        "endpoint": {
+            "baseUrl": "https://api.openai.com/v1",
+            "model": "gpt-4o-mini",
+            "apiKeySecretRef": {"name": "openai", "key": "api-key"},
+        }
+    }
+    spec["webSearch"] = {
+        "enabled": True,
+        "provider": "tavily",
+        "apiKeySecretRef": {"name": "tavily", "key": "key"},
+    }
+    keyed = Business.model_validate(
+        {"apiVersion": "katha.dev/v1alpha1", "kind": "Business",
+         "metadata": {"name": "keyed", "namespace": "tenants"}, "spec": spec}
+    )  # fmt: skip
+    return _tenant("01-minimal-business", workload, **dict(keyed.spec))
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_api_keys_reach_the_agent_by_secret_reference_and_load_into_its_settings(
+    workload: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = {("openai", "api-key"): "sk-test-openai-key", ("tavily", "key"): "tvly-test-key"}
+    containers = _agent_containers(_with_keyed_services(workload))
+    assert containers
+    for container in containers:
+        env = _env(container)
+        assert env["KATHA_AGENT_LLM_API_KEY"]["valueFrom"] == {
+            "secretKeyRef": {"name": "openai", "key": "api-key"}
+        }
+        assert env["KATHA_AGENT_TAVILY_API_KEY"]["valueFrom"] == {
+            "secretKeyRef": {"name": "tavily", "key": "key"}
+        }
+        for item in container["env"]:
+            if "valueFrom" in item:
+                ref = item["valueFrom"]["secretKeyRef"]
+                monkeypatch.setenv(item["name"], secrets[ref["name"], ref["key"]])
+        settings = AgentSettings()
+        assert settings.llm_api_key is not None
+        assert settings.llm_api_key.get_secret_value() == "sk-test-openai-key"
+        assert settings.tavily_api_key is not None
+        assert settings.tavily_api_key.get_secret_value() == "tvly-test-key"
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_without_keys_no_key_variables_are_rendered(workload: str) -> None:
+    for container in _agent_containers(_tenant("02-every-source-type", workload)):
+        env = _env(container)
+        assert "KATHA_AGENT_LLM_API_KEY" not in env
+        assert "KATHA_AGENT_TAVILY_API_KEY" not in env

@@ -18,6 +18,9 @@ ARGS_KEY = "app-args.json"
 # The agent's settings (agent_runtime.settings.AgentSettings) for conversation memory.
 RETENTION_ENV = "KATHA_AGENT_CONVERSATION_RETENTION_DAYS"
 POSTGRES_URL_ENV = "KATHA_AGENT_POSTGRES_URL"
+# ... and for the API keys the Business names (model.endpoint, webSearch with Tavily).
+LLM_API_KEY_ENV = "KATHA_AGENT_LLM_API_KEY"
+TAVILY_API_KEY_ENV = "KATHA_AGENT_TAVILY_API_KEY"
 
 
 def serve_config(tenant: Tenant) -> dict[str, Any]:
@@ -45,6 +48,28 @@ def serve_config(tenant: Tenant) -> dict[str, Any]:
             }
         ],
     }
+
+
+def agent_env(tenant: Tenant) -> list[dict[str, Any]]:
+    """Everything the agent container needs from the environment; secrets by reference."""
+    return [*memory_env(tenant), *api_key_env(tenant)]
+
+
+def api_key_env(tenant: Tenant) -> list[dict[str, Any]]:
+    """The LLM endpoint's and Tavily's API keys, from the Secrets the Business names in its
+    own namespace; like the Postgres URL, they never pass through the operator."""
+    env: list[dict[str, Any]] = []
+    model = tenant.spec.model
+    if model is not None and model.endpoint is not None and model.endpoint.api_key_secret_ref:
+        ref = model.endpoint.api_key_secret_ref
+        source = {"secretKeyRef": {"name": ref.name, "key": ref.key}}
+        env.append({"name": LLM_API_KEY_ENV, "valueFrom": source})
+    search = tenant.spec.web_search
+    if search.enabled and search.api_key_secret_ref is not None:
+        ref = search.api_key_secret_ref
+        source = {"secretKeyRef": {"name": ref.name, "key": ref.key}}
+        env.append({"name": TAVILY_API_KEY_ENV, "valueFrom": source})
+    return env
 
 
 def memory_env(tenant: Tenant) -> list[dict[str, Any]]:
@@ -145,7 +170,7 @@ def render_deployment(tenant: Tenant) -> dict[str, Any]:
             {"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True},
             {"name": "index", "mountPath": INDEX_MOUNT_PATH},
         ],
-        env=[*HOME_ENV, *memory_env(tenant)],
+        env=[*HOME_ENV, *agent_env(tenant)],
     )
     probe = {"httpGet": {"path": "/-/healthz", "port": AGENT_PORT}, "periodSeconds": 10}
     agent["readinessProbe"] = {**probe, "initialDelaySeconds": 5}

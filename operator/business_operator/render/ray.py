@@ -8,7 +8,7 @@ from business_operator.names import SERVES_LABEL
 from business_operator.render.agent import (
     CONFIG_MOUNT_PATH,
     HOME_ENV,
-    memory_env,
+    agent_env,
     render_config_map,
     resources,
     serve_config,
@@ -72,7 +72,7 @@ def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
         mounts=mounts,
         volumes=volumes,
         service_account=tenant.child("agent"),
-        env=memory_env(tenant),
+        env=agent_env(tenant),
     )
     worker = ray_pod_template(
         labels,
@@ -81,7 +81,7 @@ def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
         mounts=mounts,
         volumes=volumes,
         service_account=tenant.child("agent"),
-        env=memory_env(tenant),
+        env=agent_env(tenant),
     )
     suspended = tenant.spec.suspend
     return {
