@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 
+from ingestion.charset import decode_page
 from ingestion.crawling import crawl_site
 from ingestion.documents import Loaded
 from ingestion.errors import FailureReason, SourceError
@@ -95,7 +96,7 @@ def load_source(
         uri = f"inline:{key}"
         version = _version(source.content.encode())
         return LoadedSource(key, uri, version, load_text(source.content, uri, source.name or key))
-    data, name, uri = _read_located(source, places, client, limits)
+    data, name, uri, charset = _read_located(source, places, client, limits)
     version = _version(data)
     if isinstance(source, PdfSource):
         return LoadedSource(key, uri, version, load_pdf(data, uri))
@@ -103,7 +104,7 @@ def load_source(
         return LoadedSource(key, uri, version, load_spreadsheet(data, name, uri, source.sheets))
     if isinstance(source, FaqSource):
         return LoadedSource(key, uri, version, load_faq(parse_faq_file(data), uri))
-    text = _decode(data)
+    text = _decode(data, charset)
     if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
         # A text source that is a saved or served web page: its content, not its markup.
         return LoadedSource(key, uri, version, Loaded(page_documents(uri, parse_html(text, uri))))
@@ -115,25 +116,27 @@ def _read_located(
     places: Places,
     client: httpx.Client,
     limits: FetchLimits,
-) -> tuple[bytes, str, str]:
-    """The bytes of a url / configMapRef / file source, its file name and its URI."""
+) -> tuple[bytes, str, str, str | None]:
+    """The bytes of a url / configMapRef / file source, its file name, its URI and the
+    charset its server declared (None for files)."""
     if source.url is not None:
         fetched = fetch(client, str(source.url), limits, _ACCEPTED_TYPES[source.type])
-        return fetched.content, fetched.url.rsplit("/", 1)[-1] or "index", str(source.url)
+        name = fetched.url.rsplit("/", 1)[-1] or "index"
+        return fetched.content, name, str(source.url), fetched.charset
     if source.config_map_ref is not None:
         ref = source.config_map_ref
         if places.configmap_dir is None:
             message = f"ConfigMap {ref.name} is not mounted (no --configmap-dir given)"
             raise SourceError(message, FailureReason.MISSING)
         path = places.configmap_dir / ref.name / ref.key
-        return _read_file(path, limits), ref.key, f"configmap:{ref.name}/{ref.key}"
+        return _read_file(path, limits), ref.key, f"configmap:{ref.name}/{ref.key}", None
     if source.file is None:
         raise SourceError("the source names no location", FailureReason.MISSING)
     base = places.base_dir.resolve()
     path = (base / source.file).resolve()
     if not path.is_relative_to(base):
         raise SourceError(f"{source.file} lies outside {base}", FailureReason.REFUSED)
-    return _read_file(path, limits), path.name, f"file:{source.file}"
+    return _read_file(path, limits), path.name, f"file:{source.file}", None
 
 
 def _read_file(path: Path, limits: FetchLimits) -> bytes:
@@ -148,11 +151,15 @@ def _read_file(path: Path, limits: FetchLimits) -> bytes:
         raise SourceError(message, FailureReason.MISSING) from error
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes, charset: str | None = None) -> str:
+    """Text as its server declared it; otherwise UTF-8 (a web page by its own <meta>)."""
+    if charset is not None or data.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        return decode_page(data, charset)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise SourceError("the text is not UTF-8", FailureReason.CORRUPT) from error
+        message = "the text is not UTF-8 (save it as UTF-8, or serve it with a charset)"
+        raise SourceError(message, FailureReason.CORRUPT) from error
 
 
 def _version(data: bytes) -> str:

@@ -1,14 +1,17 @@
 """Web pages are read in the charset they declare: Content-Type header, then <meta>, then UTF-8."""
 
 import codecs
+from pathlib import Path
 
 import pytest
 
 from ingestion.charset import decode_page, header_charset
 from ingestion.crawling import crawl_site
+from ingestion.errors import SourceError
 from ingestion.fetching import FetchLimits, http_client
+from ingestion.sources import Places, load_source
 
-from .conftest import Site
+from .conftest import Site, business
 
 
 def _texts(site: Site, path: str) -> list[str]:
@@ -81,3 +84,27 @@ def test_undeclared_or_unknown_charsets_fall_back_to_utf8_then_windows_1252(
 def test_the_charset_parameter_is_read_from_a_content_type() -> None:
     assert header_charset('text/html; Charset="ISO-8859-1"') == "ISO-8859-1"
     assert header_charset("text/html") is None
+
+
+def _text_source(site: Site, tmp_path: Path, url_path: str) -> list[str]:
+    source = business({"type": "text", "name": "notes", "url": f"{site.base}{url_path}"})
+    limits = FetchLimits(timeout_seconds=2)
+    with http_client(limits) as client:
+        loaded = load_source(source.spec.knowledge.sources[0], 0, Places(tmp_path), client, limits)
+    return [block.text for document in loaded.loaded.documents for block in document.blocks]
+
+
+def test_a_text_source_by_url_is_read_in_the_charset_its_server_declares(
+    site: Site, tmp_path: Path
+) -> None:
+    text = "Café – “open” 8 to 6"
+    site.file("/notes.txt", "text/plain; charset=windows-1252", text.encode("cp1252"))
+    assert _text_source(site, tmp_path, "/notes.txt") == [text]
+
+
+def test_undeclared_text_that_is_not_utf8_is_refused_with_advice(
+    site: Site, tmp_path: Path
+) -> None:
+    site.file("/notes.txt", "text/plain", "Café – open".encode("cp1252"))
+    with pytest.raises(SourceError, match="not UTF-8 \\(save it as UTF-8, or serve it"):
+        _text_source(site, tmp_path, "/notes.txt")
