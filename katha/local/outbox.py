@@ -91,37 +91,25 @@ class Outbox:
         recipient = body.get("to") or body.get("recipient")
         reply_to = (body.get("context") or {}).get("message_id")
         tracking = body.get("biz_opaque_callback_data")
-        message_id = "wamid.local." + secrets.token_hex(12)
-        at = time.time()
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO outbox (message_id, phone_number_id, recipient, reply_to, kind, text,"
-                " tracking, forwarded, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    message_id,
-                    phone_number_id,
-                    recipient,
-                    reply_to,
-                    kind,
-                    text,
-                    tracking,
-                    int(forwarded),
-                    at,
-                ),
-            )
-            seq = int(cursor.lastrowid or 0)
-        return OutboxMessage(
-            seq,
-            message_id,
+        row = (
+            "wamid.local." + secrets.token_hex(12),
             phone_number_id,
             recipient,
             reply_to,
             kind,
             text,
-            ReplyTracking.decode(tracking),
-            forwarded,
-            at,
+            tracking,
+            int(forwarded),
+            time.time(),
         )
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO outbox (message_id, phone_number_id, recipient, reply_to, kind, text,"
+                " tracking, forwarded, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            seq = int(cursor.lastrowid or 0)
+        return _message((seq, *row))
 
     def since(self, after: int = 0, recipient: str | None = None) -> list[OutboxMessage]:
         query = "SELECT * FROM outbox WHERE seq > ? AND kind != 'read'"
