@@ -87,11 +87,8 @@ def expired(
 
 def keep_latest(saver: BaseCheckpointSaver[Any], conversation_id: str) -> None:
     """Drop all but a conversation's latest checkpoint: the history lives in its state."""
-    if not isinstance(saver, SqliteSaver):
-        try:
-            saver.prune([conversation_id], strategy="keep_latest")
-        except NotImplementedError:
-            log.warning("conversation.not_pruned", store=type(saver).__name__)
+    if not isinstance(saver, SqliteSaver):  # Postgres: its saver prunes itself
+        saver.prune([conversation_id], strategy="keep_latest")
         return
     latest = "SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ?"
     with saver.lock, saver.conn:  # SqliteSaver has no prune(); its tables are documented
