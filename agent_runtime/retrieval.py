@@ -10,13 +10,13 @@ from is decided separately, on the cosine similarity the query embedding gives i
 import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
 from agent_runtime.languages import customer_language
 from ingestion.embedding import Embedder
-from ingestion.index.reader import Hit, IndexReader
+from ingestion.index.reader import Found, Hit, IndexReader
 from katha.lang import fold_romanized, romanize
 from katha.lang.function_words import content_words
 
@@ -70,16 +70,9 @@ STRONG_MATCH_SIMILARITY = 0.775
 
 
 @dataclass(frozen=True)
-class Passage:
+class Passage(Found):
     """A retrieved chunk, with where it came from and how it was found."""
 
-    id: str
-    source: str
-    source_uri: str
-    locator: str
-    title: str
-    language: str
-    text: str
     fused: float = 0.0  # reciprocal rank fusion score
     similarity: float = 0.0  # cosine similarity to the query (0 when the vector missed it)
     lexical_rank: int | None = None  # best rank in the full-text lists (0 is first)
@@ -237,16 +230,8 @@ def confidence(similarity: float, thresholds: Thresholds) -> float:
 
 
 def _passage(hit: Hit, similarity: dict[str, float]) -> Passage:
-    return Passage(
-        id=hit.id,
-        source=hit.source,
-        source_uri=hit.source_uri,
-        locator=hit.locator,
-        title=hit.title,
-        language=hit.language,
-        text=hit.text,
-        similarity=similarity.get(hit.id, 0.0),
-    )
+    shared = {each.name: getattr(hit, each.name) for each in fields(Found)}
+    return Passage(**shared, similarity=similarity.get(hit.id, 0.0))
 
 
 _WORD = re.compile(r"[\w\u0d80-\u0dff\u0b80-\u0bff]+")

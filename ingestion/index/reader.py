@@ -15,7 +15,9 @@ _COLUMNS = ["id", "doc_id", "source", "source_uri", "locator", "title", "languag
 
 
 @dataclass(frozen=True)
-class Hit:
+class Found:
+    """A chunk as a search returns it: what it says and where it came from."""
+
     id: str
     source: str
     source_uri: str
@@ -23,6 +25,10 @@ class Hit:
     title: str
     language: str
     text: str
+
+
+@dataclass(frozen=True)
+class Hit(Found):
     score: float  # BM25 for full text (higher is better), cosine distance for vectors (lower)
 
 
