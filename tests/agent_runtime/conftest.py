@@ -9,15 +9,15 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from loopback_http import serve_http
 
 os.environ.setdefault("RUST_LOG", "error")  # lance warns on every search otherwise
 
@@ -257,16 +257,3 @@ def _send(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) ->
         handler.wfile.write(data)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the client timed out first
-
-
-@contextmanager
-def serve_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -16,11 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 from langchain_core.tracers.langchain import LangChainTracer
 from langsmith.utils import get_env_var
+from loopback_http import serve_http
 
 from agent_runtime.api.app import create_app
 from agent_runtime.tracing import mask_phone_numbers
 
-from .conftest import BAKERY, AgentFactory, ask, serve_http
+from .conftest import BAKERY, AgentFactory, ask
 
 API_KEY = "lsv2_pt_0123456789abcdef0123456789abcdef_0123456789"
 PHONE_NUMBERS = ["+94 77 123 4567", "0771234567", "94771234567"]

@@ -9,19 +9,18 @@ import base64
 import hashlib
 import json
 import re
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import openpyxl
 import pytest
+from loopback_http import serve_http
 from openpyxl.worksheet.worksheet import Worksheet
 from prometheus_client.parser import text_string_to_metric_families
 from reportlab.pdfbase import pdfmetrics
@@ -159,7 +158,7 @@ def site() -> Iterator[Site]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    with _serve(Handler) as base:
+    with serve_http(Handler) as base:
         state.base = base
         yield state
 
@@ -231,7 +230,7 @@ def embeddings_api() -> Iterator[EmbeddingsApi]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    with _serve(Handler) as base:
+    with serve_http(Handler) as base:
         state.base = base
         yield state
 
@@ -289,26 +288,13 @@ def pushgateway() -> Iterator[Pushgateway]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    with _serve(Handler) as base:
+    with serve_http(Handler) as base:
         state.base = base
         yield state
 
 
 def _unbase64(value: str) -> str:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-
-
-@contextmanager
-def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def business(*sources: dict[str, Any], name: str = "ceylon-spice") -> Business:
