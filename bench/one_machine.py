@@ -30,9 +30,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+sys.path.append(str(REPO / "tests" / "support"))
+from katha_up import UpFailedError, start_katha_up  # noqa: E402
+
 from katha.local.chat import ChatError, Customer  # noqa: E402
-from katha.local.servers import free_port  # noqa: E402
-from katha.local.state import STATE_FILE, UpState, read_state  # noqa: E402
+from katha.local.state import UpState, read_state  # noqa: E402
 
 
 def tree_rss_bytes(root: int) -> int:
@@ -78,18 +80,10 @@ class PeakMemory:
 
 
 def start_up(state_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    katha = REPO / ".venv" / "bin" / "katha"
-    command = [str(katha), "up", str(REPO / "examples"), "--quiet", "--port", str(free_port())]
-    env = {**os.environ, "KATHA_STATE_DIR": str(state_dir)}
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 900
-    while not (state_dir / STATE_FILE).is_file():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            sys.exit(f"katha up did not start:\n{log.read_text()}")
-        time.sleep(0.5)
-    return process
+    try:
+        return start_katha_up(REPO / "examples", state_dir, log, "--quiet", timeout=900)
+    except UpFailedError as error:
+        sys.exit(str(error))
 
 
 def run_round(

@@ -5,10 +5,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pytest
+from katha_up import start_katha_up
 
 from katha.local.chat import Customer
 from katha.local.servers import free_port
@@ -29,20 +28,6 @@ spec:
 """
 
 
-def start(folder: Path, state: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "KATHA_STATE_DIR": str(state)}
-    command = [sys.executable, "-m", "katha.cli", "up", str(folder), "--port", str(free_port())]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 300
-    while not (state / STATE_FILE).is_file():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"katha up did not come up:\n{log.read_text()}")
-        time.sleep(0.25)
-    return process
-
-
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGINT)
     assert process.wait(120) == 0
@@ -60,7 +45,7 @@ def test_unchanged_knowledge_is_reused_and_a_changed_file_reindexed(tmp_path: Pa
     (folder / "business.yaml").write_text(BUSINESS)
     (folder / "prices.md").write_text("# Prices\n\nA 400 g pack of BOPF tea costs Rs. 1,450.\n")
 
-    first = start(folder, state, tmp_path / "first.log")
+    first = start_katha_up(folder, state, tmp_path / "first.log")
     assert "1,450" in ask(state, "How much is a pack of BOPF tea?")
     # A second `katha up` on the same state is refused and leaves the first one alone.
     env = {**os.environ, "KATHA_STATE_DIR": str(state)}
@@ -75,14 +60,14 @@ def test_unchanged_knowledge_is_reused_and_a_changed_file_reindexed(tmp_path: Pa
     stop(first)
     assert "indexing its knowledge" in (tmp_path / "first.log").read_text()
 
-    second = start(folder, state, tmp_path / "second.log")
+    second = start_katha_up(folder, state, tmp_path / "second.log")
     stop(second)
     output = (tmp_path / "second.log").read_text()
     assert "knowledge unchanged, index reused" in output
     assert "(reused)" in output
 
     (folder / "prices.md").write_text("# Prices\n\nA 400 g pack of BOPF tea costs Rs. 1,600.\n")
-    third = start(folder, state, tmp_path / "third.log")
+    third = start_katha_up(folder, state, tmp_path / "third.log")
     try:
         reply = ask(state, "How much is a pack of BOPF tea?")
     finally:

@@ -1,0 +1,33 @@
+"""Start `katha up` as a user would, in its own process, and wait until it serves."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from katha.local.servers import free_port
+from katha.local.state import STATE_FILE
+
+
+class UpFailedError(RuntimeError):
+    pass
+
+
+def start_katha_up(
+    folder: Path, state_dir: Path, log: Path, *options: str, timeout: float = 300.0
+) -> subprocess.Popen[bytes]:
+    """`katha up FOLDER` on a free router port, its output in `log`; returns once it has
+    written its state file (everything is serving), or raises with what it printed."""
+    command = [sys.executable, "-m", "katha.cli", "up", str(folder), "--port", str(free_port())]
+    env = {**os.environ, "KATHA_STATE_DIR": str(state_dir)}
+    with log.open("wb") as out:
+        process = subprocess.Popen([*command, *options], env=env, stdout=out, stderr=out)
+    deadline = time.monotonic() + timeout
+    while not (state_dir / STATE_FILE).is_file():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait(30)
+            raise UpFailedError(f"katha up did not come up:\n{log.read_text()}")
+        time.sleep(0.25)
+    return process
