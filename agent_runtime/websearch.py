@@ -46,7 +46,8 @@ class SearxngSearch:
 
     def search(self, query: str) -> list[WebResult]:
         params = {"q": query, "format": "json", "language": f"en-{self.region.upper()}"}
-        data = _get_json(f"{self.url.rstrip('/')}/search", params, self.timeout_seconds)
+        url = f"{self.url.rstrip('/')}/search"
+        data = _json("searxng", "GET", url, self.timeout_seconds, params=params)
         return _results(data.get("results", []), "content", self.max_results)
 
 
@@ -65,14 +66,7 @@ class TavilySearch:
             "country": "sri lanka" if self.region == "lk" else self.region,
         }
         headers = {"Authorization": f"Bearer {self.api_key}"}
-        try:
-            response = httpx.post(
-                self.url, json=body, headers=headers, timeout=self.timeout_seconds
-            )
-            response.raise_for_status()
-            data: dict[str, Any] = response.json()
-        except (httpx.HTTPError, ValueError) as error:
-            raise WebSearchError(f"tavily failed: {type(error).__name__}") from error
+        data = _json("tavily", "POST", self.url, self.timeout_seconds, json=body, headers=headers)
         return _results(data.get("results", []), "content", self.max_results)
 
 
@@ -151,13 +145,14 @@ def web_search_for(
     return DuckDuckGoSearch(spec.max_results, spec.region, timeout, proxy, ca_file)
 
 
-def _get_json(url: str, params: dict[str, str], timeout: float) -> dict[str, Any]:
+def _json(provider: str, method: str, url: str, timeout: float, **request: Any) -> dict[str, Any]:
+    """A provider's JSON answer; any failure (HTTP, timeout, not JSON) is a WebSearchError."""
     try:
-        response = httpx.get(url, params=params, timeout=timeout)
+        response = httpx.request(method, url, timeout=timeout, **request)
         response.raise_for_status()
         data: dict[str, Any] = response.json()
     except (httpx.HTTPError, ValueError) as error:
-        raise WebSearchError(f"searxng failed: {type(error).__name__}") from error
+        raise WebSearchError(f"{provider} failed: {type(error).__name__}") from error
     return data
 
 
