@@ -137,9 +137,9 @@ def test_a_long_poll_returns_as_soon_as_a_message_arrives(
         lambda: httpx.post(f"{url}/v23.0/{LOCAL}/messages", json=text_body("9477", "later")),
     )
     timer.start()
-    response = httpx.get(f"{url}/outbox", params={"to": "9477", "wait": 20}, timeout=30)
+    # The poll may wait 60 s; the client gives up after 30: only the message can end it.
+    response = httpx.get(f"{url}/outbox", params={"to": "9477", "wait": 60}, timeout=30)
     timer.join()
     assert [m["text"] for m in response.json()["messages"]] == ["later"]
-    assert response.elapsed.total_seconds() < 10  # woken by the message, not the timeout
     empty = httpx.get(f"{url}/outbox", params={"to": "9999", "wait": 0.2}, timeout=30)
     assert empty.json()["messages"] == []
