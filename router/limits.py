@@ -3,20 +3,24 @@
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from enum import StrEnum
 
 
 class TokenBucket:
     """`rate` tokens a second, holding at most `burst`; `take` waits until one is free."""
 
-    def __init__(self, rate: float, burst: float) -> None:
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = rate
         self.burst = burst
+        self._clock = clock
         self._tokens = burst
-        self._at = time.monotonic()
+        self._at = clock()
 
     def _refill(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
         self._at = now
 

@@ -87,12 +87,11 @@ def test_one_flooding_tenant_does_not_starve_another(
     for start in range(0, 200, 50):
         payload = notification(alpha.phone_number_id, flood[start : start + 50])
         assert router.post(payload, alpha.app_secret).status_code == 200
-    sent_at = time.monotonic()
     router.say("beta", "am I still answered?", sender="94779999999")
     wait_for(lambda: any(c.to == "94779999999" for c in graph.texts()), timeout=5, what="beta")
     # Alpha's 200 messages need 50 s at 4 in flight; beta's one waits for none of them.
-    elapsed = time.monotonic() - sent_at
-    assert elapsed < 2.0, elapsed
+    answered_for_alpha = sum(1 for call in graph.texts() if call.to != "94779999999")
+    assert answered_for_alpha < 50, answered_for_alpha
     assert agents["alpha"][0].max_in_flight <= 4
 
 

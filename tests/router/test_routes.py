@@ -9,7 +9,6 @@ import json
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,15 +149,14 @@ def watching(api: SecretServer) -> Iterator[RouteBook]:
         server.stop()
 
 
-def _change_arrives_within_seconds(
+def _change_arrives_by_the_watch(
     api: SecretServer, book: RouteBook, tenants: dict[str, Tenant]
 ) -> None:
     alpha, beta = tenants["alpha"], tenants["beta"]
     wait_for(lambda: api.changes is not None, timeout=5, what="the watch")
-    started = time.monotonic()
     api.update({"routes": [alpha.route(), beta.route()]})
+    # The watch, not a poll, brings it: the source polls nothing.
     wait_for(lambda: book.route_for(beta.phone_number_id), timeout=5, what="the change")
-    assert time.monotonic() - started < 2
     assert api.tokens[0] == "Bearer sa-token"
 
 
@@ -169,7 +167,7 @@ def test_the_secret_source_applies_changes_from_a_watch(tenants: dict[str, Tenan
     with watching(api) as book:
         wait_for(lambda: book.route_for(alpha.phone_number_id), timeout=5, what="the first list")
         assert book.route_for(beta.phone_number_id) is None
-        _change_arrives_within_seconds(api, book, tenants)
+        _change_arrives_by_the_watch(api, book, tenants)
 
 
 @pytest.mark.slow
@@ -178,7 +176,7 @@ def test_a_missing_secret_is_an_empty_ready_table_until_created(tenants: dict[st
     with watching(api) as book:
         wait_for(lambda: book.loaded, timeout=5, what="the first list")
         assert book.route_for(tenants["alpha"].phone_number_id) is None
-        _change_arrives_within_seconds(api, book, tenants)  # the operator creates it
+        _change_arrives_by_the_watch(api, book, tenants)  # the operator creates it
 
 
 @pytest.mark.slow
