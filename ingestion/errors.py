@@ -14,6 +14,7 @@ class FailureReason(StrEnum):
     TOO_LARGE = "too_large"
     MISSING = "missing"  # a file or ConfigMap key that is not there or cannot be read
     REFUSED = "refused"  # a path outside the allowed folder
+    BLOCKED_ADDRESS = "blocked_address"  # a URL reaching cloud metadata, loopback or private
     CORRUPT = "corrupt"  # not a readable PDF, workbook, FAQ list or UTF-8 text
     NO_TEXT = "no_text"  # read fine, but nothing indexable in it
     EMBEDDING = "embedding"  # the embedding model failed

@@ -82,7 +82,7 @@ def _load_sources(
     limits = FetchLimits(settings.fetch_timeout_seconds, settings.max_download_bytes)
     refreshed: dict[str, list[Chunk]] = {}
     reports: dict[str, SourceReport] = {}
-    with http_client(limits) as client:
+    with http_client(limits, settings.address_policy()) as client:
         for position, source in enumerate(business.spec.knowledge.sources):
             key = source_key(source, position)
             entry = reports[key] = SourceReport(key, source.type, SourceStatus.FAILED)

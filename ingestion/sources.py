@@ -4,13 +4,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from ingestion.charset import decode_page
 from ingestion.crawling import crawl_site
 from ingestion.documents import Loaded
 from ingestion.errors import FailureReason, SourceError
-from ingestion.fetching import FetchLimits, fetch
+from ingestion.fetching import FetchLimits, VettedClient, fetch
 from ingestion.loaders.faq import load_faq, parse_faq_file
 from ingestion.loaders.html import page_documents, parse_html
 from ingestion.loaders.pdf import load_pdf
@@ -73,7 +71,7 @@ def load_source(
     source: KnowledgeSource,
     position: int,
     places: Places,
-    client: httpx.Client,
+    client: VettedClient,
     limits: FetchLimits,
 ) -> LoadedSource:
     """Everything a source holds, as documents; raises SourceError when it cannot be read."""
@@ -114,7 +112,7 @@ def load_source(
 def _read_located(
     source: PdfSource | SpreadsheetSource | TextSource | FaqSource,
     places: Places,
-    client: httpx.Client,
+    client: VettedClient,
     limits: FetchLimits,
 ) -> tuple[bytes, str, str, str | None]:
     """The bytes of a url / configMapRef / file source, its file name, its URI and the

@@ -27,6 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from ingestion.addresses import AddressPolicy
 from ingestion.refresh import Refresh
 from ingestion.settings import IngestionSettings
 from ingestion.sources import Places
@@ -36,6 +37,9 @@ FONTS = Path("/usr/share/fonts/truetype/noto")
 _SCRIPT_RUNS = re.compile(
     r"[\u0d80-\u0dff\u200d]+|[\u0b80-\u0bff]+|[^\u0d80-\u0dff\u0b80-\u0bff\u200d]+"
 )
+
+# The test sites are on 127.0.0.1, which ingestion refuses unless told: these tests say so.
+SITES_ON_LOOPBACK = AddressPolicy(allow_loopback=True)
 
 # A line is a string, or a tuple of table cells drawn in columns; None is a drawn-only page.
 Line = str | tuple[str, ...]
@@ -323,6 +327,7 @@ def refresh_with_api(tmp_path: Path, embeddings_api: EmbeddingsApi) -> Refresh:
         embeddings_model="bag-of-words",
         batch_size=8,
         fetch_timeout_seconds=2,
+        allow_loopback=True,  # the `site` fixture serves on 127.0.0.1
     )
     (tmp_path / "knowledge").mkdir()
     return Refresh(

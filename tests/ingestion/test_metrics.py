@@ -91,6 +91,9 @@ def test_failures_are_counted_by_source_type_and_reason(
     site.file("/page.pdf", "text/html", b"<p>not a pdf</p>")
     (refresh_with_api.places.base_dir / "broken.pdf").write_bytes(b"%PDF-1.7\n garbage")
     (refresh_with_api.places.base_dir / "empty.md").write_text("   \n", encoding="utf-8")
+    secret = refresh_with_api.places.base_dir.parent / "secret.md"
+    secret.write_text("not knowledge", encoding="utf-8")
+    (refresh_with_api.places.base_dir / "outside.md").symlink_to(secret)
     report = refresh_business(
         business(
             FAQ,
@@ -99,7 +102,7 @@ def test_failures_are_counted_by_source_type_and_reason(
             {"type": "pdf", "name": "page", "url": f"{site.base}/page.pdf"},
             {"type": "pdf", "name": "broken", "file": "broken.pdf"},
             {"type": "text", "name": "empty", "file": "empty.md"},
-            {"type": "text", "name": "outside", "file": "../secret.md"},
+            {"type": "text", "name": "outside", "file": "outside.md"},
         ),
         refresh_with_api,
     )

@@ -3,14 +3,13 @@
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ingestion.errors import SourceError
-from ingestion.fetching import FetchLimits
+from ingestion.fetching import FetchLimits, http_client
 from ingestion.sources import LoadedSource, Places, load_source
 
-from .conftest import Site, business
+from .conftest import SITES_ON_LOOPBACK, Site, business
 
 MARKDOWN = """# Ceylon Spice
 
@@ -32,7 +31,7 @@ Family kitchen in Kandy.
 def _load(source: dict[str, object], places: Places, base: str = "") -> LoadedSource:
     limits = FetchLimits(timeout_seconds=2, max_bytes=100_000)
     knowledge = business(source).spec.knowledge.sources[0]
-    with httpx.Client() as client:
+    with http_client(limits, SITES_ON_LOOPBACK) as client:
         return load_source(knowledge, 0, places, client, limits)
 
 
@@ -67,11 +66,13 @@ def test_an_unmounted_configmap_fails_the_source_with_a_reason(tmp_path: Path) -
         _load(source, Places(tmp_path, configmap_dir=tmp_path))
 
 
-def test_a_file_source_cannot_escape_its_base_folder(tmp_path: Path) -> None:
+def test_a_file_source_cannot_escape_its_base_folder_through_a_symlink(tmp_path: Path) -> None:
+    # "../secret.txt" is refused by the API itself; a symlink is the way left to try.
     (tmp_path / "secret.txt").write_text("not knowledge", encoding="utf-8")
     (tmp_path / "knowledge").mkdir()
+    (tmp_path / "knowledge" / "menu.txt").symlink_to(tmp_path / "secret.txt")
     with pytest.raises(SourceError, match="lies outside"):
-        _load({"type": "text", "file": "../secret.txt"}, Places(tmp_path / "knowledge"))
+        _load({"type": "text", "file": "menu.txt"}, Places(tmp_path / "knowledge"))
 
 
 def test_faq_items_can_come_from_a_yaml_file(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from ingestion.errors import SourceError
 from ingestion.fetching import FetchLimits, fetch, http_client
 from ingestion.loaders.html import parse_html
 
-from .conftest import Site
+from .conftest import SITES_ON_LOOPBACK, Site
 
 WORDPRESS_PAGE = """<!doctype html><html><head><title>Menu – Ceylon Spice</title>
 <script>var tracking = 1;</script><style>.x{}</style></head><body>
@@ -63,7 +63,7 @@ def _small_site(site: Site) -> None:
 def test_a_crawl_stays_on_the_host_and_honours_robots_txt(site: Site) -> None:
     _small_site(site)
     limits = FetchLimits(timeout_seconds=2)
-    with http_client(limits) as client:
+    with http_client(limits, SITES_ON_LOOPBACK) as client:
         crawl = crawl_site(client, f"{site.base}/", limits, max_pages=10, max_depth=2)
     assert [url.removeprefix(site.base) for url, _ in crawl.pages] == ["/", "/menu", "/menu/deep"]
     assert "/private/prices" not in site.requests
@@ -73,7 +73,7 @@ def test_a_crawl_stays_on_the_host_and_honours_robots_txt(site: Site) -> None:
 def test_a_crawl_stops_at_max_depth_and_max_pages(site: Site) -> None:
     _small_site(site)
     limits = FetchLimits(timeout_seconds=2)
-    with http_client(limits) as client:
+    with http_client(limits, SITES_ON_LOOPBACK) as client:
         shallow = crawl_site(client, f"{site.base}/", limits, max_pages=10, max_depth=1)
         few = crawl_site(client, f"{site.base}/", limits, max_pages=1, max_depth=5)
     assert [url.removeprefix(site.base) for url, _ in shallow.pages] == ["/", "/menu"]
@@ -85,7 +85,7 @@ def test_a_crawl_waits_the_crawl_delay_robots_txt_asks_for(site: Site) -> None:
     site.file("/robots.txt", "text/plain", b"User-agent: *\nCrawl-delay: 1\n")
     limits = FetchLimits(timeout_seconds=2)
     started = time.monotonic()
-    with http_client(limits) as client:
+    with http_client(limits, SITES_ON_LOOPBACK) as client:
         crawl = crawl_site(client, f"{site.base}/", limits, max_pages=2, max_depth=1)
     assert len(crawl.pages) == 2
     assert time.monotonic() - started >= 1.0
@@ -93,7 +93,10 @@ def test_a_crawl_waits_the_crawl_delay_robots_txt_asks_for(site: Site) -> None:
 
 def test_a_missing_start_page_fails_the_source(site: Site) -> None:
     limits = FetchLimits(timeout_seconds=2)
-    with http_client(limits) as client, pytest.raises(SourceError, match="HTTP 404"):
+    with (
+        http_client(limits, SITES_ON_LOOPBACK) as client,
+        pytest.raises(SourceError, match="HTTP 404"),
+    ):
         crawl_site(client, f"{site.base}/gone", limits, max_pages=5, max_depth=1)
 
 
@@ -101,7 +104,10 @@ def test_a_site_whose_robots_txt_errors_is_not_crawled(site: Site) -> None:
     site.pages["/robots.txt"] = (503, "text/plain", b"busy")
     site.html("/", "<p>Hello</p>")
     limits = FetchLimits(timeout_seconds=2)
-    with http_client(limits) as client, pytest.raises(SourceError, match="HTTP 503"):
+    with (
+        http_client(limits, SITES_ON_LOOPBACK) as client,
+        pytest.raises(SourceError, match="HTTP 503"),
+    ):
         crawl_site(client, f"{site.base}/", limits, max_pages=5, max_depth=1)
     assert "/" not in site.requests
 
@@ -113,7 +119,7 @@ def test_downloads_refuse_slow_large_and_unexpected_content(site: Site) -> None:
     site.file("/page.pdf", "text/html", b"<p>not a pdf</p>")
     limits = FetchLimits(timeout_seconds=0.3, max_bytes=1024)
     pdf = ("application/pdf",)
-    with http_client(limits) as client:
+    with http_client(limits, SITES_ON_LOOPBACK) as client:
         with pytest.raises(SourceError, match=r"timed out after 0\.3 s"):
             fetch(client, f"{site.base}/slow.pdf", limits, pdf)
         with pytest.raises(SourceError, match="larger than 1024 bytes"):

@@ -11,12 +11,12 @@ from ingestion.errors import SourceError
 from ingestion.fetching import FetchLimits, http_client
 from ingestion.sources import Places, load_source
 
-from .conftest import Site, business
+from .conftest import SITES_ON_LOOPBACK, Site, business
 
 
 def _texts(site: Site, path: str) -> list[str]:
     limits = FetchLimits(timeout_seconds=2)
-    with http_client(limits) as client:
+    with http_client(limits, SITES_ON_LOOPBACK) as client:
         crawl = crawl_site(client, f"{site.base}{path}", limits, max_pages=1, max_depth=0)
     [(_, page)] = crawl.pages
     return [block.text for block in page.blocks]
@@ -89,7 +89,7 @@ def test_the_charset_parameter_is_read_from_a_content_type() -> None:
 def _text_source(site: Site, tmp_path: Path, url_path: str) -> list[str]:
     source = business({"type": "text", "name": "notes", "url": f"{site.base}{url_path}"})
     limits = FetchLimits(timeout_seconds=2)
-    with http_client(limits) as client:
+    with http_client(limits, SITES_ON_LOOPBACK) as client:
         loaded = load_source(source.spec.knowledge.sources[0], 0, Places(tmp_path), client, limits)
     return [block.text for document in loaded.loaded.documents for block in document.blocks]
 
