@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 import structlog
 
+from katha.observability.records import quiet_chatty_loggers, scrub_all_records
 from katha.observability.redact import redact_event, set_pseudonym_key
 
 # The ids a log line may carry; anything that identifies a person is pseudonymised instead.
@@ -48,7 +49,11 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
-    # Libraries that use the standard library's logging go through the same redaction.
+    # Libraries that use the standard library's logging go through the same redaction:
+    # every record is scrubbed when it is made (whichever handler it reaches), and the one
+    # root handler renders it like our own events, exception text included.
+    scrub_all_records()
+    quiet_chatty_loggers()
     handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
