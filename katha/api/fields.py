@@ -27,7 +27,13 @@ PHONE_NUMBER_ID_PATTERN = r"^[0-9]{8,20}$"
 E164_PATTERN = r"^\+[1-9][0-9]{7,14}$"
 HTTP_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
 HF_MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$"
-SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"  # noqa: S105 - a pattern, not a secret
+# Letters, digits, '-', '_' and '.', but not "." or ".." (Kubernetes refuses those too: a key
+# is a file name in the mounted volume). Written without look-arounds: the API server's
+# patterns are RE2.
+SECRET_KEY_PATTERN = r"^(\.{3,}|[-._a-zA-Z0-9]*[-_a-zA-Z0-9][-._a-zA-Z0-9]*)$"  # noqa: S105
+# A relative path whose segments are never "..": `file:` sources stay inside their folder.
+_SEGMENT = r"(?:[^/.][^/]*|\.[^/.][^/]*|\.\.[^/]+|\.)"
+RELATIVE_PATH_PATTERN = rf"^{_SEGMENT}(?:/{_SEGMENT})*/?$"
 
 
 def _checked(
@@ -136,11 +142,24 @@ SecretKey = Annotated[
             "secret_key",
             SECRET_KEY_PATTERN,
             "'{value}' is not a valid Secret or ConfigMap key: use letters, digits, '-', '_' "
-            "and '.'",
+            "and '.' (but not '.' or '..' alone)",
             max_length=253,
         )
     ),
     _schema(SECRET_KEY_PATTERN, maxLength=253),
+]
+
+RelativePath = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            "relative_path",
+            RELATIVE_PATH_PATTERN,
+            "'{value}' must be a relative path inside the knowledge folder, without '..'",
+            max_length=1024,
+        )
+    ),
+    _schema(RELATIVE_PATH_PATTERN, maxLength=1024),
 ]
 
 

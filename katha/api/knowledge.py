@@ -11,7 +11,14 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from katha.api.base import ApiModel
-from katha.api.fields import DnsLabel, Duration, HttpUrl, Quantity, check_duration_bounds
+from katha.api.fields import (
+    DnsLabel,
+    Duration,
+    HttpUrl,
+    Quantity,
+    RelativePath,
+    check_duration_bounds,
+)
 from katha.api.refs import ConfigMapKeyRef
 
 SOURCE_TYPES = ("web", "pdf", "spreadsheet", "text", "faq")
@@ -41,10 +48,8 @@ class _Located(_Named):
 
     url: HttpUrl | None = None
     config_map_ref: ConfigMapKeyRef | None = None
-    file: str | None = Field(
+    file: RelativePath | None = Field(
         default=None,
-        min_length=1,
-        max_length=1024,
         description="A path inside the agent's knowledge volume, or relative to the YAML file "
         "when run on one machine.",
     )

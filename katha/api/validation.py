@@ -1,5 +1,6 @@
 """Validate Katha manifests and explain each problem with the field path it is at."""
 
+import reprlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from pydantic_core import ErrorDetails
 
 from katha.api.base import GROUP_VERSION
 from katha.api.business import Business
+from katha.api.documents import UnsafeYamlError, iter_documents
 from katha.api.knowledge import SOURCE_TYPES
 from katha.api.language_model import LanguageModel
 
@@ -18,6 +20,16 @@ KINDS: dict[str, type[Business] | type[LanguageModel]] = {
     "Business": Business,
     "LanguageModel": LanguageModel,
 }
+
+# A value quoted in an error is cut short: one field's message stays one line, whatever
+# the value (a YAML alias bomb once made 44 MB of error text from 609 bytes).
+SHOWN_CHARS = 80
+MESSAGE_CHARS = 300
+MAX_PROBLEMS = 50
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, SHOWN_CHARS, SHOWN_CHARS
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
+reprlib_repr = _REPR.repr
 
 # pydantic puts the chosen union member's tag ("pdf") into an error's location;
 # it is not a field, so it is left out of the path a person reads.
@@ -60,6 +72,12 @@ def _number(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def _shown(value: Any) -> str:
+    """A value as an error message quotes it: short, whatever the value holds."""
+    text = reprlib_repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
 def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     context = error.get("ctx", {})
@@ -77,30 +95,37 @@ def _message(error: ErrorDetails) -> str:
     if kind in ("greater_than_equal", "greater_than"):
         bound = _number(context.get("ge", context.get("gt")))
         word = "at least" if kind == "greater_than_equal" else "more than"
-        return f"must be {word} {bound}, got {given!r}"
+        return f"must be {word} {bound}, got {_shown(given)}"
     if kind in ("less_than_equal", "less_than"):
         bound = _number(context.get("le", context.get("lt")))
         word = "at most" if kind == "less_than_equal" else "less than"
-        return f"must be {word} {bound}, got {given!r}"
+        return f"must be {word} {bound}, got {_shown(given)}"
     if kind == "literal_error":
-        return f"must be one of {context.get('expected')}, got {given!r}"
+        return f"must be one of {context.get('expected')}, got {_shown(given)}"
     if kind == "enum":
-        return f"must be one of {context.get('expected')}, got {given!r}"
+        return f"must be one of {context.get('expected')}, got {_shown(given)}"
     if kind == "string_type" and isinstance(given, int | float) and not isinstance(given, bool):
         return f'must be text; quote it in YAML, e.g. "{given}"'
     if kind == "string_pattern_mismatch":
-        return f"{given!r} does not match the pattern {context.get('pattern')}"
-    return str(error["msg"]).removeprefix("Value error, ")
+        return f"{_shown(given)} does not match the pattern {context.get('pattern')}"
+    return _short(str(error["msg"]).removeprefix("Value error, "))
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
 
 
 def explain(error: ValidationError) -> list[FieldProblem]:
     """One FieldProblem per pydantic error, with camelCase paths like spec.scaling.minReplicas."""
     problems = []
-    for item in error.errors():
+    errors = error.errors()
+    for item in errors[:MAX_PROBLEMS]:
         path = _path(item["loc"])
         if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path += ".type"
         problems.append(FieldProblem(path, _message(item)))
+    if len(errors) > MAX_PROBLEMS:
+        problems.append(FieldProblem("", f"... and {len(errors) - MAX_PROBLEMS} more problems"))
     return problems
 
 
@@ -110,7 +135,11 @@ def _label(manifest: Any) -> str:
     kind = manifest.get("kind", "?")
     metadata = manifest.get("metadata")
     name = metadata.get("name", "?") if isinstance(metadata, dict) else "?"
-    return f"{kind}/{name}"
+    return f"{_plain(kind)}/{_plain(name)}"
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) and len(value) <= SHOWN_CHARS else _shown(value)
 
 
 def validate_manifest(manifest: Any, source: str = "manifest") -> BaseModel:
@@ -121,11 +150,11 @@ def validate_manifest(manifest: Any, source: str = "manifest") -> BaseModel:
     api_version = manifest.get("apiVersion")
     kind = manifest.get("kind")
     if api_version != GROUP_VERSION:
-        problem = f"must be {GROUP_VERSION}, got {api_version!r}"
+        problem = f"must be {GROUP_VERSION}, got {_shown(api_version)}"
         raise InvalidResourceError(where, [FieldProblem("apiVersion", problem)])
     model = KINDS.get(str(kind))
     if model is None:
-        problem = f"must be one of {', '.join(KINDS)}, got {kind!r}"
+        problem = f"must be one of {', '.join(KINDS)}, got {_shown(kind)}"
         raise InvalidResourceError(where, [FieldProblem("kind", problem)])
     try:
         return model.model_validate(manifest)
@@ -136,13 +165,15 @@ def validate_manifest(manifest: Any, source: str = "manifest") -> BaseModel:
 def _documents(path: Path) -> Iterator[tuple[int, Any]]:
     text = path.read_text(encoding="utf-8")
     try:
-        for index, document in enumerate(yaml.safe_load_all(text)):
+        for index, document in enumerate(iter_documents(text)):
             if document is not None:
                 yield index, document
     except yaml.YAMLError as error:
         raise InvalidResourceError(
-            str(path), [FieldProblem("", f"is not valid YAML: {error}")]
+            str(path), [FieldProblem("", f"is not valid YAML: {_short(str(error))}")]
         ) from error
+    except UnsafeYamlError as error:
+        raise InvalidResourceError(str(path), [FieldProblem("", str(error))]) from error
 
 
 def load_resources(path: Path) -> list[BaseModel]:

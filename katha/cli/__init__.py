@@ -1,5 +1,5 @@
 """The `katha` command line: validate resources and print the CRDs."""
 
-from katha.cli.app import app
+from katha.cli.app import app, main
 
-__all__ = ["app"]
+__all__ = ["app", "main"]

@@ -1,5 +1,5 @@
 """`python -m katha.cli` runs the same command as `katha`."""
 
-from katha.cli.app import app
+from katha.cli.app import main
 
-app()
+main()

@@ -1,5 +1,7 @@
 """The top-level `katha` command and its subcommands."""
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +20,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+DEBUG_ENV = "KATHA_DEBUG"
+
+
+def main() -> None:
+    """The `katha` command: whatever goes wrong is one line for the user, never a traceback
+    (set KATHA_DEBUG=1 to see where it happened)."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        typer.secho(f"✗ {type(error).__name__}: {reason}", fg=typer.colors.RED, err=True)
+        typer.secho(f"  (set {DEBUG_ENV}=1 to see where it happened)", err=True)
+        sys.exit(1)
+
+
 app.command("ingest")(ingest)
 app.command("up")(up)
 app.command("chat")(chat)

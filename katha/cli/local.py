@@ -1,11 +1,14 @@
 """`katha up`, `katha chat` and `katha ask`: Katha on this machine."""
 
+import enum
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 
 from katha.local.state import DEFAULT_STATE_DIR
@@ -24,9 +27,33 @@ Lang = Annotated[
         "--lang", help="Send a sample question in si, singlish, ta or en (the business's FAQ)."
     ),
 ]
+
+
+def _wa_id(value: str) -> str:
+    digits = value.strip().removeprefix("+")
+    if not re.fullmatch(r"[1-9][0-9]{7,14}", digits):
+        raise typer.BadParameter(
+            f"{value[:40]!r} is not a WhatsApp number: digits, e.g. 94771234567"
+        )
+    return digits
+
+
 Customer = Annotated[
-    str, typer.Option("--from", help="The customer's WhatsApp number (digits, as wa_id).")
+    str,
+    typer.Option(
+        "--from", help="The customer's WhatsApp number (digits, as wa_id).", callback=_wa_id
+    ),
 ]
+Timeout = Annotated[
+    float, typer.Option(min=1, max=3600, help="Seconds to wait for a reply (1 to 3600).")
+]
+
+
+class LogLevel(enum.StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
 
 
 def bundled_examples() -> Path:
@@ -43,22 +70,29 @@ def up(
         typer.Argument(help="A folder of Business YAML files (default: the bundled examples)."),
     ] = None,
     state_dir: StateDir = DEFAULT_STATE_DIR,
-    port: Annotated[int, typer.Option(envvar="KATHA_UP_PORT", help="The router's port.")] = 8080,
+    port: Annotated[
+        int, typer.Option(envvar="KATHA_UP_PORT", min=1, max=65535, help="The router's port.")
+    ] = 8080,
     host: Annotated[
         str,
         typer.Option(help="Where the router listens (agents and the outbox stay on loopback)."),
     ] = "127.0.0.1",
-    agent_port: Annotated[int, typer.Option(help="Ray Serve's HTTP port (0: any free port).")] = 0,
+    agent_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Ray Serve's HTTP port (0: any free port).")
+    ] = 0,
     sites_port: Annotated[
-        int, typer.Option(help="Port for the folder's sites/ (the URLs in web sources).")
+        int,
+        typer.Option(
+            min=1, max=65535, help="Port for the folder's sites/ (the URLs in web sources)."
+        ),
     ] = 8790,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Re-index even when no source changed.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Do not print each reply.")] = False,
-    log_level: Annotated[str, typer.Option(help="Log level of the router and ingestion.")] = (
-        "WARNING"
-    ),
+    log_level: Annotated[
+        LogLevel, typer.Option(help="Log level of the router and ingestion.", case_sensitive=False)
+    ] = LogLevel.WARNING,
 ) -> None:
     """Run every Business in DIRECTORY on this machine: ingest, agents on Ray Serve, router.
 
@@ -66,13 +100,20 @@ def up(
     a .env file or a Secret next to the YAML. Ctrl-C stops everything.
     """
     from katha.local.servers import PortInUseError
-    from katha.local.up import Platform, StartInterruptedError, StateLockedError, UpOptions
+    from katha.local.up import (
+        Platform,
+        StartInterruptedError,
+        StateLockedError,
+        UpOptions,
+        keep_ray_on_loopback,
+    )
     from katha.local.workspace import WorkspaceError
     from katha.observability import configure_logging
 
+    keep_ray_on_loopback()
     folder = directory or bundled_examples()
-    os.environ.setdefault("KATHA_LOG_LEVEL", log_level)
-    configure_logging(log_level, "console")
+    os.environ.setdefault("KATHA_LOG_LEVEL", log_level.value)
+    configure_logging(log_level.value, "console")
     options = UpOptions(
         directory=folder,
         state_dir=state_dir,
@@ -82,7 +123,7 @@ def up(
         sites_port=sites_port,
         refresh=refresh,
         show_messages=not quiet,
-        log_level=log_level,
+        log_level=log_level.value,
     )
     platform = Platform(options, say=lambda line: typer.echo(line))
     code = 0
@@ -115,7 +156,7 @@ def chat(
     state_dir: StateDir = DEFAULT_STATE_DIR,
     customer: Customer = "94770000000",
     name: Annotated[str, typer.Option(help="The customer's profile name.")] = "Katha tester",
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for a reply.")] = 60.0,
+    timeout: Timeout = 60.0,
 ) -> None:
     """Talk to a business as a WhatsApp customer. Type a message; /si /singlish /ta /en send a
     sample question in that language; /from NUMBER changes the customer; /release gives a
@@ -170,6 +211,9 @@ def chat(
             except ChatError as error:
                 typer.secho(f"✗ {error}", fg=typer.colors.RED)
                 continue
+            except httpx.HTTPError as error:
+                typer.secho(f"✗ {unreachable(error)}", fg=typer.colors.RED)
+                continue
             _print_answer(info.display_name, answer.as_dict())
 
 
@@ -179,7 +223,7 @@ def ask(
     lang: Lang = None,
     state_dir: StateDir = DEFAULT_STATE_DIR,
     customer: Customer = "94770000000",
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for a reply.")] = 60.0,
+    timeout: Timeout = 60.0,
     json_output: Annotated[bool, typer.Option("--json", help="Print the reply as JSON.")] = False,
 ) -> None:
     """Send one message as a customer and print the reply, its language, sources and latency."""
@@ -198,6 +242,9 @@ def ask(
     except (NotRunningError, ChatError) as error:
         typer.secho(f"✗ {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
+    except httpx.HTTPError as error:
+        typer.secho(f"✗ {unreachable(error)}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     document = {"question": text, **answer.as_dict()}
     if json_output:
         typer.echo(json.dumps(document, ensure_ascii=False))
@@ -205,6 +252,10 @@ def ask(
         if lang is not None:
             typer.echo(f"you › {text}")
         _print_answer(info.display_name, document)
+
+
+def unreachable(error: Exception) -> str:
+    return f"katha up did not answer ({type(error).__name__}); is it still running?"
 
 
 def _print_answer(business: str, answer: dict[str, object]) -> None:

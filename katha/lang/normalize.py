@@ -11,8 +11,10 @@ _KEEP_FORMAT = frozenset({_ZWJ, _ZWNJ})
 
 # A hal never starts a word, so "ප ් ර" is always a broken "ප්‍ර".
 _SPACE_BEFORE_HAL = re.compile(rf"([{_SINHALA_CONSONANTS}])[ \t]+{_HAL}")
-# Legacy fonts had no ZWJ, so rakaransaya/yansaya were typed as hal + space + ra/ya.
-_HAL_SPACE_RA_YA = re.compile(rf"(\S*?)([{_SINHALA_CONSONANTS}]){_HAL}[ \t]+([\u0dba\u0dbb]\S*)")
+# Legacy fonts had no ZWJ, so rakaransaya/yansaya were typed as hal + space + ra/ya. The
+# match starts at the consonant, not at the start of its word: a lazy `\S*?` prefix made
+# every failed start rescan the word, quadratic on a long run like "ක්ක්ක්…".
+_HAL_SPACE_RA_YA = re.compile(rf"([{_SINHALA_CONSONANTS}]){_HAL}[ \t]+([\u0dba\u0dbb]\S*)")
 # Consonants that commonly end a Sinhala word ("මෝටර් රථ", "ගුවන් යානා", "යම් යම්"): after
 # these, hal + space + ra/ya is usually a real word break, so it is joined only when the
 # next token cannot stand alone. Measured on FLoRes and Dakshina: the other consonants
@@ -56,15 +58,18 @@ def _normalize_once(text: str, *, keep_newlines: bool) -> str:
 
 
 def _join_conjunct(match: re.Match[str]) -> str:
-    before, consonant, after = match.group(1), match.group(2), match.group(3)
+    consonant, after = match.group(1), match.group(2)
+    start = match.start()
+    # A consonant that opens its word cannot end a word: the hal belongs to a conjunct.
+    word_start = start == 0 or match.string[start - 1].isspace()
     broken = (
-        not before
+        word_start
         or consonant not in _WORD_FINAL
         or _BOUND_REMNANT.match(after) is not None
         or after[:2] in ("\u0dba\u0dba", "\u0dbb\u0dba")
     )
     separator = _ZWJ if broken else " "
-    return f"{before}{consonant}{_HAL}{separator}{after}"
+    return f"{consonant}{_HAL}{separator}{after}"
 
 
 def _drop_invisible(text: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from katha.local.outbox import OutboxMessage
+from katha.local.outbox import MAX_WAIT_SECONDS, OutboxMessage
 from katha.local.state import TenantInfo, UpState
 from katha.messages import ReplyTracking
 from router.signature import sign
@@ -157,6 +157,7 @@ class Customer:
                     return Answer(parts, first_at - started)
                 raise ChatError(f"no reply within {self.timeout:.0f} s")
             wait = min(deadline - now, self.quiet_seconds) if parts else deadline - now
+            wait = min(wait, MAX_WAIT_SECONDS)  # a longer --timeout polls again
             arrived = self._outbox(after, wait)
             for message in arrived:
                 after = max(after, message.seq)

@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox (recipient, seq);
 """
 
+# The longest one long-poll may wait; a client wanting longer polls again.
+MAX_WAIT_SECONDS = 60.0
+
 
 @dataclass(frozen=True)
 class OutboxMessage:
@@ -206,7 +209,9 @@ def create_graph_app(
     async def read_outbox(
         after: Annotated[int, Query(ge=0)] = 0,
         to: Annotated[str | None, Query()] = None,
-        wait: Annotated[float, Query(ge=0, le=60, description="Long-poll seconds.")] = 0,
+        wait: Annotated[
+            float, Query(ge=0, le=MAX_WAIT_SECONDS, description="Long-poll seconds.")
+        ] = 0,
     ) -> dict[str, Any]:
         deadline = asyncio.get_running_loop().time() + wait
         while True:

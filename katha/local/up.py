@@ -48,6 +48,14 @@ LOOPBACK = "127.0.0.1"
 LOCAL_HANDOFF_SECONDS = 600.0
 
 
+def keep_ray_on_loopback() -> None:
+    """One machine is not a Ray cluster. Without this, Ray takes the machine's address as
+    the node's and binds its gRPC ports and its Prometheus exporters to every interface;
+    with it, every Ray port listens on loopback (on Linux too). Ray reads it when first
+    imported, so call this before anything imports Ray."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+
 @dataclass
 class UpOptions:
     directory: Path
@@ -155,7 +163,9 @@ class Platform:
         index_root = self.state_dir / "index"
         workspace.write_config_maps(self.state_dir / "configmaps")
         status = _load_json(self.state_dir / "index-status.json")
-        settings = IngestionSettings()
+        # Its own sites are served on 127.0.0.1 (`_serve_sites`): loopback is opened for
+        # them; cloud metadata and link-local addresses stay closed.
+        settings = IngestionSettings(allow_loopback=True)
         for tenant in workspace.tenants:
             revision = knowledge_revision(
                 tenant.business.spec, files_digest(tenant) + config_digest(workspace, tenant)
@@ -192,9 +202,9 @@ class Platform:
 
         options = self.options
         # Agents answer anyone who reaches them (in a cluster a NetworkPolicy admits only the
-        # router): Serve's HTTP proxy listens on loopback whatever --host says. Ray's own
-        # gRPC ports listen on this machine's address (Ray resolves 127.0.0.1 to it) and
-        # refuse callers without the cluster's token (Ray's token authentication, on).
+        # router): Serve's HTTP proxy listens on loopback whatever --host says, and so do
+        # Ray's own ports (keep_ray_on_loopback), which also refuse callers without the
+        # cluster's token.
         port = options.agent_port or free_port(LOOPBACK)
         # Ray's workers inherit this process's environment: LLM keys named in .env files
         # must be in it before Ray starts.
@@ -202,6 +212,8 @@ class Platform:
             os.environ.setdefault(name, value)
         os.environ.setdefault("KATHA_AGENT_LOG_FORMAT", "json")
         os.environ.setdefault("LANCE_LOG", "error")
+        # Agents re-index in Ray workers: they fetch this machine's own sites on 127.0.0.1 too.
+        os.environ["KATHA_INGEST_ALLOW_LOOPBACK"] = "true"
         self.say(f"  · starting Ray and Serve on {LOOPBACK}:{port}")
         logging.getLogger("ray").setLevel(logging.WARNING)
         logging.getLogger("ray.serve").setLevel(logging.WARNING)

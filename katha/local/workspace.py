@@ -23,6 +23,8 @@ import yaml
 from pydantic import SecretStr
 
 from katha.api import Business, InvalidResourceError, LanguageModel, validate_manifest
+from katha.api.documents import UnsafeYamlError, load_documents
+from katha.api.fields import DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN, SECRET_KEY_PATTERN
 from katha.api.knowledge import KnowledgeSource
 from katha.local.state import write_private
 from katha.routing import Credentials
@@ -98,6 +100,29 @@ def missing_files(tenant: LocalTenant) -> list[str]:
     return missing
 
 
+def inside(folder: Path, path: Path) -> Path | None:
+    """`path` with symlinks resolved when it lies inside `folder`, else None."""
+    resolved = path.resolve()
+    return resolved if resolved.is_relative_to(folder.resolve()) else None
+
+
+def _files_outside(business: Business, base_dir: Path) -> list[str]:
+    """`file:` sources that resolve (through a symlink, say) outside the Business's folder."""
+    problems = []
+    for position, source in enumerate(business.spec.knowledge.sources):
+        name = getattr(source, "file", None)
+        if not name:
+            continue
+        path = base_dir / name
+        paths = [path, *path.rglob("*")] if path.is_dir() else [path]
+        if any(inside(base_dir, item) is None for item in paths):
+            problems.append(
+                f"spec.knowledge.sources[{position}].file: {name!r} leads outside {base_dir}; "
+                "keep knowledge files in the folder beside the Business"
+            )
+    return problems
+
+
 @dataclass(frozen=True)
 class Workspace:
     directory: Path
@@ -111,9 +136,12 @@ class Workspace:
         """Lay the ConfigMaps out as Kubernetes mounts them: ROOT/NAMESPACE/NAME/KEY."""
         for (namespace, name), values in self.config_maps.items():
             folder = root / namespace / name
-            folder.mkdir(parents=True, exist_ok=True)
             for key, value in values.items():
                 path = folder / key
+                # Names and keys were checked when the folder was read; this keeps it so.
+                if inside(root, path) is None:
+                    raise WorkspaceError([f"ConfigMap {namespace}/{name} key {key!r}: refused"])
+                folder.mkdir(parents=True, exist_ok=True)
                 if not path.is_file() or path.read_bytes() != value:
                     path.write_bytes(value)
 
@@ -148,9 +176,12 @@ def load_workspace(directory: Path, state_dir: Path) -> Workspace:
     config_maps: dict[tuple[str, str], dict[str, bytes]] = {}
     for path in resource_files(directory):
         try:
-            documents = [doc for doc in yaml.safe_load_all(path.read_text("utf-8")) if doc]
+            documents = [doc for doc in load_documents(path.read_text("utf-8")) if doc]
         except (yaml.YAMLError, UnicodeDecodeError) as error:
-            problems.append(f"{path}: is not valid YAML: {error}")
+            problems.append(f"{path}: is not valid YAML: {str(error)[:300]}")
+            continue
+        except UnsafeYamlError as error:
+            problems.append(f"{path}: {error}")
             continue
         for index, document in enumerate(documents):
             where = str(path) if index == 0 else f"{path}#{index + 1}"
@@ -165,12 +196,12 @@ def load_workspace(directory: Path, state_dir: Path) -> Workspace:
                 secret_docs[(namespace, name)] = values
                 continue
             if document.get("kind") == "ConfigMap" and document.get("apiVersion") == "v1":
-                metadata = document.get("metadata") or {}
-                key = (str(metadata.get("namespace") or "default"), str(metadata.get("name")))
                 try:
-                    config_maps[key] = _config_map_values(document)
+                    key, data = _config_map(document)
                 except ValueError as error:
-                    problems.append(f"{where}: ConfigMap binaryData must be base64 ({error})")
+                    problems.append(f"{where}: {error}")
+                    continue
+                config_maps[key] = data
                 continue
             if not str(document.get("apiVersion", "")).startswith("katha.dev/"):
                 continue
@@ -180,6 +211,8 @@ def load_workspace(directory: Path, state_dir: Path) -> Workspace:
                 problems.append(str(error))
                 continue
             if isinstance(resource, Business):
+                outside = _files_outside(resource, path.parent)
+                problems.extend(f"{where}: {line}" for line in outside)
                 found.append((resource, path.resolve()))
             elif isinstance(resource, LanguageModel):
                 models.append(resource)
@@ -232,11 +265,29 @@ def _secret_values(document: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
     return str(metadata.get("namespace") or ""), str(metadata.get("name") or ""), values
 
 
-def _config_map_values(document: dict[str, Any]) -> dict[str, bytes]:
+def _config_map(document: dict[str, Any]) -> tuple[tuple[str, str], dict[str, bytes]]:
+    """A ConfigMap document's (namespace, name) and its values, checked as the API server
+    would: they become folder and file names under the state folder."""
+    metadata = document.get("metadata") or {}
+    namespace = str(metadata.get("namespace") or "default")
+    name = str(metadata.get("name") or "")
+    if not re.fullmatch(DNS_LABEL_PATTERN, namespace) or len(namespace) > 63:
+        raise ValueError(f"ConfigMap namespace {namespace[:80]!r} is not a Kubernetes name")
+    if not re.fullmatch(DNS_SUBDOMAIN_PATTERN, name) or len(name) > 253:
+        raise ValueError(f"ConfigMap name {name[:80]!r} is not a Kubernetes object name")
     values = {str(k): str(v).encode() for k, v in (document.get("data") or {}).items()}
-    for key, value in (document.get("binaryData") or {}).items():
-        values[str(key)] = base64.b64decode(str(value), validate=True)
-    return values
+    try:
+        for key, value in (document.get("binaryData") or {}).items():
+            values[str(key)] = base64.b64decode(str(value), validate=True)
+    except ValueError as error:
+        raise ValueError(f"ConfigMap binaryData must be base64 ({error})") from None
+    for key in values:
+        if not re.fullmatch(SECRET_KEY_PATTERN, key) or len(key) > 253:
+            raise ValueError(
+                f"ConfigMap key {key[:80]!r} is not a valid key: use letters, digits, '-', '_' "
+                "and '.' (not '.' or '..' alone, no '/')"
+            )
+    return (namespace, name), values
 
 
 def env_prefix(secret_name: str) -> str:
@@ -361,10 +412,14 @@ def files_digest(tenant: LocalTenant) -> str:
 
 
 def _local_files(source: KnowledgeSource, base_dir: Path) -> list[Path]:
+    """The files a `file:` source names, never one outside `base_dir` (see _files_outside)."""
     name = getattr(source, "file", None)
     if not name:
         return []
-    path = (base_dir / name).resolve()
+    path = inside(base_dir, base_dir / name)
+    if path is None:
+        return []
     if path.is_dir():
-        return sorted(item for item in path.rglob("*") if item.is_file())
+        found = (inside(base_dir, item) for item in path.rglob("*"))
+        return sorted(item for item in found if item is not None and item.is_file())
     return [path]

@@ -87,3 +87,34 @@ def test_up_refuses_a_folder_without_businesses(tmp_path: Path) -> None:
     result = _katha("up", str(tmp_path), "--state-dir", str(tmp_path / "state"))
     assert result.returncode == 2
     assert "holds no Business" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["ask", "kandy-bakery", "hi", "--timeout", "0"], "--timeout"),
+        (["ask", "kandy-bakery", "hi", "--timeout", "99999"], "--timeout"),
+        (["ask", "kandy-bakery", "hi", "--timeout", "soon"], "--timeout"),
+        (["ask", "kandy-bakery", "hi", "--from", "not-a-number"], "--from"),
+        (["chat", "kandy-bakery", "--from", "+94 77"], "--from"),
+        (["up", "--port", "70000"], "--port"),
+        (["up", "--log-level", "LOUD"], "--log-level"),
+    ],
+)
+def test_a_bad_value_a_user_typed_is_named_without_a_traceback(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    result = _katha(*args, "--state-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert named in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = _katha("crd", "--write", str(blocker / "crds"))  # a folder inside a file
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.startswith("✗ ")
+    assert "KATHA_DEBUG=1" in result.stderr

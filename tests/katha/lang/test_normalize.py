@@ -1,4 +1,6 @@
 import re
+import subprocess
+import sys
 import unicodedata
 
 from hypothesis import given
@@ -109,3 +111,16 @@ def test_flores_sinhala_lines_are_repaired(training) -> None:
     assert sum(bool(broken.search(line)) for line in lines) > 100
     assert not any(broken.search(line) for line in normalized)
     assert all(normalize(line) == line for line in normalized)
+
+
+def test_a_long_run_of_hal_consonants_is_normalized_in_linear_time() -> None:
+    # A 400,000-character run once took about half an hour (every failed match rescanned
+    # the word); linear work finishes in well under a second. The subprocess limit is a
+    # guard six hundred times wider than that, not a measurement (bench/ measures).
+    script = (
+        "from katha.lang.normalize import normalize\n"
+        "run = '\u0d9a\u0dca' * 200_000\n"
+        "assert normalize(run) == run\n"
+        "assert normalize(run + ' \u0dbb') == run + '\u200d\u0dbb'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)

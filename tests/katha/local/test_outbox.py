@@ -2,6 +2,7 @@
 tenant's messages on to Meta unchanged, with Meta's answer (errors included) back."""
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from katha.local.chat import Customer
 from katha.local.outbox import Outbox, OutboxMessage, create_graph_app
 from katha.local.servers import BackgroundServer, PortInUseError, bind
+from katha.local.state import TenantInfo, UpState
 from katha.messages import ReplyTracking
 
 LOCAL, LIVE = "100000000000001", "100000000000002"
@@ -143,3 +146,27 @@ def test_a_long_poll_returns_as_soon_as_a_message_arrives(
     assert [m["text"] for m in response.json()["messages"]] == ["later"]
     empty = httpx.get(f"{url}/outbox", params={"to": "9999", "wait": 0.2}, timeout=30)
     assert empty.json()["messages"] == []
+
+
+def test_a_customer_waiting_longer_than_one_poll_still_gets_the_reply(
+    stack: tuple[str, Outbox, Meta, list[OutboxMessage]],
+) -> None:
+    # `katha ask --timeout 150`: the outbox caps one long-poll at 60 s, so the customer
+    # polls again rather than asking for 150 s at once (which the outbox refused with 422).
+    url, _, _, _ = stack
+    state = UpState(
+        pid=0, directory=".", router_url="http://127.0.0.1:9", graph_url=url,
+        agents_url="http://127.0.0.1:9", tenants=[],
+    )  # fmt: skip
+    tenant = TenantInfo(
+        key="demo/tea", display_name="Tea", phone_number_id=LOCAL, app_secret="local-x"
+    )
+    timer = threading.Timer(
+        0.3,
+        lambda: httpx.post(f"{url}/v23.0/{LOCAL}/messages", json=text_body("9477", "later")),
+    )
+    timer.start()
+    with Customer(state, tenant, number="9477", timeout=150) as customer:
+        answer = customer.wait_for_reply("wamid.IN1", after=0, started=time.perf_counter())
+    timer.join()
+    assert answer.text == "later"

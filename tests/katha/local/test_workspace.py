@@ -197,3 +197,72 @@ def test_broken_secret_data_and_a_corrupt_credentials_file_are_explained(
     (tmp_path / "state" / "credentials.json").write_text("{not json")
     with pytest.raises(WorkspaceError, match=r"credentials\.json is not valid JSON: delete it"):
         load_workspace(shops, tmp_path / "state")
+
+
+ESCAPING_CONFIG_MAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: {name}, namespace: {namespace}}}
+data: {{"{key}": "Item,Price\\nBOPF 400 g,1450\\n"}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "namespace", "key", "named"),
+    [
+        ("tea-prices", "demo", "../../../escaped.csv", "key"),
+        ("tea-prices", "demo", "/tmp/escaped.csv", "key"),
+        ("tea-prices", "demo", "..", "key"),
+        ("tea-prices", "../../..", "prices.csv", "namespace"),
+        ("../../escaped", "demo", "prices.csv", "name"),
+    ],
+)
+def test_a_config_map_cannot_write_outside_the_state_folder(
+    tmp_path: Path, name: str, namespace: str, key: str, named: str
+) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    (shops / "tea" / "prices.yaml").write_text(
+        ESCAPING_CONFIG_MAP.format(name=name, namespace=namespace, key=key)
+    )
+    with pytest.raises(WorkspaceError) as refused:
+        load_workspace(shops, tmp_path / "state")
+    assert f"ConfigMap {named}" in str(refused.value)
+    assert not list(tmp_path.rglob("escaped*"))
+
+
+def test_a_file_source_outside_the_folder_is_refused_before_anything_reads_it(
+    tmp_path: Path,
+) -> None:
+    shops = tmp_path / "shops"
+    path = business(shops, "tea", "100000000000001")
+    path.write_text(path.read_text().replace("file: notes.md", "file: /etc"))
+    with pytest.raises(WorkspaceError) as refused:
+        load_workspace(shops, tmp_path / "state")
+    assert "spec.knowledge.sources[0].file" in str(refused.value)
+    assert "relative path" in str(refused.value)
+
+
+def test_a_symlink_out_of_the_folder_is_refused_and_never_read(tmp_path: Path) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "id_rsa").write_text("not knowledge")
+    (shops / "tea" / "notes.md").unlink()
+    (shops / "tea" / "notes.md").symlink_to(tmp_path / "private" / "id_rsa")
+    with pytest.raises(WorkspaceError) as refused:
+        load_workspace(shops, tmp_path / "state")
+    assert "leads outside" in str(refused.value)
+
+
+def test_a_folder_source_digests_only_what_lies_inside(tmp_path: Path) -> None:
+    shops = tmp_path / "shops"
+    path = business(shops, "tea", "100000000000001")
+    (shops / "tea" / "notes").mkdir()
+    (shops / "tea" / "notes" / "menu.md").write_text("Tea 100")
+    path.write_text(path.read_text().replace("file: notes.md", "file: notes"))
+    tenant = load_workspace(shops, tmp_path / "state").tenants[0]
+    before = files_digest(tenant)
+    # A link planted later (after validation) is still not followed out of the folder.
+    (shops / "tea" / "notes" / "passwd").symlink_to("/etc/passwd")
+    assert files_digest(tenant) == before
