@@ -1,19 +1,31 @@
 """The routing table the router is using now, and the file source that keeps it current.
 
-The table is swapped whole on each change, so a request sees one consistent table.
+The table is swapped whole on each change, so a request sees one consistent table. What
+goes in is decided entry by entry (katha.routing): a broken or conflicting entry is dropped,
+logged with its tenant's name and counted, and every other tenant keeps its route. A stale
+table is never kept instead: a replica started later would not have it, and replicas that
+disagree on who answers a number are worse than one tenant being unrouted.
 """
 
 import asyncio
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from pydantic import ValidationError
+from prometheus_client import Gauge
 
-from katha.observability import get_logger
-from katha.routing import Route, RoutingTable, table_from_secret_data
+from katha.observability import Metrics, get_logger
+from katha.routing import (
+    DroppedRoute,
+    LoadedRoutes,
+    Route,
+    RoutingTable,
+    load_document,
+    load_secret_data,
+)
 
 log = get_logger("router")
+
+DROP_REASONS = ("invalid", "conflict")
 
 
 class RouteBook:
@@ -23,8 +35,10 @@ class RouteBook:
         self.loaded = False
         self.app_secrets: tuple[bytes, ...] = ()
         self.verify_tokens: frozenset[str] = frozenset()
+        self.dropped: tuple[DroppedRoute, ...] = ()
         self._table = RoutingTable()
         self._listeners: list[Callable[[RoutingTable], None]] = []
+        self._dropped_gauge: Gauge | None = None
         if table is not None:
             self.replace(table)
 
@@ -35,42 +49,63 @@ class RouteBook:
     def route_for(self, phone_number_id: str) -> Route | None:
         return self._table.route_for(phone_number_id)
 
-    def replace(self, table: RoutingTable) -> None:
+    def count_into(self, metrics: Metrics) -> None:
+        """Export `katha_router_routes_dropped{reason}`: entries the current table left out."""
+        self._dropped_gauge = metrics.gauge(
+            "routes_dropped",
+            "Routing-table entries not in use, by reason (invalid, conflict).",
+            ["reason"],
+        )
+        self._count_dropped()
+
+    def replace(self, table: RoutingTable, dropped: tuple[DroppedRoute, ...] = ()) -> None:
         self._table = table
         secrets = {route.credentials.app_secret.get_secret_value() for route in table.routes}
         self.app_secrets = tuple(secret.encode() for secret in sorted(secrets))
         self.verify_tokens = frozenset(
             route.credentials.verify_token.get_secret_value() for route in table.routes
         )
+        self.dropped = dropped
         self.loaded = True
-        log.info("routes.loaded", routes=len(table.routes))
+        self._count_dropped()
+        log.info("routes.loaded", routes=len(table.routes), dropped=len(dropped))
+
+    def apply(self, loaded: LoadedRoutes, source: str) -> None:
+        """Use the usable part of a table and say what was left out, and why."""
+        for entry in loaded.dropped:
+            # Names the tenant, the key and the fields; never values: the table holds secrets.
+            log.error(
+                "routes.entry_dropped",
+                source=source,
+                entry=entry.source,
+                tenant=entry.tenant,
+                reason=entry.reason,
+                detail=entry.detail,
+            )
+        self.replace(loaded.table, loaded.dropped)
 
     def replace_from_json(self, text: str | bytes, source: str) -> bool:
-        """Apply a new table; a broken one is refused and the current one kept."""
+        """Apply a `{"routes": [...]}` document; one that is not a table at all (a file
+        caught half-written) is refused and the current table kept."""
         try:
-            table = RoutingTable.model_validate(json.loads(text))
-        except (ValueError, ValidationError) as error:
-            # The message names fields, never values: the table holds secrets.
-            log.error("routes.invalid", source=source, problems=_problems(error))
+            loaded = load_document(text, source)
+        except (ValueError, RecursionError) as error:
+            log.error("routes.unreadable", source=source, problem=type(error).__name__)
             return False
-        self.replace(table)
+        self.apply(loaded, source)
         return True
 
     def replace_from_secret(self, data: Mapping[str, str | None], source: str) -> bool:
         """Apply the table held in a Secret's data (per-tenant keys and/or routes.json)."""
-        try:
-            table = table_from_secret_data(data)
-        except (ValueError, ValidationError) as error:
-            log.error("routes.invalid", source=source, problems=_problems(error))
-            return False
-        self.replace(table)
+        self.apply(load_secret_data(data), source)
         return True
 
-
-def _problems(error: Exception) -> list[str]:
-    if isinstance(error, ValidationError):
-        return [".".join(str(part) for part in item["loc"]) for item in error.errors()]
-    return [type(error).__name__]
+    def _count_dropped(self) -> None:
+        if self._dropped_gauge is None:
+            return
+        for reason in DROP_REASONS:
+            count = sum(1 for entry in self.dropped if entry.reason == reason)
+            self._dropped_gauge.labels(reason=reason).set(count)
 
 
 class FileRouteSource:

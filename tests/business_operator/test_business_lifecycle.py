@@ -81,8 +81,15 @@ def test_missing_secret_is_a_condition_then_heals(
     api.create(credentials_secret(namespace, "no-secret-whatsapp"))
     # The drift timer notices the new Secret; no change to the Business is needed.
     eventually(lambda: api.route(namespace, "no-secret"))
-    healed = _condition(api.get("Business", namespace, "no-secret"), "WhatsAppConfigured")
-    assert healed["status"] == "True"
+    # The route is written before the status: wait for the status too.
+    eventually(
+        lambda: (
+            _condition(api.get("Business", namespace, "no-secret"), "WhatsAppConfigured").get(
+                "status"
+            )
+            == "True"
+        )
+    )
 
 
 def test_persona_change_updates_the_serve_config_in_place(
