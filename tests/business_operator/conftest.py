@@ -1,32 +1,71 @@
-"""The real Kopf operator against the Kubernetes emulator, shared by this folder's tests."""
+"""The real Kopf operator against the Kubernetes emulator, shared by this folder's tests.
+
+The emulator enforces the RBAC the chart renders: the operator signs in with the token of
+the chart's `katha-operator` ServiceAccount (through a kubeconfig, as `kopf run` would
+outside a pod), so any request its Roles do not allow is refused with 403, and the test
+during which that happened fails (a missing verb in the chart fails a test).
+"""
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from chart_rbac import ADMIN_TOKEN, OPERATOR_TOKEN, chart_gate
 from kopf.testing import KopfRunner
-from kube_api import PLATFORM_NAMESPACE, Api, eventually
-from kube_emulator import running_emulator
+from kube_api import PLATFORM_NAMESPACE, Api, eventually, kubeconfig
+from kube_emulator import KubeEmulator, running_emulator
 
 RECONCILE_INTERVAL = 2.0
 
 
 @pytest.fixture(scope="session")
-def kube_url() -> Iterator[str]:
-    with running_emulator(kuberay=True) as (_, url):
-        yield url
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeEmulator]:
+    tls = tmp_path_factory.mktemp("emulator-tls")
+    with running_emulator(kuberay=True, gate=chart_gate(), tls_folder=tls) as (emulator, _):
+        yield emulator
 
 
 @pytest.fixture(scope="session")
-def operator(kube_url: str) -> Iterator[KopfRunner]:
+def admin_kubeconfig(kube: KubeEmulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """kubectl as a cluster admin (over HTTPS: kubectl sends no token over plain HTTP)."""
+    assert kube.https_url is not None
+    config = tmp_path_factory.mktemp("admin") / "kubeconfig"
+    config.write_text(kubeconfig(kube.https_url, ADMIN_TOKEN, "admin", "default", kube.certificate))
+    return config
+
+
+@pytest.fixture(scope="session")
+def kube_url(kube: KubeEmulator) -> str:
+    return kube.http_url
+
+
+@pytest.fixture(autouse=True)
+def _no_request_refused(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test during which the chart's RBAC refused the operator anything."""
+    if "kube_url" not in request.fixturenames:
+        yield
+        return
+    kube: KubeEmulator = request.getfixturevalue("kube")
+    seen = len(kube.refusals)
+    yield
+    refused = kube.refusals[seen:]
+    assert not refused, "the chart's RBAC refused:\n" + "\n".join(sorted(set(refused)))
+
+
+@pytest.fixture(scope="session")
+def operator(kube_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KopfRunner]:
+    config = tmp_path_factory.mktemp("operator") / "kubeconfig"
+    config.write_text(kubeconfig(kube_url, OPERATOR_TOKEN, "katha-operator"))
     settings = {
-        "KATHA_OPERATOR_KUBE_API_URL": kube_url,
+        "KUBECONFIG": str(config),
         "KATHA_OPERATOR_PLATFORM_NAMESPACE": PLATFORM_NAMESPACE,
         "KATHA_OPERATOR_RECONCILE_INTERVAL_SECONDS": str(RECONCILE_INTERVAL),
         "KATHA_OPERATOR_LOG_FORMAT": "json",
     }
     with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("KATHA_OPERATOR_KUBE_API_URL", raising=False)
         for key, value in settings.items():
             patch.setenv(key, value)
         args = ["run", "--all-namespaces", "--standalone", "-m", "business_operator.main"]

@@ -11,7 +11,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET = """
 apiVersion: v1
 kind: Secret
-metadata: {name: kandy-bakehouse-whatsapp, namespace: tenants}
+metadata:
+  name: kandy-bakehouse-whatsapp
+  namespace: tenants
+  labels: {katha.dev/business: kandy-bakehouse}  # only this Business may use it
 stringData:
   accessToken: EAAG-kubectl-test-token-0123456789
   appSecret: kubectl-test-app-secret
@@ -19,9 +22,9 @@ stringData:
 """
 
 
-def kubectl(url: str, *args: str, stdin: str | None = None) -> str:
+def kubectl(config: Path, *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
-        [tool("kubectl"), "--server", url, *args],
+        [tool("kubectl"), "--kubeconfig", str(config), *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -31,25 +34,25 @@ def kubectl(url: str, *args: str, stdin: str | None = None) -> str:
     return result.stdout
 
 
-def test_kubectl_apply_example_then_get_biz_and_children(api: Api, kube_url: str) -> None:
-    applied = kubectl(kube_url, "apply", "--validate=false", "-f", str(REPO_ROOT / "crds"))
+def test_kubectl_apply_example_then_get_biz_and_children(api: Api, admin_kubeconfig: Path) -> None:
+    applied = kubectl(admin_kubeconfig, "apply", "--validate=false", "-f", str(REPO_ROOT / "crds"))
     assert "businesses.katha.dev" in applied
-    kubectl(kube_url, "apply", "--validate=false", "-f", "-", stdin=SECRET)
+    kubectl(admin_kubeconfig, "apply", "--validate=false", "-f", "-", stdin=SECRET)
     example = REPO_ROOT / "crds" / "examples" / "01-minimal-business.yaml"
     assert "kandy-bakehouse created" in kubectl(
-        kube_url, "apply", "--validate=false", "-f", str(example)
+        admin_kubeconfig, "apply", "--validate=false", "-f", str(example)
     )
 
     def phase() -> str | None:
-        listed = json.loads(kubectl(kube_url, "get", "biz", "-n", "tenants", "-o", "json"))
+        listed = json.loads(kubectl(admin_kubeconfig, "get", "biz", "-n", "tenants", "-o", "json"))
         items = listed["items"]
         return items[0].get("status", {}).get("phase") if items else None
 
     assert eventually(phase) == "Pending"
-    table = kubectl(kube_url, "get", "biz", "-n", "tenants")
+    table = kubectl(admin_kubeconfig, "get", "biz", "-n", "tenants")
     assert "kandy-bakehouse" in table
     children = kubectl(
-        kube_url,
+        admin_kubeconfig,
         "get",
         "configmaps,services,persistentvolumeclaims,rayservices",
         "-n",
@@ -66,6 +69,6 @@ def test_kubectl_apply_example_then_get_biz_and_children(api: Api, kube_url: str
         assert child in children
     assert api.route("tenants", "kandy-bakehouse") is not None
     # Applying the same file again changes nothing.
-    assert "unchanged" in kubectl(kube_url, "apply", "--validate=false", "-f", str(example))
-    assert "deleted" in kubectl(kube_url, "delete", "-f", str(example), "--wait=false")
+    assert "unchanged" in kubectl(admin_kubeconfig, "apply", "--validate=false", "-f", str(example))
+    assert "deleted" in kubectl(admin_kubeconfig, "delete", "-f", str(example), "--wait=false")
     eventually(lambda: api.route("tenants", "kandy-bakehouse") is None)

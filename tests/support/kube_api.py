@@ -4,18 +4,22 @@ import base64
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+from chart_rbac import ADMIN_TOKEN, RELEASE_NAMESPACE
 
-PLATFORM_NAMESPACE = "katha-system"
+PLATFORM_NAMESPACE = RELEASE_NAMESPACE
 
 
 class Api:
-    """A small synchronous client for assertions, speaking plain Kubernetes REST."""
+    """A small synchronous client for assertions, speaking plain Kubernetes REST; by default
+    as the test's admin (creating fixtures is not what the chart's RBAC is about)."""
 
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=10)
+    def __init__(self, url: str, token: str = ADMIN_TOKEN) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        self.http = httpx.Client(base_url=url, headers=headers, timeout=10)
 
     @staticmethod
     def path(kind: str, namespace: str, name: str | None = None) -> str:
@@ -86,7 +90,8 @@ def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
     raise AssertionError(f"not reached within {timeout}s; last: {last!r}")
 
 
-def credentials_secret(namespace: str, name: str) -> dict[str, Any]:
+def credentials_secret(namespace: str, name: str, business: str | None = None) -> dict[str, Any]:
+    """WhatsApp credentials granted to `business` (default: the name without "-whatsapp")."""
     values = {
         "accessToken": "EAAG-test-access-token-0123456789",
         "appSecret": "app-secret-0123456789abcdef",
@@ -95,6 +100,36 @@ def credentials_secret(namespace: str, name: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"katha.dev/business": business or name.removesuffix("-whatsapp")},
+        },
         "data": {key: base64.b64encode(v.encode()).decode() for key, v in values.items()},
     }
+
+
+def kubeconfig(
+    url: str,
+    token: str,
+    user: str,
+    namespace: str = PLATFORM_NAMESPACE,
+    certificate: Path | None = None,
+) -> str:
+    """A kubeconfig (YAML is a superset of JSON) that reaches `url` as the token's user,
+    as a pod's client would with its ServiceAccount token. kubectl sends the token only
+    over HTTPS, trusting `certificate`."""
+    cluster: dict[str, str] = {"server": url}
+    if certificate is not None:
+        cluster["certificate-authority"] = str(certificate)
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "emulator", "cluster": cluster}],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [
+            {"name": user, "context": {"cluster": "emulator", "user": user, "namespace": namespace}}
+        ],
+        "current-context": user,
+    }
+    return json.dumps(config)

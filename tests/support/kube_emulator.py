@@ -3,22 +3,32 @@
 kmock 0.8 stores objects but leaves a few things to the caller, which this subclass adds:
 uids, resourceVersions, generations and creation timestamps; names for `generateName`
 (Kopf's events); `kind`/`apiVersion` on lists and the core group's discovery
-`groupVersion` (kubectl refuses them otherwise). It validates no schema, runs no
-controllers and collects no garbage: tests check those parts separately.
+`groupVersion` (kubectl refuses them otherwise); lists and watches narrowed by a
+`metadata.name` field selector. Given a `Gate` (rbac.py), it authenticates and authorises
+every request as the API server would, so a verb missing from the chart's RBAC fails the
+test that needs it. It validates no schema, runs no controllers and collects no garbage:
+tests check those parts separately.
 """
 
 import asyncio
 import datetime
 import itertools
 import secrets
+import ssl
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
+import aiohttp.test_utils
+import aiohttp.web
+import attrs
 import kmock
 from kmock._internal import rendering
+from kube_tls import serving_certificate
+from rbac import Gate, request_attributes
 
 RESOURCES: dict[str, dict[str, Any]] = {
     "v1/namespaces": {"kind": "Namespace", "namespaced": False},
@@ -28,6 +38,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
     "v1/services": {"kind": "Service"},
     "v1/serviceaccounts": {"kind": "ServiceAccount"},
     "v1/persistentvolumeclaims": {"kind": "PersistentVolumeClaim"},
+    "v1/pods": {"kind": "Pod", "subresources": {"status"}},
     "apps/v1/deployments": {"kind": "Deployment", "subresources": {"status", "scale"}},
     "networking.k8s.io/v1/networkpolicies": {"kind": "NetworkPolicy"},
     "apiextensions.k8s.io/v1/customresourcedefinitions": {
@@ -51,8 +62,18 @@ VERBS = {"get", "list", "watch", "create", "update", "patch", "delete"}
 
 class KubeEmulator(kmock.KubernetesEmulator):
     _versions = itertools.count(1)
+    gate: Gate | None = None  # None: every request is served, as kmock does
+    http_url = ""  # where it is served (`url` may name either server once there are two)
+    https_url: str | None = None  # with a TLS folder: the same API over HTTPS
+    certificate: Path | None = None  # the certificate to trust for https_url
+    # Each refused request as "403 User ... cannot ...": tests assert there were none.
+    refusals: list[str]
+
+    def authorise_with(self, gate: Gate) -> None:
+        self.gate = gate
 
     def declare(self, resources: dict[str, dict[str, Any]]) -> None:
+        self.refusals = []
         for key, info in resources.items():
             singular = info["kind"].lower()
             self.resources[key] = kmock.ResourceInfo(
@@ -65,6 +86,13 @@ class KubeEmulator(kmock.KubernetesEmulator):
             )
 
     async def _handle(self, request: rendering.Request) -> Any:
+        if self.gate is not None:
+            refusal = self.gate.check(
+                request.method.value, request.url.path, request.params, request.headers
+            )
+            if refusal is not None:
+                self.refusals.append(f"{refusal['code']} {refusal['message']}")
+                return aiohttp.web.json_response(refusal, status=refusal["code"])
         # kmock keeps every request for assertions and re-filters that whole history to
         # route each new one, so requests slow down as they accumulate. Nothing here
         # asserts on old requests: keep only the recent ones.
@@ -146,8 +174,18 @@ class KubeEmulator(kmock.KubernetesEmulator):
                 entry["shortNames"], entry["categories"] = [], []
         return payload
 
+    def open_watches(self) -> list[str]:
+        """The paths of the watches being served now (e.g. to know a client is following)."""
+        active: set[int] = self.__dict__.get("_active", set())
+        watches = [r for r in self._requests if r.action == kmock.action.WATCH]
+        return [r.url.path for r in watches if id(r) in active]
+
+    async def _serve_watch(self, request: rendering.Request) -> Any:
+        async for event in super()._serve_watch(_narrowed(request)):
+            yield event
+
     async def _serve_list(self, request: rendering.Request) -> Any:
-        payload = await super()._serve_list(request)
+        payload = await super()._serve_list(_narrowed(request))
         resource = request.resource
         if resource is not None:
             info = self.resources[resource]
@@ -157,6 +195,25 @@ class KubeEmulator(kmock.KubernetesEmulator):
             payload["apiVersion"] = group_version
             payload["kind"] = f"{info.kind}List"
         return payload
+
+
+def _narrowed(request: rendering.Request) -> rendering.Request:
+    """A list or watch with `fieldSelector=metadata.name=x` as a request for x alone."""
+    if request.name is None and "fieldSelector" in request.params:
+        name = request_attributes("GET", request.url.path, request.params).name
+        if name:
+            return attrs.evolve(request, name=name)
+    return request
+
+
+def _tls_server(context: ssl.SSLContext) -> type[aiohttp.test_utils.RawTestServer]:
+    class TlsServer(aiohttp.test_utils.RawTestServer):
+        async def start_server(
+            self, loop: asyncio.AbstractEventLoop | None = None, **kwargs: Any
+        ) -> None:
+            await super().start_server(loop=loop, ssl=context, **kwargs)
+
+    return TlsServer
 
 
 def _merged(old: Any, patch: Any) -> Any:
@@ -172,8 +229,12 @@ def _merged(old: Any, patch: Any) -> Any:
 
 
 @contextmanager
-def running_emulator(kuberay: bool = True) -> Iterator[tuple[KubeEmulator, str]]:
-    """Serve an emulator on 127.0.0.1 from a background thread; yields it and its URL."""
+def running_emulator(
+    kuberay: bool = True, gate: Gate | None = None, tls_folder: Path | None = None
+) -> Iterator[tuple[KubeEmulator, str]]:
+    """Serve an emulator on 127.0.0.1 from a background thread; yields it and its URL.
+    With a gate, requests are authorised (see chart_rbac.chart_gate for the chart's).
+    With a folder, it is served over HTTPS as well, at `https_url` with `certificate`."""
     ready = threading.Event()
     stop: asyncio.Event | None = None
     loop: asyncio.AbstractEventLoop | None = None
@@ -185,8 +246,18 @@ def running_emulator(kuberay: bool = True) -> Iterator[tuple[KubeEmulator, str]]
         stop = asyncio.Event()
         emulator = KubeEmulator()
         emulator.declare(RESOURCES | (KUBERAY if kuberay else {}))
-        async with emulator, kmock.Server(emulator) as server:
-            holder["emulator"], holder["url"] = emulator, str(server.url).rstrip("/")
+        if gate is not None:
+            emulator.authorise_with(gate)
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(emulator)
+            server = await stack.enter_async_context(kmock.Server(emulator))
+            if tls_folder is not None:
+                emulator.certificate, context = serving_certificate(tls_folder)
+                tls = kmock.Server(emulator, server_cls=_tls_server(context))
+                secure = await stack.enter_async_context(tls)
+                emulator.https_url = str(secure.url).rstrip("/")
+            emulator.http_url = str(server.url).rstrip("/")
+            holder["emulator"], holder["url"] = emulator, emulator.http_url
             ready.set()
             await stop.wait()
 
