@@ -65,14 +65,16 @@ class Agent:
             embedder or embedder_from_settings(IngestionSettings()),
             refresher or local_refresher(args, settings),
             args.knowledge_revision,
+            read_only=settings.index_read_only,
         )
         self.metrics = AgentMetrics()
         self.retention = timedelta(days=retention_days(args, settings))
         postgres = settings.postgres_url.get_secret_value() if settings.postgres_url else None
-        self.saver = checkpointer(path / "conversations.sqlite", postgres)
+        state = state_path(path, settings)
+        self.saver = checkpointer(state / "conversations.sqlite", postgres)
         self.graph = build_graph(self.saver)
         self.unanswered = UnansweredQuestions(
-            path / "unanswered.sqlite", self.retention, clock=clock
+            state / "unanswered.sqlite", self.retention, clock=clock
         )
         self.tracer = tenant_tracer(args.tenant)
         tavily, proxy = settings.tavily_api_key, settings.web_search_proxy
@@ -93,7 +95,8 @@ class Agent:
         )
 
     def start(self) -> None:
-        """Index in the background when the index is missing or from an older revision."""
+        """Index in the background when the index is missing or from an older revision
+        (never on a read-only index: its writer keeps it current)."""
         with bind_ids(tenant=self.args.tenant):
             if self.knowledge.stale():
                 self.knowledge.refresh()
@@ -210,6 +213,11 @@ def responder_for(args: AgentAppArgs, settings: AgentSettings) -> Responder:
         max_tokens=model.max_tokens if model else 512,
         timeout_seconds=settings.request_timeout_seconds,
     )
+
+
+def state_path(index_path: Path, settings: AgentSettings) -> Path:
+    """Where this tenant's conversations and unanswered questions are written."""
+    return index_path if settings.state_dir is None else settings.state_dir
 
 
 def business_of(args: AgentAppArgs) -> Business:

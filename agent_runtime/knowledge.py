@@ -3,6 +3,9 @@
 A refresh runs beside the traffic (a Ray task in Serve, a thread elsewhere) and writes
 the next version; when it commits, a new reader is swapped in. A request holds the reader
 it started with, so no request ever sees a half-written index or a closed table.
+
+In a cluster the agent only reads: one index writer per Business commits the versions
+(an init container), and serving replicas open the newest one from a read-only mount.
 """
 
 import threading
@@ -11,14 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
-
-import lancedb
 
 from ingestion.embedding import Embedder
 from ingestion.index.reader import IndexReader
 from ingestion.index.schema import TABLE
 from ingestion.report import Report
+from ingestion.summary import committed_index
 from katha.observability import get_logger
 from katha.serving import IndexStats
 
@@ -27,6 +28,16 @@ log = get_logger("agent")
 REVISION_FILE = ".katha-revision"
 
 Refresher = Callable[[], Report]
+
+
+class IndexReadOnlyError(RuntimeError):
+    """This replica serves a read-only index: another workload writes it."""
+
+
+READ_ONLY_MESSAGE = (
+    "this agent serves a read-only index: its index writer refreshes it when the Business's "
+    "knowledge changes (or when the agent's pod is recreated)"
+)
 
 
 class IndexState(StrEnum):
@@ -49,12 +60,19 @@ class Snapshot:
 
 class KnowledgeBase:
     def __init__(
-        self, path: Path, embedder: Embedder, refresher: Refresher, revision: str = ""
+        self,
+        path: Path,
+        embedder: Embedder,
+        refresher: Refresher,
+        revision: str = "",
+        *,
+        read_only: bool = False,
     ) -> None:
         self.path = path
         self.embedder = embedder
         self._refresher = refresher
         self._revision = revision
+        self.read_only = read_only
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._failure: str | None = None
@@ -75,7 +93,12 @@ class KnowledgeBase:
         return IndexState.READY if self._snapshot is not None else IndexState.EMPTY
 
     def stale(self) -> bool:
-        """No index yet, or one built from another knowledge revision than the Business's."""
+        """No index yet, or one built from another knowledge revision than the Business's.
+
+        A read-only index is never stale to its reader: only its writer may change it.
+        """
+        if self.read_only:
+            return False
         if self._snapshot is None:
             return True
         marker = self.path / REVISION_FILE
@@ -83,7 +106,12 @@ class KnowledgeBase:
         return recorded != self._revision
 
     def refresh(self) -> bool:
-        """Start a refresh in the background; False when one is already running."""
+        """Start a refresh in the background; False when one is already running.
+
+        Raises IndexReadOnlyError on a read-only replica.
+        """
+        if self.read_only:
+            raise IndexReadOnlyError(READ_ONLY_MESSAGE)
         with self._lock:
             if self._worker is not None and self._worker.is_alive():
                 return False
@@ -134,14 +162,13 @@ def _open(path: Path) -> Snapshot | None:
     if not (path / f"{TABLE}.lance").is_dir():
         return None
     reader = IndexReader(path)
-    table: Any = lancedb.connect(path).open_table(TABLE)
-    table.checkout(reader.version)
-    rows = table.search().select(["doc_id", "indexed_at"]).limit(None).to_arrow()
-    stamps = [stamp for stamp in rows.column("indexed_at").to_pylist() if stamp is not None]
+    committed = committed_index(path, reader.version)
+    if committed is None:
+        return None
     return Snapshot(
         reader=reader,
-        documents=len(set(rows.column("doc_id").to_pylist())),
-        chunks=rows.num_rows,
-        version=reader.version,
-        last_indexed=max(stamps) if stamps else None,
+        documents=committed.documents,
+        chunks=committed.chunks,
+        version=committed.version,
+        last_indexed=committed.last_indexed,
     )

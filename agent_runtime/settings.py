@@ -21,6 +21,16 @@ class AgentSettings(ComponentSettings):
     configmap_dir: Path | None = Field(
         default=None, description="Where `configMapRef` sources are mounted."
     )
+    index_read_only: bool = Field(
+        default=False,
+        description="Serve the index read-only: never index or refresh (in a cluster one "
+        "index writer per Business does), and answer from the newest committed version.",
+    )
+    state_dir: Path | None = Field(
+        default=None,
+        description="Where the agent keeps what it writes (conversations, unanswered "
+        "questions); default: beside the index, which a read-only index cannot be.",
+    )
     postgres_url: Secret | None = Field(
         default=None, description="Keep conversations in Postgres instead of SQLite."
     )

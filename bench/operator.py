@@ -38,7 +38,12 @@ def _secret(namespace: str, name: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
+        # Granted to its Business, as the operator requires of every Secret it uses.
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"katha.dev/business": name.removesuffix("-whatsapp")},
+        },
         "data": data,
     }
 

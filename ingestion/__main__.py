@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from ingestion.job import exit_code, quiet_http_logs, run_file
+from ingestion.job import exit_code, run_file, writer_summary
 from ingestion.metrics import push_reports
 from ingestion.settings import IngestionSettings
 from katha.observability import configure_logging
@@ -20,10 +20,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-dir", type=Path, required=True, help="root of tenant indexes")
     parser.add_argument("--configmap-dir", type=Path, help="mounted ConfigMaps: DIR/NAME/KEY")
     parser.add_argument("--base-dir", type=Path, help="where file: sources are (default: YAML's)")
+    parser.add_argument(
+        "--summary-file",
+        type=Path,
+        help="as the index writer of one Business: write a JSON summary (at most 4 KiB, for "
+        "a termination message) here, and exit 0 whenever a committed version is there to serve",
+    )
     args = parser.parse_args(argv)
     settings = IngestionSettings()
     configure_logging(settings.log_level, str(settings.log_format))
-    quiet_http_logs()
     reports = run_file(
         args.business,
         args.index_dir,
@@ -36,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False) + "\n")
     if settings.pushgateway_url:
         push_reports(reports, settings.pushgateway_url, settings.fetch_timeout_seconds)
+    if args.summary_file is not None:
+        summary, code = writer_summary(reports)
+        args.summary_file.write_text(summary, encoding="utf-8")
+        return code
     return exit_code(reports)
 
 

@@ -1,13 +1,14 @@
 """Refresh every Business in a YAML file: shared by `katha ingest` and `python -m ingestion`."""
 
-import logging
 from pathlib import Path
 
 from ingestion.refresh import Refresh, refresh_business
 from ingestion.report import Report
 from ingestion.settings import IngestionSettings
 from ingestion.sources import Places
+from ingestion.summary import committed_index, summary_json, writer_result
 from katha.api import Business, load_resources
+from katha.observability import quiet_chatty_loggers
 
 # Exit codes a Kubernetes Job (and a shell) can act on.
 EXIT_OK = 0
@@ -44,8 +45,9 @@ def run_file(
 
 
 def quiet_http_logs() -> None:
-    """httpx logs every request at INFO; the crawl's outcome is in the report instead."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    """httpx logs every request at INFO; the crawl's outcome is in the report instead.
+    (configure_logging does this too; this is for callers that log some other way.)"""
+    quiet_chatty_loggers()
 
 
 def exit_code(reports: list[Report]) -> int:
@@ -54,3 +56,22 @@ def exit_code(reports: list[Report]) -> int:
     if any(report.failed for report in reports):
         return EXIT_SOURCES_FAILED
     return EXIT_OK
+
+
+def writer_summary(reports: list[Report]) -> tuple[str, int]:
+    """The index writer's termination message and exit code, for one Business.
+
+    Exit 0 whenever a committed version is there to serve, failures or not: the pod's
+    serving containers start only after the writer succeeds, and an agent answering from
+    the last good version beats one that never starts because a web site was down. The
+    failures are in the message, where the operator reads them. Without any committed
+    version the writer fails (the kubelet retries it with back-off).
+    """
+    if len(reports) != 1:
+        found = f"{len(reports)} Businesses"
+        stats = writer_result(Report(tenant="", index_path="", error=found), None)
+        return summary_json(stats), EXIT_INDEX_NOT_WRITTEN
+    report = reports[0]
+    committed = committed_index(Path(report.index_path))
+    stats = writer_result(report, committed)
+    return summary_json(stats), EXIT_OK if committed is not None else EXIT_INDEX_NOT_WRITTEN

@@ -64,7 +64,8 @@ INDEX_PATH = "/v1/index"
 
 
 class IndexStats(BaseModel):
-    """What an agent reports at `GET /v1/index`: the state of its knowledge index."""
+    """The state of a tenant's knowledge index: what an agent reports at `GET /v1/index`, and
+    what the index writer leaves as its termination message for the operator to read."""
 
     model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
 
@@ -74,3 +75,8 @@ class IndexStats(BaseModel):
     index_version: int = Field(default=0, ge=0, alias="indexVersion")
     last_indexed: str | None = Field(default=None, alias="lastIndexed")
     message: str | None = None
+    failed_sources: list[str] = Field(
+        default_factory=list,
+        alias="failedSources",
+        description="Sources the last refresh could not read (their earlier chunks stay).",
+    )

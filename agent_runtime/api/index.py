@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, HTTPException, status
 
 from agent_runtime.api.deps import AgentDep
+from agent_runtime.knowledge import IndexReadOnlyError
 from katha.serving import INDEX_PATH
 
 router = APIRouter()
@@ -15,7 +16,14 @@ def index_stats(agent: AgentDep) -> dict[str, Any]:
     return agent.knowledge.stats().model_dump(mode="json", by_alias=True)
 
 
-@router.post(f"{INDEX_PATH}/refresh", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    f"{INDEX_PATH}/refresh",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={status.HTTP_409_CONFLICT: {"description": "This agent serves a read-only index."}},
+)
 def refresh_index(agent: AgentDep) -> dict[str, Any]:
-    started = agent.knowledge.refresh()
+    try:
+        started = agent.knowledge.refresh()
+    except IndexReadOnlyError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     return {"started": started, "state": agent.knowledge.state.value}

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 
 FIELD_MANAGER = "katha-operator"
+# Asks for metadata only: a Secret's data never travels when only its labels are needed.
+METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,13 @@ RESOURCE_TYPES: dict[tuple[str, str], ResourceType] = {
     ("ray.io/v1", "RayService"): ResourceType("ray.io/v1", "rayservices"),
     ("katha.dev/v1alpha1", "Business"): ResourceType("katha.dev/v1alpha1", "businesses"),
     ("katha.dev/v1alpha1", "LanguageModel"): ResourceType("katha.dev/v1alpha1", "languagemodels"),
+}
+
+
+# Kinds the operator only reads (RBAC: get, list): the index writer's result is in its
+# Pod's status.
+OBSERVED_TYPES: dict[tuple[str, str], ResourceType] = {
+    ("v1", "Pod"): ResourceType("v1", "pods"),
 }
 
 
@@ -110,6 +119,30 @@ class KubeClient:
         self, api_version: str, kind: str, namespace: str, name: str
     ) -> dict[str, Any] | None:
         return await self._call("GET", resource_type(api_version, kind).path(namespace, name))
+
+    async def get_metadata(
+        self, api_version: str, kind: str, namespace: str, name: str
+    ) -> dict[str, Any] | None:
+        """An object's metadata only (its labels, annotations); None when it does not exist."""
+        path = resource_type(api_version, kind).path(namespace, name)
+        found = await self._call("GET", path, headers={"Accept": METADATA_ONLY})
+        return None if found is None else dict(found.get("metadata") or {})
+
+    async def list_labelled(
+        self, api_version: str, kind: str, namespace: str, labels: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """Objects in `namespace` carrying all of `labels`."""
+        selector = ",".join(f"{key}={value}" for key, value in labels.items())
+        known = OBSERVED_TYPES.get((api_version, kind)) or resource_type(api_version, kind)
+        path = known.path(namespace)
+        found = await self._call("GET", path, params={"labelSelector": selector})
+        items = (found or {}).get("items") or []
+        # Checked here too: the selector is the server's filter, this is ours.
+        return [
+            item
+            for item in items
+            if labels.items() <= ((item.get("metadata") or {}).get("labels") or {}).items()
+        ]
 
     async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Server-side apply; creates the object when the server does not have it yet."""

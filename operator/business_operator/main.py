@@ -73,14 +73,13 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
             ray_version=SETTINGS.ray_version,
             router_labels=dict(SETTINGS.router_labels),
             gpu_node_selector=dict(SETTINGS.gpu_node_selector),
+            network=SETTINGS.network(),
         ),
-        http=httpx.AsyncClient(timeout=5.0),
     )
 
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
-    await memo.context.http.aclose()
     await memo.kube.aclose()
 
 

@@ -8,6 +8,11 @@ MAX_NAME = 63
 BUSINESS_LABEL = f"{API_GROUP}/business"
 LANGUAGE_MODEL_LABEL = f"{API_GROUP}/language-model"
 SERVES_LABEL = f"{API_GROUP}/serves"
+# A Secret shared by several Businesses lists them here ("name-a,name-b"); a Secret of one
+# Business carries BUSINESS_LABEL instead. Nothing else may be referenced (see grants.py).
+BUSINESSES_ANNOTATION = f"{API_GROUP}/businesses"
+# The init container that writes a tenant's index; its termination message is the result.
+INDEX_WRITER = "index-writer"
 MANAGED_BY = "katha-operator"
 
 

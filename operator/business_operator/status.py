@@ -23,6 +23,7 @@ class Observation:
     knowledge: Check
     model: Check | None = None  # only when the Business names a LanguageModel
     memory: Check | None = None  # only when the Business keeps conversations in Postgres
+    secrets: Check | None = None  # whether every Secret it names is granted to it
     suspended: bool = False
     endpoint: str | None = None
     index_stats: dict[str, Any] = field(default_factory=dict)
@@ -36,7 +37,8 @@ def phase(observed: Observation) -> BusinessPhase:
     if observed.suspended:
         return BusinessPhase.SUSPENDED
     if observed.whatsapp.ok is False or any(
-        check is not None and not check.ok for check in (observed.model, observed.memory)
+        check is not None and not check.ok
+        for check in (observed.model, observed.memory, observed.secrets)
     ):
         return BusinessPhase.DEGRADED
     if observed.agent.ok is not True:
@@ -50,6 +52,7 @@ def _ready(observed: Observation, current: BusinessPhase) -> Check:
     if current is BusinessPhase.READY:
         return Check(True, "AllChecksPassed", "The agent answers customers from its knowledge.")
     checks = [
+        ("SecretsGranted", observed.secrets),
         ("WhatsAppConfigured", observed.whatsapp),
         ("ModelAvailable", observed.model),
         ("MemoryConfigured", observed.memory),
@@ -81,6 +84,7 @@ def conditions(
         ("KnowledgeIndexed", observed.knowledge),
         ("ModelAvailable", observed.model),
         ("MemoryConfigured", observed.memory),
+        ("SecretsGranted", observed.secrets),
     ]
     result = []
     for kind, check in named:

@@ -30,12 +30,20 @@ def _condition(business: dict[str, Any] | None, kind: str) -> dict[str, Any]:
     return {}
 
 
-def _secret(namespace: str, name: str, values: dict[str, str]) -> dict[str, Any]:
+def _secret(
+    namespace: str, name: str, values: dict[str, str], businesses: list[str]
+) -> dict[str, Any]:
+    """A Secret granted to `businesses` (the label for one, the annotation for several)."""
     data = {key: base64.b64encode(value.encode()).decode() for key, value in values.items()}
+    grant: dict[str, Any] = (
+        {"labels": {"katha.dev/business": businesses[0]}}
+        if len(businesses) == 1
+        else {"annotations": {"katha.dev/businesses": ",".join(businesses)}}
+    )
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
+        "metadata": {"name": name, "namespace": namespace, **grant},
         "data": data,
     }
 
@@ -65,7 +73,7 @@ def test_postgres_url_reaches_both_workloads_by_reference_and_is_never_copied(
 ) -> None:
     password = f"pw-{uuid.uuid4().hex}"
     url = f"postgresql://katha:{password}@postgres.databases.svc:5432/katha"
-    api.create(_secret(namespace, "tea-postgres", {"url": url}))
+    api.create(_secret(namespace, "tea-postgres", {"url": url}, ["tea-ray", "tea-pod"]))
     memory = {
         "retentionDays": 7,
         "postgres": {"secretKeyRef": {"name": "tea-postgres", "key": "url"}},
@@ -145,7 +153,14 @@ def test_missing_postgres_secret_or_key_is_a_condition_then_heals(
     )
     assert events[0]["type"] == "Warning"
 
-    api.create(_secret(namespace, "bakehouse-db", {"uri": "postgresql://wrong-key@pg/katha"}))
+    api.create(
+        _secret(
+            namespace,
+            "bakehouse-db",
+            {"uri": "postgresql://wrong-key@pg/katha"},
+            ["kandy-bakehouse"],
+        )
+    )
     lacking = eventually(
         lambda: (c := memory_condition()).get("reason") == "PostgresSecretKeyMissing" and c
     )

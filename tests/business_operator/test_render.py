@@ -159,19 +159,6 @@ def test_pods_run_locked_down_without_api_tokens(workload: str) -> None:
             assert security["capabilities"] == {"drop": ["ALL"]}
 
 
-def test_network_policy_admits_only_the_router_and_the_tenants_own_pods() -> None:
-    tenant = _tenant("01-minimal-business", "rayService")
-    policy = next(m for m in render_agent_children(tenant) if m["kind"] == "NetworkPolicy")
-    router_rule, own_rule = policy["spec"]["ingress"]
-    peer = router_rule["from"][0]
-    assert peer["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": "katha-system"
-    }
-    assert peer["podSelector"]["matchLabels"] == {"app.kubernetes.io/component": "router"}
-    assert router_rule["ports"] == [{"protocol": "TCP", "port": 8000}]
-    assert own_rule["from"][0]["podSelector"] == policy["spec"]["podSelector"]
-
-
 def test_serve_config_carries_the_tenant_and_its_scaling() -> None:
     tenant = _tenant("02-every-source-type", "rayService")
     service = next(m for m in render_agent_children(tenant) if m["kind"] == "RayService")
@@ -276,15 +263,6 @@ def test_rendered_objects_name_the_postgres_secret_but_hold_no_url(workload: str
     assert "colombo-tea-house-postgres" in text
     assert "postgresql://" not in text
     assert all(m["kind"] != "Secret" for m in manifests)
-
-
-def test_network_policy_leaves_egress_open_so_the_agent_reaches_postgres() -> None:
-    # Only ingress is restricted; Postgres (usually port 5432, anywhere in the cluster or
-    # outside it) is reached without a rule of ours. Restricting egress would need one.
-    tenant = _tenant("05-business-with-postgres-memory", "deployment")
-    policy = next(m for m in render_agent_children(tenant) if m["kind"] == "NetworkPolicy")
-    assert policy["spec"]["policyTypes"] == ["Ingress"]
-    assert "egress" not in policy["spec"]
 
 
 def _with_keyed_services(workload: str) -> Tenant:

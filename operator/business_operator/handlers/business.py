@@ -1,21 +1,23 @@
 """Reconcile one Business: children, route, and a status built from what was observed."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
+from business_operator.claims import creation_time, number_claimed
+from business_operator.grants import SecretUse, granted, grants_check, secret_uses
 from business_operator.handlers.routes import RoutesTable
+from business_operator.knowledge import knowledge_from_pods
 from business_operator.kube import KubeClient, decode_secret, secret_has_key
 from business_operator.render import Platform, Tenant, render_agent_children, render_route
+from business_operator.render.agent import selector
 from business_operator.render.context import Workload
 from business_operator.render.route import agent_endpoint
 from business_operator.status import Check, Observation, business_status
 from katha.api import Business, LanguageModelPhase
 from katha.routing import Credentials
-from katha.serving import INDEX_PATH, IndexStats, LlmEndpoint
+from katha.serving import LlmEndpoint
 
 CREDENTIAL_KEYS = ("accessToken", "appSecret", "verifyToken")
 WORKLOAD_KINDS = {
@@ -37,15 +39,34 @@ class Context:
     kube: KubeClient
     routes: RoutesTable
     platform: Platform
-    http: httpx.AsyncClient  # to read the agent's /v1/index
-    agent_url: Callable[[Tenant], str] = agent_endpoint  # where the agent answers
+
+
+async def refused_secrets(context: Context, business: Business) -> list[SecretUse]:
+    """The Secrets the Business names that exist but are not granted to it (grants.py).
+
+    Only metadata is read. A missing Secret is no grant problem: the checks that need it
+    say it is missing, and once created it is checked like any other.
+    """
+    namespace = business.metadata.namespace or "default"
+    refused: list[SecretUse] = []
+    seen: dict[str, bool] = {}
+    for use in secret_uses(business.spec):
+        if use.name not in seen:
+            metadata = await context.kube.get_metadata("v1", "Secret", namespace, use.name)
+            seen[use.name] = metadata is None or granted(metadata, business.metadata.name)
+        if not seen[use.name]:
+            refused.append(use)
+    return refused
 
 
 async def read_credentials(
-    context: Context, business: Business
+    context: Context, business: Business, refused: list[SecretUse]
 ) -> tuple[Check, Credentials | None]:
     namespace = business.metadata.namespace or "default"
     name = business.spec.whatsapp.credentials_secret_ref.name
+    if any(use.name == name for use in refused):
+        message = f"Secret {namespace}/{name} is not granted to this Business (see SecretsGranted)"
+        return Check(False, "SecretNotGranted", message), None
     secret = await context.kube.get("v1", "Secret", namespace, name)
     if secret is None:
         message = (
@@ -148,24 +169,9 @@ def agent_check(workload: Workload, applied: dict[str, Any], suspended: bool) ->
 
 
 async def read_index(context: Context, tenant: Tenant) -> tuple[Check, dict[str, Any]]:
-    url = context.agent_url(tenant) + INDEX_PATH
-    try:
-        response = await context.http.get(url, timeout=3.0)
-        response.raise_for_status()
-        stats = IndexStats.model_validate(response.json())
-    except (httpx.HTTPError, ValueError, ValidationError) as error:
-        return Check(None, "IndexUnknown", f"Could not read the agent's index: {error}"), {}
-    report = stats.model_dump(
-        by_alias=True,
-        include={"documents", "chunks", "index_version", "last_indexed"},
-        exclude_none=True,
-    )
-    if stats.state == "ready":
-        message = f"{stats.chunks} chunks from {stats.documents} documents"
-        return Check(True, "Indexed", message), report
-    if stats.state == "failed":
-        return Check(False, "IndexFailed", stats.message or "Indexing failed"), report
-    return Check(None, "Indexing", stats.message or "Indexing the knowledge sources"), report
+    """The index writer's last result, from the tenant's pods: the agent is never called."""
+    pods = await context.kube.list_labelled("v1", "Pod", tenant.namespace, selector(tenant))
+    return knowledge_from_pods(pods, shared_node=tenant.workload == "rayService")
 
 
 async def reconcile(
@@ -177,7 +183,9 @@ async def reconcile(
     """
     business = Business.model_validate(body)
     namespace = business.metadata.namespace or "default"
-    whatsapp, credentials = await read_credentials(context, business)
+    refused = await refused_secrets(context, business)
+    secrets = grants_check(namespace, business.metadata.name, refused)
+    whatsapp, credentials = await read_credentials(context, business, refused)
     model_check, llm = await resolve_model(context, business)
     memory = await check_memory(context, business)
     workload = await choose_workload(context, business)
@@ -190,34 +198,60 @@ async def reconcile(
         platform=context.platform,
         llm=llm,
     )
-    applied: dict[str, Any] = {}
-    for child in render_agent_children(tenant):
-        applied = await context.kube.apply(child)
-    # A workload of the other kind is left from before a switch (e.g. KubeRay installed).
-    for other, (api_version, kind) in WORKLOAD_KINDS.items():
-        if other != workload:
-            await context.kube.delete(api_version, kind, namespace, tenant.child("agent"))
+    applied = await apply_children(context, tenant, keep_workload=bool(refused))
     if credentials is not None:
-        await context.routes.put(render_route(tenant, credentials))
+        owner = await context.routes.claim(render_route(tenant, credentials), creation_time(body))
+        if owner is not None:  # another Business routes this number first: it keeps it
+            whatsapp = number_claimed(business.spec.whatsapp.phone_number_id, owner)
     else:
         await context.routes.remove(tenant.key)
     agent = agent_check(workload, applied, business.spec.suspend)
-    if agent.ok:
-        knowledge, stats = await read_index(context, tenant)
+    stats: dict[str, Any] = {}
+    if business.spec.suspend:
+        knowledge = Check(None, "Suspended", "No pod runs the index writer")
     else:
-        knowledge, stats = Check(None, "AgentNotAvailable", "Waiting for the agent"), {}
+        knowledge, stats = await read_index(context, tenant)
     observed = Observation(
         whatsapp=whatsapp,
         agent=agent,
         knowledge=knowledge,
         model=model_check,
         memory=memory,
+        secrets=secrets,
         suspended=business.spec.suspend,
         endpoint=agent_endpoint(tenant),
         index_stats=stats,
     )
     status = business_status(observed, business.metadata.generation, previous_status)
     return Outcome(status=status, events=transitions(previous_status, status))
+
+
+async def apply_children(
+    context: Context, tenant: Tenant, *, keep_workload: bool
+) -> dict[str, Any]:
+    """Apply the tenant's children; returns the workload as the server has it.
+
+    With `keep_workload` (a named Secret is not granted), the workload and the config it
+    reads are left as they are: the last good agent keeps running, or none starts.
+    """
+    api_version, kind = WORKLOAD_KINDS[tenant.workload]
+    workload: dict[str, Any] = {}
+    for child in render_agent_children(tenant):
+        if keep_workload and child["kind"] in {kind, "ConfigMap"}:
+            continue
+        applied = await context.kube.apply(child)
+        if child["kind"] == kind:
+            workload = applied
+    if keep_workload:
+        found = await context.kube.get(api_version, kind, tenant.namespace, tenant.child("agent"))
+        return found or {}
+    # A workload of the other kind is left from before a switch (e.g. KubeRay installed).
+    for other, (other_version, other_kind) in WORKLOAD_KINDS.items():
+        if other != tenant.workload:
+            await context.kube.delete(
+                other_version, other_kind, tenant.namespace, tenant.child("agent")
+            )
+    return workload
 
 
 def transitions(

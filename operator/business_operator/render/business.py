@@ -6,11 +6,11 @@ from business_operator.render.agent import (
     render_config_map,
     render_deployment,
     render_index_volume,
-    render_network_policy,
     render_service,
     render_service_account,
 )
 from business_operator.render.context import Tenant
+from business_operator.render.network import render_network_policy
 from business_operator.render.ray import render_agent_rayservice
 
 

@@ -12,6 +12,38 @@ from katha.serving import AgentAppArgs, LlmEndpoint, knowledge_revision
 Workload = Literal["rayService", "deployment"]
 
 
+# Who else runs in the cluster, as the Helm charts of KubeRay, kube-prometheus-stack and
+# CoreDNS label them by default; every agent's and model's NetworkPolicy names them.
+KUBERAY_NAMESPACE = "default"  # `helm install kuberay-operator kuberay/kuberay-operator`
+KUBERAY_LABELS = {"app.kubernetes.io/name": "kuberay-operator"}
+PROMETHEUS_NAMESPACE = "monitoring"
+PROMETHEUS_LABELS = {"app.kubernetes.io/name": "prometheus"}  # set by the Prometheus Operator
+DNS_NAMESPACE = "kube-system"
+DNS_LABELS = {"k8s-app": "kube-dns"}  # CoreDNS keeps kube-dns's label
+POSTGRES_PORT = 5432
+
+
+@dataclass(frozen=True)
+class Network:
+    """The cluster's neighbours and address ranges that NetworkPolicies must name."""
+
+    kuberay_namespace: str = KUBERAY_NAMESPACE
+    kuberay_labels: dict[str, str] = field(default_factory=lambda: dict(KUBERAY_LABELS))
+    prometheus_namespace: str = PROMETHEUS_NAMESPACE
+    prometheus_labels: dict[str, str] = field(default_factory=lambda: dict(PROMETHEUS_LABELS))
+    dns_namespace: str = DNS_NAMESPACE
+    dns_labels: dict[str, str] = field(default_factory=lambda: dict(DNS_LABELS))
+    # Pod and Service ranges outside the private ones (RFC 1918, CGNAT), kept from the
+    # "public internet" that agents may reach.
+    cluster_cidrs: tuple[str, ...] = ()
+    postgres_port: int = POSTGRES_PORT
+    # Where a Business's Postgres may be (NetworkPolicy peers); None: any pod in the
+    # cluster or any address but link-local, on postgres_port only.
+    postgres_peers: tuple[dict[str, Any], ...] | None = None
+    # Egress rules every agent also gets (e.g. an in-cluster LLM endpoint or a proxy).
+    agent_extra_egress: tuple[dict[str, Any], ...] = ()
+
+
 @dataclass(frozen=True)
 class Platform:
     """Facts about the installation, from the operator's settings."""
@@ -23,6 +55,7 @@ class Platform:
         default_factory=lambda: {"app.kubernetes.io/component": "router"}
     )
     gpu_node_selector: dict[str, str] = field(default_factory=dict)
+    network: Network = field(default_factory=Network)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ import yaml
 
 from business_operator.names import child_name, labels, owner_reference
 from business_operator.render.context import Platform
-from business_operator.render.ray import ray_pod_template
+from business_operator.render.network import render_model_network_policy
+from business_operator.render.ray import RAY_TOKEN_AUTH, ray_pod_template
 from katha.api import LanguageModelSpec
 from katha.serving import AGENT_PORT
 
@@ -152,6 +153,7 @@ def render_llm_rayservice(model: Model) -> dict[str, Any]:
             "serveConfigV2": yaml.safe_dump(serve, sort_keys=False),
             "rayClusterConfig": {
                 "rayVersion": model.platform.ray_version,
+                "authOptions": dict(RAY_TOKEN_AUTH),
                 "enableInTreeAutoscaling": True,
                 "headGroupSpec": {
                     "rayStartParams": {"num-cpus": "0", "dashboard-host": "0.0.0.0"},  # noqa: S104
@@ -172,6 +174,16 @@ def render_llm_rayservice(model: Model) -> dict[str, Any]:
     }
 
 
+def render_network_policy(model: Model) -> dict[str, Any]:
+    metadata = model.metadata(model.rayservice_name)
+    return render_model_network_policy(model.platform, model.name, metadata)
+
+
 def render_language_model_children(model: Model) -> list[dict[str, Any]]:
     volume = render_weights_volume(model)
-    return [*([volume] if volume else []), render_llm_rayservice(model)]
+    # The policy first, so the Ray dashboard is never up without it.
+    return [
+        *([volume] if volume else []),
+        render_network_policy(model),
+        render_llm_rayservice(model),
+    ]

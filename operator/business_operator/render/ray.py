@@ -6,16 +6,27 @@ import yaml
 
 from business_operator.names import SERVES_LABEL
 from business_operator.render.agent import (
-    CONFIG_MOUNT_PATH,
     HOME_ENV,
     agent_env,
+    index_writer,
+    knowledge_digest,
     render_config_map,
     resources,
+    selector,
     serve_config,
+    serving_mounts,
 )
 from business_operator.render.context import Tenant
 from business_operator.render.pods import container, pod_spec
-from katha.serving import AGENT_PORT, INDEX_MOUNT_PATH
+from katha.serving import AGENT_PORT
+
+KNOWLEDGE_DIGEST = "katha.dev/knowledge-digest"
+
+# Ray's token authentication (Ray >= 2.52, KubeRay >= 1.5.1): KubeRay generates a token in a
+# Secret per cluster, sets RAY_AUTH_MODE and RAY_AUTH_TOKEN in every Ray container, and sends
+# the token itself when it deploys Serve apps. The dashboard (job submission: code on the
+# cluster) and GCS then refuse anyone without it; Serve's HTTP port stays as it is.
+RAY_TOKEN_AUTH = {"mode": "token"}
 
 RAY_PORTS = [
     {"name": "gcs", "containerPort": 6379},
@@ -57,10 +68,8 @@ def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
     """The agent as a RayService: Serve config in place, workers autoscaled by KubeRay."""
     scaling = tenant.spec.scaling
     labels = {**tenant.labels(), SERVES_LABEL: "true"}
-    mounts: list[dict[str, Any]] = [
-        {"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True},
-        {"name": "index", "mountPath": INDEX_MOUNT_PATH},
-    ]
+    mounts = serving_mounts()
+    affinity = same_node_as_the_index(tenant)
     volumes = [
         {"name": "config", "configMap": {"name": render_config_map(tenant)["metadata"]["name"]}},
         {"name": "index", "persistentVolumeClaim": {"claimName": tenant.child("index")}},
@@ -73,7 +82,12 @@ def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
         volumes=volumes,
         service_account=tenant.child("agent"),
         env=agent_env(tenant),
+        initContainers=[index_writer(tenant)],
+        affinity=affinity,
     )
+    # KubeRay rolls the whole cluster when its template changes: a knowledge change starts
+    # a new head, whose writer indexes before the new workers serve.
+    head["metadata"]["annotations"] = {KNOWLEDGE_DIGEST: knowledge_digest(tenant)}
     worker = ray_pod_template(
         labels,
         tenant.platform.image,
@@ -82,6 +96,7 @@ def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
         volumes=volumes,
         service_account=tenant.child("agent"),
         env=agent_env(tenant),
+        affinity=affinity,
     )
     suspended = tenant.spec.suspend
     return {
@@ -93,6 +108,7 @@ def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
             "serveConfigV2": yaml.safe_dump(serve_config(tenant), sort_keys=False),
             "rayClusterConfig": {
                 "rayVersion": tenant.platform.ray_version,
+                "authOptions": dict(RAY_TOKEN_AUTH),
                 "enableInTreeAutoscaling": scaling.max_replicas > scaling.min_replicas,
                 "headGroupSpec": {
                     # The head schedules no replicas, so scaling workers scales the agent.
@@ -112,3 +128,14 @@ def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
             },
         },
     }
+
+
+def same_node_as_the_index(tenant: Tenant) -> dict[str, Any]:
+    """A ReadWriteOnce volume attaches to one node: every pod that mounts the tenant's
+    index (head, workers, and the next cluster's during a KubeRay upgrade) goes to the
+    node of those already there. The first pod matches its own term, so it goes anywhere."""
+    term = {
+        "labelSelector": {"matchLabels": selector(tenant)},
+        "topologyKey": "kubernetes.io/hostname",
+    }
+    return {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
