@@ -13,6 +13,14 @@ from router.worker import Worker
 
 log = get_logger("router")
 
+MAX_CLAIM_BACKOFF_SECONDS = 1.0
+
+
+def claim_backoff(idle_seconds: float, failures: int) -> float:
+    """Seconds to wait after `failures` failed claims in a row: doubling from the idle
+    poll, at most a second, so an outage costs little and recovery is noticed soon."""
+    return float(min(MAX_CLAIM_BACKOFF_SECONDS, idle_seconds * 2 ** min(failures - 1, 20)))
+
 
 class Dispatcher:
     def __init__(
@@ -32,10 +40,17 @@ class Dispatcher:
         self._in_flight: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self._claim_failures = 0  # in a row; nonzero means accepted messages wait
+        inbox.on_dead_letter(worker.dead_lettered)
 
     @property
     def worker(self) -> Worker:
         return self._worker
+
+    @property
+    def claims_failing(self) -> bool:
+        """The last claim failed: accepted messages are not being answered (readiness)."""
+        return self._claim_failures > 0
 
     def wake(self) -> None:
         """New work arrived (a webhook was accepted, a worker finished)."""
@@ -62,10 +77,19 @@ class Dispatcher:
         full = {tenant for tenant, count in self._in_flight.items() if count >= self._per_tenant}
         try:
             batch = await self._inbox.claim(free, self._room, full)
-        except Exception:  # the store is down or failing: keep the loop alive, try again
-            log.exception("inbox.claim_failed")
-            await asyncio.sleep(self._idle)
+        except Exception as error:  # the store is down or failing: keep trying, calmly
+            self._claim_failures += 1
+            if self._claim_failures == 1:
+                log.exception("inbox.claim_failed")
+            else:  # one traceback per outage, not one per poll
+                log.warning(
+                    "inbox.claim_failed", error=type(error).__name__, failures=self._claim_failures
+                )
+            await asyncio.sleep(claim_backoff(self._idle, self._claim_failures))
             return 0
+        if self._claim_failures:
+            log.info("inbox.claims_recovered", failures=self._claim_failures)
+            self._claim_failures = 0
         for envelope in batch:
             self._start(envelope)
         return len(batch)

@@ -27,7 +27,8 @@ class Recipient(BaseModel):
 class Envelope(BaseModel):
     """One message in the inbox. `handle` and `attempts` are the inbox's bookkeeping."""
 
-    model_config = ConfigDict(frozen=True)
+    # Non-finite numbers would be written as null and never read back (a dead letter).
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     message: InboundMessage
     phone_number_id: str

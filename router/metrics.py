@@ -29,6 +29,11 @@ class RouterMetrics:
         self.handoffs: Counter = m.counter(
             "handoffs_total", "Conversations handed to a person.", ["tenant"]
         )
+        self.dead_letters: Counter = m.counter(
+            "dead_letters_total",
+            "Inbox entries that could not be loaded, moved to the dead letters.",
+            ["tenant", "reason"],
+        )
         self.sends: Counter = m.counter(
             "sends_total", "Graph API sends by result and error code.", ["result", "code"]
         )

@@ -15,6 +15,7 @@ from router.envelope import Envelope
 from router.graph import GraphClient, GraphError, GraphUnavailableError, OutsideWindowError
 from router.handoff import Handoff
 from router.inbox.base import ConversationState, Inbox
+from router.inbox.dead_letters import DeadLetter
 from router.language import LanguageGuess
 from router.limits import CircuitBreaker, SenderRate
 from router.metrics import RouterMetrics
@@ -56,6 +57,19 @@ class Worker:
         self._told_to_slow_down: set[str] = set()
         self._language = LanguageGuess()
         self._handoff = Handoff(inbox, graph, settings.handoff_timeout_seconds)
+
+    def dead_lettered(self, letter: DeadLetter) -> None:
+        """An inbox entry could not be loaded and was set aside: count it, say so."""
+        self._metrics.dead_letters.labels(letter.tenant or "unknown", letter.reason).inc()
+        log.error(
+            "message.dead_lettered",
+            tenant=letter.tenant,
+            message_id=letter.message_id,
+            entry_id=letter.entry_id,
+            reason=letter.reason,
+            detail=letter.detail,
+            size=letter.size,
+        )
 
     def breaker(self, tenant: str) -> CircuitBreaker:
         return self._breakers[tenant]

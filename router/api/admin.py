@@ -1,9 +1,11 @@
-"""Admin calls (bearer token): release a conversation from a human back to the agent."""
+"""Admin calls (bearer token): release a conversation from a human back to the agent, and
+list the inbox's dead letters (ids, tenant, reason, size; never the message text)."""
 
+import dataclasses
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, status
+from fastapi import APIRouter, Header, HTTPException, Query, status
 
 from router.api.deps import ServicesDep
 from router.handoff import release
@@ -29,3 +31,15 @@ async def release_conversation(
     _authorize(services, authorization)
     released = await release(services.inbox, conversation_id)
     return {"released": released}
+
+
+@router.get("/dead-letters")
+async def list_dead_letters(
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, list[dict[str, Any]]]:
+    """The newest dead letters first: inbox entries that could not be loaded."""
+    _authorize(services, authorization)
+    letters = await services.inbox.dead_letters(limit)
+    return {"dead_letters": [dataclasses.asdict(letter) for letter in letters]}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from router.envelope import Envelope
+from router.inbox.dead_letters import DeadLetter, DeadLetterListener
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,16 @@ class Inbox(Protocol):
     ) -> list[Envelope]:
         """Take up to `limit` messages: only the oldest open message of a conversation
         that has none in flight, at most `room(tenant)` per tenant, and none of the
-        tenants in `exclude` (those with no room left)."""
+        tenants in `exclude` (those with no room left). An entry that cannot be loaded
+        is moved to the dead letters (and the listeners told), never returned or raised."""
+        ...
+
+    def on_dead_letter(self, listener: DeadLetterListener) -> None:
+        """Call `listener` for each entry moved to the dead letters from now on."""
+        ...
+
+    async def dead_letters(self, limit: int) -> list[DeadLetter]:
+        """The newest `limit` dead letters, newest first (without the message text)."""
         ...
 
     async def complete(self, envelope: Envelope) -> None: ...

@@ -6,7 +6,10 @@ conversation with a lock key while a message of it is in flight, and keeps its u
 entries alive (XCLAIM to itself); a replica that dies stops doing that, and after
 `lease_seconds` the others take its entries over (XAUTOCLAIM), in stream order.
 
-Durability is Redis's: run it with appendonly yes (fsync every second at least).
+Durability is Redis's: run it with appendonly yes (fsync every second at least). If Redis
+restarts empty or the consumer group is evicted or destroyed, the next claim recreates
+the group (reading the stream from its start) instead of failing with NOGROUP forever.
+An entry that cannot be loaded moves to the `dead-letters` stream and is acknowledged.
 A conversation stays locked to one replica while it holds messages of it (in flight or
 backing off). Known limit: if two replicas read messages of one conversation at the same
 moment, the one that locks first answers first, so across replicas order is "one at a
@@ -23,10 +26,22 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError, ResponseError
 
+from katha.observability import get_logger
 from router.envelope import Envelope
 from router.inbox.base import ConversationState, InboxStats, InboxUnavailableError
+from router.inbox.dead_letters import (
+    MISSING_BODY,
+    DeadLetter,
+    DeadLetterListener,
+    UnloadableEntryError,
+    identify,
+    load,
+    size_of,
+)
 from router.inbox.held import Held, HeldQueues, entry_order
 from router.inbox.redis_state import RedisState
 
@@ -48,6 +63,9 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 GROUP = "router"
+RECONNECT_RETRIES = 2
+
+log = get_logger("router")
 
 
 def _text(value: Any) -> str:
@@ -68,6 +86,8 @@ class RedisInbox:
         self._dedupe = int(dedupe_seconds)
         self._p = prefix
         self._stream = f"{prefix}inbox"
+        self._dead = f"{prefix}dead-letters"
+        self._listeners: list[DeadLetterListener] = []
         self._consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._client: aioredis.Redis | None = None
         self._queues = HeldQueues()
@@ -83,16 +103,25 @@ class RedisInbox:
         return self._client
 
     async def open(self) -> None:
-        self._client = aioredis.Redis.from_url(self._url)
+        # After Redis restarts, every pooled connection is dead and fails once: a marker
+        # lost that way after the Graph API took a reply means the reply is sent twice.
+        # Every command here is safe to repeat (accept dedupes by message id).
+        self._client = aioredis.Redis.from_url(
+            self._url, retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), RECONNECT_RETRIES)
+        )
+        await self._create_group()
+        self._state = RedisState(self.redis, self._p, self._dedupe)
+        self._accept = self.redis.register_script(_ACCEPT)
+        self._lock = self.redis.register_script(_LOCK)
+        self._unlock = self.redis.register_script(_UNLOCK)
+
+    async def _create_group(self) -> None:
+        # From "0": after a restart or eviction, whatever the stream still holds is read.
         try:
             await self.redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
-        self._state = RedisState(self.redis, self._p, self._dedupe)
-        self._accept = self.redis.register_script(_ACCEPT)
-        self._lock = self.redis.register_script(_LOCK)
-        self._unlock = self.redis.register_script(_UNLOCK)
 
     async def close(self) -> None:
         if self._client is not None:
@@ -147,13 +176,26 @@ class RedisInbox:
             fresh = fresh[len(envelopes) :]
 
     async def _fetch(self, limit: int) -> None:
+        try:
+            await self._read(limit)
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            # Redis restarted without its data, or the group or stream was evicted or
+            # deleted: make the group again and read on.
+            log.warning("inbox.group_recreated", stream=self._stream)
+            await self._create_group()
+            self._last_reclaim = self._last_keepalive = 0.0
+            await self._read(limit)
+
+    async def _read(self, limit: int) -> None:
         now = time.monotonic()
         if now - self._last_reclaim >= self._lease / 4:
             self._last_reclaim = now
             reclaimed: Any = await self.redis.xautoclaim(
                 self._stream, GROUP, self._consumer, int(self._lease * 1000), "0-0", count=500
             )
-            self._take(reclaimed[1])
+            await self._take(reclaimed[1])
         if now - self._last_keepalive >= self._lease / 3:
             self._last_keepalive = now
             held = sorted(self._queues.known)
@@ -164,17 +206,56 @@ class RedisInbox:
             GROUP, self._consumer, {self._stream: ">"}, count=max(limit, 100)
         )
         for _stream, entries in reply or []:
-            self._take(entries)
+            await self._take(entries)
 
-    def _take(self, entries: Sequence[Any]) -> None:
+    async def _take(self, entries: Sequence[Any]) -> None:
         for entry_id, fields in entries:
             if not fields:  # deleted while pending
                 continue
-            body = fields.get(b"body")
-            if body is None:
-                continue
             ident = _text(entry_id)
-            self._queues.add(Held(ident, Envelope.restored(body, attempts=0, handle=ident)))
+            if ident in self._queues.known:
+                continue
+            body = fields.get(b"body")
+            try:
+                if body is None:
+                    raise UnloadableEntryError(MISSING_BODY, "the entry has no body field")
+                envelope = load(body, attempts=0, handle=ident)
+            except UnloadableEntryError as error:
+                await self._bury(ident, body or b"", error)
+                continue
+            self._queues.add(Held(ident, envelope))
+
+    async def _bury(self, entry_id: str, body: bytes, error: UnloadableEntryError) -> None:
+        """Move an unloadable entry to the dead letters, in one transaction with its ack."""
+        message_id, tenant = identify(body)
+        at = time.time()
+        size = size_of(body)
+        fields: dict[Any, Any] = {
+            "entry_id": entry_id,
+            "message_id": message_id or "",
+            "tenant": tenant or "",
+            "reason": error.reason,
+            "detail": error.detail,
+            "size": size,
+            "dead_at": repr(at),
+            "body": body,
+        }
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(self._dead, fields)
+            pipe.xack(self._stream, GROUP, entry_id)
+            pipe.xdel(self._stream, entry_id)
+            results = await pipe.execute()
+        letter = DeadLetter(
+            _text(results[0]), entry_id, message_id, tenant, error.reason, error.detail, size, at
+        )
+        for listener in self._listeners:
+            listener(letter)
+
+    def on_dead_letter(self, listener: DeadLetterListener) -> None:
+        self._listeners.append(listener)
+
+    async def dead_letters(self, limit: int) -> list[DeadLetter]:
+        return await self._state.dead_letters(self._dead, limit)
 
     async def claim(
         self, limit: int, room: Callable[[str], int], exclude: Collection[str]
@@ -221,14 +302,20 @@ class RedisInbox:
         await self._unlock(keys=[f"{self._p}lock:{conversation}"], args=[self._consumer])
 
     async def complete(self, envelope: Envelope) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xack(self._stream, GROUP, envelope.handle)
-            pipe.xdel(self._stream, envelope.handle)
-            # Answered: the reply and sent-markers go; the dedupe key stays.
-            pipe.delete(f"{self._p}reply:{envelope.message_id}")
-            pipe.delete(f"{self._p}sent:{envelope.message_id}")
-            await pipe.execute()
-        self._queues.remove(envelope.conversation_id, envelope.handle)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.xack(self._stream, GROUP, envelope.handle)
+                pipe.xdel(self._stream, envelope.handle)
+                # Answered: the reply and sent-markers go; the dedupe key stays.
+                pipe.delete(f"{self._p}reply:{envelope.message_id}")
+                pipe.delete(f"{self._p}sent:{envelope.message_id}")
+                await pipe.execute()
+        finally:
+            # Even when Redis failed to record it: held here, the conversation would stay
+            # busy (and every later message of it unanswered) until a restart. Unrecorded,
+            # the entry stays pending in Redis and comes back after the lease, where the
+            # saved reply and sent-markers keep it from being sent twice.
+            self._queues.remove(envelope.conversation_id, envelope.handle)
         await self._release_lock(envelope.conversation_id)
 
     async def retry_later(self, envelope: Envelope, delay_seconds: float) -> None:

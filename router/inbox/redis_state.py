@@ -1,5 +1,6 @@
-"""What the Redis inbox keeps beside the stream: saved agent replies, sent-markers, and
-each conversation's state (a hash keyed by the pseudonymous conversation id)."""
+"""What the Redis inbox keeps beside the stream: saved agent replies, sent-markers, each
+conversation's state (a hash keyed by the pseudonymous conversation id), and the
+dead letters (a stream of their own)."""
 
 import time
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from router.inbox.base import ConversationState
+from router.inbox.dead_letters import DeadLetter
 
 
 def _text(value: Any) -> str:
@@ -81,3 +83,22 @@ class RedisState:
     async def find_handoff(self, phone_number_id: str, ref: str) -> str | None:
         value = await self._redis.get(f"{self._prefix}handoff:{phone_number_id}:{ref}")
         return _text(value) if value is not None else None
+
+    async def dead_letters(self, stream: str, limit: int) -> list[DeadLetter]:
+        entries: Any = await self._redis.xrevrange(stream, count=limit)
+        letters: list[DeadLetter] = []
+        for ident, raw in entries:
+            fields = {_text(key): _text(value) for key, value in raw.items() if key != b"body"}
+            letters.append(
+                DeadLetter(
+                    id=_text(ident),
+                    entry_id=fields.get("entry_id", ""),
+                    message_id=fields.get("message_id") or None,
+                    tenant=fields.get("tenant") or None,
+                    reason=fields.get("reason", ""),
+                    detail=fields.get("detail", ""),
+                    size=int(fields.get("size") or 0),
+                    dead_at=float(fields.get("dead_at") or 0.0),
+                )
+            )
+        return letters

@@ -16,6 +16,13 @@ from pathlib import Path
 
 from router.envelope import Envelope
 from router.inbox.base import ConversationState, InboxStats, InboxUnavailableError
+from router.inbox.dead_letters import (
+    DeadLetter,
+    DeadLetterListener,
+    UnloadableEntryError,
+    load,
+    size_of,
+)
 from router.inbox.sqlite_schema import DEPTH, HEADS, OLDEST, SCHEMA
 
 
@@ -27,6 +34,7 @@ class SqliteInbox:
         self._last_prune = 0.0
         self._batch: list[tuple[Sequence[Envelope], asyncio.Future[list[bool]]]] = []
         self._depth = 0
+        self._listeners: list[DeadLetterListener] = []
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -116,17 +124,69 @@ class SqliteInbox:
         where = f"AND i.tenant NOT IN ({','.join('?' * len(skip))})" if skip else ""
         now = time.time()
         taken: list[Envelope] = []
+        buried: list[DeadLetter] = []
         per_tenant: dict[str, int] = {}
         with self._transaction() as db:
             rows = db.execute(HEADS.format(exclude=where), (now, *skip, limit * 4))
             for seq, tenant, body, attempts in rows.fetchall():
                 if len(taken) >= limit or per_tenant.get(tenant, 0) >= room(tenant):
                     continue
+                try:
+                    envelope = load(body, attempts=attempts, handle=str(seq))
+                except UnloadableEntryError as error:
+                    buried.append(self._bury(db, seq, tenant, body, error, now))
+                    continue
                 per_tenant[tenant] = per_tenant.get(tenant, 0) + 1
                 db.execute("UPDATE inbox SET state = 'leased' WHERE seq = ?", (seq,))
-                taken.append(Envelope.restored(body, attempts=attempts, handle=str(seq)))
+                taken.append(envelope)
+        self._depth -= len(buried)
+        for letter in buried:  # after the commit: what listeners count is really moved
+            for listener in self._listeners:
+                listener(letter)
         self._prune(now)
         return taken
+
+    def _bury(
+        self,
+        db: sqlite3.Connection,
+        seq: int,
+        tenant: str,
+        body: str | bytes,
+        error: UnloadableEntryError,
+        now: float,
+    ) -> DeadLetter:
+        message_id = db.execute("SELECT message_id FROM inbox WHERE seq = ?", (seq,)).fetchone()
+        size = size_of(body)
+        cursor = db.execute(
+            "INSERT INTO dead_letters (entry_seq, message_id, tenant, reason, detail, size,"
+            " body, dead_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, message_id[0], tenant, error.reason, error.detail, size, body, now),
+        )
+        db.execute("UPDATE inbox SET state = 'done', body = '' WHERE seq = ?", (seq,))
+        return DeadLetter(
+            id=str(cursor.lastrowid),
+            entry_id=str(seq),
+            message_id=message_id[0],
+            tenant=tenant,
+            reason=error.reason,
+            detail=error.detail,
+            size=size,
+            dead_at=now,
+        )
+
+    def on_dead_letter(self, listener: DeadLetterListener) -> None:
+        self._listeners.append(listener)
+
+    async def dead_letters(self, limit: int) -> list[DeadLetter]:
+        rows = self.db.execute(
+            "SELECT id, entry_seq, message_id, tenant, reason, detail, size, dead_at"
+            " FROM dead_letters ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            DeadLetter(str(row[0]), str(row[1]), row[2], row[3], row[4], row[5], row[6], row[7])
+            for row in rows.fetchall()
+        ]
 
     def _prune(self, now: float) -> None:
         # Done rows stay (without their text) as long as Meta may redeliver: the dedupe.

@@ -29,6 +29,19 @@ CREATE TABLE IF NOT EXISTS conversations (
 );
 CREATE INDEX IF NOT EXISTS conversations_ref ON conversations (phone_number_id, handoff_ref);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+-- Entries that could not be loaded, kept whole for a person to look at; their inbox row
+-- stays as 'done' without its text, so Meta's redelivery is still a duplicate.
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    entry_seq INTEGER NOT NULL,
+    message_id TEXT,
+    tenant TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    dead_at REAL NOT NULL
+);
 """
 
 # Ready messages, oldest first, that are the oldest unfinished message of their
