@@ -32,8 +32,9 @@ class MessageType(StrEnum):
 
 
 class _Contract(BaseModel):
-    # Unknown fields from a newer peer are kept, never fatal.
-    model_config = ConfigDict(extra="allow", frozen=True)
+    # Unknown fields from a newer peer are kept, never fatal. Non-finite numbers are refused:
+    # JSON has no spelling for them, so pydantic would write null and the reader would fail.
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
 
 
 class Media(_Contract):
@@ -113,7 +114,9 @@ class ReplyTracking(BaseModel):
     `biz_opaque_callback_data`: Meta echoes it in the message's status webhooks, and the
     local outbox of `katha up` shows it. Compact keys, because Graph allows 512 characters."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", populate_by_name=True, allow_inf_nan=False
+    )
 
     language: str = Field(default="unknown", alias="l")
     intent: str = Field(default="question", alias="i")

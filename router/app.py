@@ -17,6 +17,7 @@ from router.dispatcher import Dispatcher
 from router.graph import GraphClient
 from router.inbox import open_inbox
 from router.inbox.base import Inbox
+from router.intake import Intake
 from router.limits import TokenBuckets
 from router.metrics import RouterMetrics
 from router.routebook import FileRouteSource, RouteBook
@@ -41,6 +42,7 @@ def create_app(
         inbox=inbox if inbox is not None else open_inbox(settings),
         metrics=RouterMetrics(),
     )
+    services.routes.count_into(services.metrics.metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,7 +54,8 @@ def create_app(
     app.include_router(webhook.router)
     app.include_router(health.router)
     app.include_router(admin.router)
-    app.add_middleware(WebhookFastPath, services=services)
+    app.state.intake = intake = Intake(services)
+    app.add_middleware(WebhookFastPath, intake=intake)
     return app
 
 

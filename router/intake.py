@@ -1,89 +1,177 @@
 """Webhook notifications in: verify the signature, parse, route, and store durably.
 
-Returns the HTTP status to answer with. Used by the `/webhooks/whatsapp` endpoint and by
-`WebhookFastPath`, the raw-ASGI path that serves the same POST without FastAPI's
-per-request machinery (Meta can send a busy number 1,000 notifications a second).
+`Intake.receive` returns the HTTP status to answer with; `WebhookFastPath` serves it in raw
+ASGI, without FastAPI's per-request machinery (Meta can send a busy number 1,000
+notifications a second). Nothing a signed body carries may turn into a 5xx: Meta would
+retry the whole batch, legitimate messages included, for a week.
 """
 
 import hmac
-import json
 import time
+
+from prometheus_client import Counter
 
 from katha.messages import InboundMessage
 from katha.observability import get_logger
 from router.envelope import Envelope, Recipient, conversation_id
 from router.inbox.base import InboxUnavailableError
-from router.notification import IncomingMessage, Notification
+from router.limits import FailureAllowance
+from router.notification import IncomingMessage, Notification, SkippedMessage
 from router.payload import parse_notification
 from router.services import Services
-from router.signature import verify_signature
+from router.signature import HASH_BUDGET_BYTES, authenticate
+from router.webhook_json import UnreadableBodyError, loggable, read_body
 
 log = get_logger("router")
 
-OK, UNAUTHORIZED, TOO_LARGE, UNAVAILABLE = 200, 401, 413, 503
+OK, BAD_REQUEST, UNAUTHORIZED, TOO_LARGE, TOO_MANY, UNAVAILABLE = 200, 400, 401, 413, 429, 503
+# Delivery statuses Meta documents; any other value is counted as "other", so a body
+# cannot mint metric series.
+_STATUSES = frozenset({"sent", "delivered", "read", "failed", "deleted", "warning", "played"})
 
 
-async def receive(services: Services, body: bytes | None, signature: str | None) -> int:
-    metrics = services.metrics.webhooks
-    if body is None:
-        metrics.labels("too_large").inc()
-        log.warning("webhook.too_large")
-        return TOO_LARGE
-    app_secret = verify_signature(body, signature, services.routes.app_secrets)
-    if app_secret is None:
-        metrics.labels("bad_signature").inc()
-        log.warning("webhook.bad_signature", signed=signature is not None)
-        return UNAUTHORIZED
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        # Signed by Meta but unreadable: a retry would be just as unreadable.
-        metrics.labels("unreadable").inc()
-        log.error("webhook.unreadable", size=len(body))
-        return OK
-    notification = parse_notification(payload)
-    try:
-        await _accept(services, notification, app_secret)
-    except InboxUnavailableError:
-        # No 200: Meta keeps the message and retries; nothing is lost.
-        metrics.labels("inbox_unavailable").inc()
-        log.exception("webhook.inbox_unavailable")
-        return UNAVAILABLE
-    _report(services, notification)
-    metrics.labels("accepted").inc()
-    return OK
+class Intake:
+    """What `POST /webhooks/whatsapp` does, with the state it keeps between requests: the
+    allowance of failed signatures and the count of skipped messages."""
 
-
-async def _accept(services: Services, notification: Notification, app_secret: bytes) -> None:
-    envelopes: list[Envelope] = []
-    now = time.time()
-    for message in notification.messages:
-        route = services.routes.route_for(message.phone_number_id)
-        number, message_id = message.phone_number_id, message.message_id
-        if route is None:
-            log.warning("route.unknown", phone_number_id=number, message_id=message_id)
-            continue
-        secret = route.credentials.app_secret.get_secret_value().encode()
-        if not hmac.compare_digest(secret, app_secret):
-            # Another tenant's Meta app signed this: it must not speak for this number.
-            log.error("message.wrong_app", phone_number_id=number, message_id=message_id)
-            continue
-        if route.suspended:
-            log.info("message.suspended", tenant=route.tenant, message_id=message_id)
-            continue
-        envelopes.append(_envelope(services.conversation_key, route.tenant, message, now))
-    if not envelopes:
-        return
-    fresh = await services.inbox.accept(envelopes)
-    for envelope, new in zip(envelopes, fresh, strict=True):
-        log.info(
-            "message.accepted" if new else "message.duplicate",
-            tenant=envelope.tenant,
-            conversation_id=envelope.conversation_id,
-            message_id=envelope.message_id,
+    def __init__(
+        self,
+        services: Services,
+        failures: FailureAllowance | None = None,
+        hash_budget: int = HASH_BUDGET_BYTES,
+    ) -> None:
+        self.services = services
+        self.failures = failures if failures is not None else FailureAllowance()
+        self.hash_budget = hash_budget
+        self.skipped: Counter = services.metrics.metrics.counter(
+            "webhook_messages_skipped_total",
+            "Messages in signed webhooks that were not accepted, by reason.",
+            ["reason"],
         )
-    if any(fresh):
-        services.wake_workers()
+
+    def _secret_for(self, phone_number_id: str) -> bytes | None:
+        route = self.services.routes.route_for(phone_number_id)
+        return route.credentials.app_secret.get_secret_value().encode() if route else None
+
+    async def receive(self, body: bytes | None, signature: str | None, client: str = "") -> int:
+        metrics = self.services.metrics.webhooks
+        if body is None:
+            metrics.labels("too_large").inc()
+            log.warning("webhook.too_large")
+            return TOO_LARGE
+        if not self.failures.allows(client):
+            # Too many bad signatures lately: answered without hashing anything. Meta
+            # retries a 429, so a genuine webhook caught in a flood is delayed, not lost.
+            metrics.labels("signature_rate_limited").inc()
+            return TOO_MANY
+        secrets = self.services.routes.app_secrets
+        app_secret = authenticate(body, signature, self._secret_for, secrets, self.hash_budget)
+        if app_secret is None:
+            self.failures.failed(client)
+            metrics.labels("bad_signature").inc()
+            log.warning("webhook.bad_signature", signed=signature is not None)
+            return UNAUTHORIZED
+        try:
+            payload = read_body(body)
+        except UnreadableBodyError as error:
+            # 400, not 200: Meta retries any non-2xx for up to a week, and a retry may bring
+            # an intact body (a truncated delivery), while a 200 would lose it silently.
+            # Nothing in it could be read, so no readable message is held back by the retry.
+            metrics.labels("unreadable").inc()
+            log.error("webhook.unreadable", size=len(body), problem=str(error))
+            return BAD_REQUEST
+        notification = parse_notification(payload)
+        try:
+            await self._accept(notification, app_secret)
+        except InboxUnavailableError:
+            # No 200: Meta keeps the message and retries; nothing is lost.
+            metrics.labels("inbox_unavailable").inc()
+            log.exception("webhook.inbox_unavailable")
+            return UNAVAILABLE
+        self._report(notification)
+        metrics.labels("accepted").inc()
+        return OK
+
+    async def _accept(self, notification: Notification, app_secret: bytes) -> None:
+        services = self.services
+        envelopes: list[Envelope] = []
+        now = time.time()
+        for message in notification.messages:
+            route = services.routes.route_for(message.phone_number_id)
+            number, message_id = message.phone_number_id, message.message_id
+            if route is None:
+                log.warning("route.unknown", phone_number_id=number, message_id=message_id)
+                continue
+            secret = route.credentials.app_secret.get_secret_value().encode()
+            if not hmac.compare_digest(secret, app_secret):
+                # Another tenant's Meta app signed this: it must not speak for this number.
+                log.error("message.wrong_app", phone_number_id=number, message_id=message_id)
+                continue
+            if route.suspended:
+                log.info("message.suspended", tenant=route.tenant, message_id=message_id)
+                continue
+            envelope = _admitted(services.conversation_key, route.tenant, message, now)
+            if isinstance(envelope, SkippedMessage):
+                notification.skipped.append(envelope)
+                continue
+            envelopes.append(envelope)
+        if not envelopes:
+            return
+        fresh = await services.inbox.accept(envelopes)
+        for envelope, new in zip(envelopes, fresh, strict=True):
+            log.info(
+                "message.accepted" if new else "message.duplicate",
+                tenant=envelope.tenant,
+                conversation_id=envelope.conversation_id,
+                message_id=envelope.message_id,
+            )
+        if any(fresh):
+            services.wake_workers()
+
+    def _report(self, notification: Notification) -> None:
+        metrics = self.services.metrics
+        for skipped in notification.skipped:
+            self.skipped.labels(skipped.reason).inc()
+            log.warning(
+                "message.skipped",
+                phone_number_id=skipped.phone_number_id,
+                message_id=skipped.message_id,
+                reason=skipped.reason,
+            )
+        for update in notification.statuses:
+            status = update.status if update.status in _STATUSES else "other"
+            metrics.statuses.labels(status).inc()
+            message_id = loggable(update.message_id)
+            if update.error_codes:
+                log.warning(
+                    "message.delivery_failed",
+                    message_id=message_id,
+                    status=status,
+                    codes=update.error_codes[:10],
+                )
+            else:
+                log.info("message.status", message_id=message_id, status=status)
+        for error in notification.errors:
+            log.warning("webhook.error", code=error.code, title=error.title)
+        if notification.unknown:
+            log.info("webhook.unknown_shape", shapes=notification.unknown[:20])
+
+
+def _admitted(
+    key: bytes, tenant: str, message: IncomingMessage, now: float
+) -> Envelope | SkippedMessage:
+    """The message's envelope, or why it cannot be accepted. An envelope is admitted only if
+    the inbox will be able to read back what it writes: anything else would be accepted
+    (200) and then fail every claim."""
+    try:
+        envelope = _envelope(key, tenant, message, now)
+    except ValueError:  # the contract's limits: text over 65,536 characters, a long id
+        return SkippedMessage(message.phone_number_id, loggable(message.message_id), "contract")
+    try:
+        Envelope.model_validate_json(envelope.stored())  # what `Envelope.restored` loads
+    except ValueError:  # unencodable text outside the message (a contact's name), too deep
+        return SkippedMessage(message.phone_number_id, loggable(message.message_id), "unstorable")
+    return envelope
 
 
 def _envelope(key: bytes, tenant: str, message: IncomingMessage, now: float) -> Envelope:
@@ -112,21 +200,3 @@ def _envelope(key: bytes, tenant: str, message: IncomingMessage, now: float) -> 
         recipient=recipient,
         received_at=now,
     )
-
-
-def _report(services: Services, notification: Notification) -> None:
-    for update in notification.statuses:
-        services.metrics.statuses.labels(update.status).inc()
-        if update.error_codes:
-            log.warning(
-                "message.delivery_failed",
-                message_id=update.message_id,
-                status=update.status,
-                codes=update.error_codes,
-            )
-        else:
-            log.info("message.status", message_id=update.message_id, status=update.status)
-    for error in notification.errors:
-        log.warning("webhook.error", code=error.code, title=error.title)
-    if notification.unknown:
-        log.info("webhook.unknown_shape", shapes=notification.unknown[:20])

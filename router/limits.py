@@ -1,4 +1,5 @@
-"""Rate limits: a TokenBucket per key, and a CircuitBreaker per tenant."""
+"""Rate limits: a TokenBucket per key, a CircuitBreaker per tenant, and the allowance of
+failed signatures before requests go unheard."""
 
 import asyncio
 import time
@@ -47,20 +48,37 @@ class TokenBucket:
         self._refill()
         return self._tokens >= self.burst
 
+    @property
+    def ready(self) -> bool:
+        """Whether a token is free now (nothing is taken)."""
+        self._refill()
+        return self._tokens >= 1
+
 
 class TokenBuckets:
     """One TokenBucket per key (phone number, recipient), the least recently used evicted."""
 
-    def __init__(self, rate: float, burst: float, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._rate = rate
         self._burst = burst
         self._max = max_keys
+        self._clock = clock
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def get(self, key: str) -> TokenBucket | None:
+        """The key's bucket if it has one (a key without one has its whole burst)."""
+        return self._buckets.get(key)
 
     def __getitem__(self, key: str) -> TokenBucket:
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(self._rate, self._burst)
+            bucket = self._buckets[key] = TokenBucket(self._rate, self._burst, self._clock)
             if len(self._buckets) > self._max:
                 self._buckets.popitem(last=False)
         else:
@@ -146,3 +164,30 @@ class SenderRate:
         """Whether the sender's allowance has refilled (a new episode may be warned again)."""
         tokens, last = self._senders.get(sender, (self._burst, at))
         return tokens + max(0.0, at - last) * self._rate >= self._burst
+
+
+class FailureAllowance:
+    """How many failed signatures are tolerated: `rate` a second (up to `burst`) from one
+    client, and `total_rate` (up to `total_burst`) from all clients together. Once either
+    is spent, requests are refused before any work (HMAC over the body) is done for them;
+    only failures spend it, so a client that signs correctly is never slowed by itself."""
+
+    def __init__(
+        self,
+        rate: float = 5.0,
+        burst: float = 20.0,
+        total_rate: float = 50.0,
+        total_burst: float = 100.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_clients: int = 100_000,
+    ) -> None:
+        self._clients = TokenBuckets(rate, burst, max_clients, clock)
+        self._total = TokenBucket(total_rate, total_burst, clock)
+
+    def allows(self, client: str) -> bool:
+        bucket = self._clients.get(client)
+        return self._total.ready and (bucket is None or bucket.ready)
+
+    def failed(self, client: str) -> None:
+        self._clients[client].try_take()
+        self._total.try_take()

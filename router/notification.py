@@ -60,6 +60,17 @@ class WebhookError:
     title: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedMessage:
+    """A customer message that could not be accepted, and why (a short, fixed reason that
+    labels a metric: "malformed", "too_deep", "non_finite_number", "unencodable_text",
+    "contract", "unstorable"). `message_id` is fit for logging: cut short and escaped."""
+
+    phone_number_id: str | None
+    message_id: str | None
+    reason: str
+
+
 @dataclass(slots=True)
 class Notification:
     """Everything one webhook POST carried."""
@@ -68,3 +79,4 @@ class Notification:
     statuses: list[StatusUpdate] = field(default_factory=list)
     errors: list[WebhookError] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # field names / shapes not understood
+    skipped: list[SkippedMessage] = field(default_factory=list)

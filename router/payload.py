@@ -1,7 +1,9 @@
 """WhatsApp Cloud API webhook bodies, parsed whole: every entry, every change, every message.
 
 Pure functions over the decoded JSON. Nothing here is fatal: a shape this code does not
-know is kept (as `extra` / `MessageType.UNKNOWN`) and reported, never raised.
+know is kept (as `extra` / `MessageType.UNKNOWN`) and reported, never raised; a message
+that cannot be kept as it is (see `router.webhook_json.json_problem`) or whose typed parts
+are the wrong type is skipped with a reason, and the rest of the batch is read on.
 """
 
 from datetime import UTC, datetime
@@ -12,9 +14,11 @@ from router.notification import (
     IncomingMessage,
     Notification,
     Sender,
+    SkippedMessage,
     StatusUpdate,
     WebhookError,
 )
+from router.webhook_json import json_problem, loggable
 
 MEDIA_TYPES = frozenset(
     {
@@ -41,8 +45,19 @@ def _array(value: Any) -> list[Any]:
 def _timestamp(value: Any) -> datetime:
     try:
         return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):  # OSError: past the platform's range
         return datetime.now(UTC)
+
+
+def _code(value: Any) -> int | None:
+    """An error code as Meta sends it (a number); anything else is no code at all."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        code = int(value)
+    except ValueError:
+        return None
+    return code if -(2**63) < code < 2**63 else None
 
 
 def _message_type(raw: str) -> MessageType:
@@ -164,10 +179,8 @@ def _status(phone_number_id: str, status: dict[str, Any]) -> StatusUpdate | None
     message_id = _str(status.get("id"))
     if message_id is None:
         return None
-    errors = _array(status.get("errors"))
-    codes = tuple(
-        int(error["code"]) for error in errors if isinstance(error, dict) and "code" in error
-    )
+    errors = [error for error in _array(status.get("errors")) if isinstance(error, dict)]
+    codes = tuple(c for c in (_code(error.get("code")) for error in errors) if c is not None)
     return StatusUpdate(
         phone_number_id=phone_number_id,
         message_id=message_id,
@@ -177,29 +190,43 @@ def _status(phone_number_id: str, status: dict[str, Any]) -> StatusUpdate | None
     )
 
 
+def _checked_message(
+    number: str, message: Any, contacts: dict[str, Sender], found: Notification
+) -> IncomingMessage | None:
+    """One message parsed, or None (recorded in `found.skipped`) when it cannot be."""
+    raw = _object(message)
+    message_id = loggable(raw.get("id"))
+    # Judged before anything else looks inside: nothing below may meet a value it would
+    # recurse into without end, store as null, or fail to encode.
+    reason = json_problem(message) if isinstance(message, dict) else "malformed"
+    parsed: IncomingMessage | None = None
+    if reason is None:
+        try:
+            parsed = _message(number, raw, contacts)
+        except (TypeError, ValueError):  # e.g. a location whose latitude is not a number
+            parsed = None
+    if parsed is None:
+        found.skipped.append(SkippedMessage(number, message_id, reason or "malformed"))
+    return parsed
+
+
 def _change(value: dict[str, Any], found: Notification) -> None:
     metadata = _object(value.get("metadata"))
     number = _str(metadata.get("phone_number_id"))
     found.unknown.extend(f"value.{key}" for key in value if key not in _KNOWN_VALUE_KEYS)
     for error in _array(value.get("errors")):
         if isinstance(error, dict):
-            code = error.get("code")
-            found.errors.append(
-                WebhookError(number, code if isinstance(code, int) else None, error.get("title"))
-            )
+            title = loggable(error.get("title"), limit=200)
+            found.errors.append(WebhookError(number, _code(error.get("code")), title))
     if number is None:
         return
     contacts = _senders(value.get("contacts"))
     for message in _array(value.get("messages")):
-        try:
-            parsed = _message(number, message, contacts) if isinstance(message, dict) else None
-        except (TypeError, ValueError):  # e.g. a location whose latitude is not a number
-            parsed = None
+        parsed = _checked_message(number, message, contacts, found)
         if parsed is None:
-            found.unknown.append("messages[] without an id")
             continue
         if parsed.type is MessageType.UNKNOWN:
-            found.unknown.append(f"message type {parsed.raw_type}")
+            found.unknown.append(f"message type {loggable(parsed.raw_type)}")
         found.messages.append(parsed)
     for status in _array(value.get("statuses")):
         update = _status(number, status) if isinstance(status, dict) else None
@@ -219,6 +246,6 @@ def parse_notification(payload: Any) -> Notification:
                 found.unknown.append("change without a value")
                 continue
             if change.get("field") not in (None, "messages"):
-                found.unknown.append(f"field {change.get('field')}")
+                found.unknown.append(f"field {loggable(change.get('field'))}")
             _change(change["value"], found)
     return found

@@ -7,8 +7,7 @@ notification. Everything else passes through to the app unchanged.
 
 from typing import Any
 
-from router import intake
-from router.services import Services
+from router.intake import Intake
 
 PATH = "/webhooks/whatsapp"
 Scope = dict[str, Any]
@@ -24,24 +23,28 @@ def _start(status: int) -> dict[str, Any]:
 
 
 class WebhookFastPath:
-    def __init__(self, app: Any, services: Services) -> None:
+    def __init__(self, app: Any, intake: Intake) -> None:
         self.app = app
-        self.services = services
+        self.intake = intake
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
             await self.app(scope, receive, send)
             return
-        limit = self.services.settings.max_body_bytes
+        limit = self.intake.services.settings.max_body_bytes
         signature: str | None = None
         declared: int | None = None
         for name, value in scope["headers"]:
             if name == b"x-hub-signature-256":
                 signature = value.decode("latin-1")
             elif name == b"content-length":
-                declared = int(value) if value.isdigit() else limit + 1
+                # A digit string too long to be a size is simply too large (and int() refuses
+                # past 4,300 digits).
+                declared = int(value) if value.isdigit() and len(value) < 19 else limit + 1
         body = None if declared is not None and declared > limit else await _body(receive, limit)
-        status = await intake.receive(self.services, body, signature)
+        client = scope.get("client")
+        address = str(client[0]) if client else ""
+        status = await self.intake.receive(body, signature, address)
         await send(_start(status))
         await send(_EMPTY)
 
