@@ -106,19 +106,26 @@ class RedisInbox:
         # After Redis restarts, every pooled connection is dead and fails once: a marker
         # lost that way after the Graph API took a reply means the reply is sent twice.
         # Every command here is safe to repeat (accept dedupes by message id).
-        self._client = aioredis.Redis.from_url(
+        client = aioredis.Redis.from_url(
             self._url, retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), RECONNECT_RETRIES)
         )
-        await self._create_group()
-        self._state = RedisState(self.redis, self._p, self._dedupe)
-        self._accept = self.redis.register_script(_ACCEPT)
-        self._lock = self.redis.register_script(_LOCK)
-        self._unlock = self.redis.register_script(_UNLOCK)
+        try:
+            await self._create_group(client)
+        except BaseException:
+            await client.aclose()
+            raise
+        self._state = RedisState(client, self._p, self._dedupe)
+        self._accept = client.register_script(_ACCEPT)
+        self._lock = client.register_script(_LOCK)
+        self._unlock = client.register_script(_UNLOCK)
+        # Open only once everything above exists: a webhook arriving while Redis is still
+        # unreachable must meet "not open" (503), never a half-built inbox.
+        self._client = client
 
-    async def _create_group(self) -> None:
+    async def _create_group(self, client: aioredis.Redis | None = None) -> None:
         # From "0": after a restart or eviction, whatever the stream still holds is read.
         try:
-            await self.redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
+            await (client or self.redis).xgroup_create(self._stream, GROUP, id="0", mkstream=True)
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
@@ -163,7 +170,11 @@ class RedisInbox:
                             client=pipe,
                         )
                 results = await pipe.execute()
-        except (RedisError, OSError, InboxUnavailableError) as error:
+        except Exception as error:
+            # Whatever went wrong, every webhook waiting on this batch gets an answer (503):
+            # a future left unresolved would hold Meta's request until it times out.
+            if not isinstance(error, RedisError | OSError | InboxUnavailableError):
+                log.exception("inbox.accept_failed")
             failure = InboxUnavailableError(f"Redis refused a write: {error}")
             for _, done in batch:
                 if not done.done():
