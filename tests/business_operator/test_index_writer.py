@@ -5,6 +5,7 @@ or the RayService's head); its summary is its termination message, which the ope
 reads from the API, never by calling an agent.
 """
 
+import ipaddress
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,9 @@ from business_operator.knowledge import SHARED_NODE, knowledge_from_pods
 from business_operator.names import INDEX_WRITER
 from business_operator.render import Platform, Tenant, render_agent_children
 from business_operator.render.agent import BUSINESS_KEY, CONFIG_MOUNT_PATH
+from business_operator.render.context import Network
+from ingestion.addresses import refusal
+from ingestion.settings import IngestionSettings
 from katha.api import Business, load_resources
 from katha.serving import INDEX_MOUNT_PATH
 
@@ -255,3 +259,24 @@ def test_the_operator_reads_the_index_state_from_the_writers_pod(
     status = api.get("Business", namespace, "kandy-bakehouse")["status"]
     indexed = next(c for c in status["conditions"] if c["type"] == "KnowledgeIndexed")
     assert (indexed["status"], indexed["reason"]) == ("True", "Indexed")
+
+
+def test_the_writer_refuses_the_clusters_own_ranges_as_its_network_policy_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    business = _tenant("deployment")
+    tenant = Tenant(
+        name=business.name,
+        namespace=business.namespace,
+        uid=business.uid,
+        spec=business.spec,
+        workload="deployment",
+        platform=Platform(network=Network(cluster_cidrs=("35.192.0.0/14",))),  # GKE-style
+    )
+    (writer,) = _templates(_workload(tenant))[0]["spec"]["initContainers"]
+    for variable in writer["env"]:
+        if "value" in variable:
+            monkeypatch.setenv(variable["name"], variable["value"])
+    policy = IngestionSettings().address_policy()
+    assert refusal(ipaddress.ip_address("35.193.0.7"), policy) is not None
+    assert refusal(ipaddress.ip_address("8.8.8.8"), policy) is None

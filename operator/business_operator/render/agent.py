@@ -39,6 +39,8 @@ POSTGRES_URL_ENV = "KATHA_AGENT_POSTGRES_URL"
 # ... and for the API keys the Business names (model.endpoint, webSearch with Tavily).
 LLM_API_KEY_ENV = "KATHA_AGENT_LLM_API_KEY"
 TAVILY_API_KEY_ENV = "KATHA_AGENT_TAVILY_API_KEY"
+# ... and for the index writer (ingestion.settings.IngestionSettings).
+BLOCKED_CIDRS_ENV = "KATHA_INGEST_BLOCKED_CIDRS"
 
 
 def serve_config(tenant: Tenant) -> dict[str, Any]:
@@ -151,12 +153,19 @@ def index_writer(tenant: Tenant) -> dict[str, Any]:
             {"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True},
             {"name": "index", "mountPath": INDEX_MOUNT_PATH},
         ],
-        env=HOME_ENV,
+        env=[*HOME_ENV, *writer_env(tenant)],
     )
     del writer["ports"]
     writer["terminationMessagePath"] = TERMINATION_LOG
     writer["terminationMessagePolicy"] = "File"
     return writer
+
+
+def writer_env(tenant: Tenant) -> list[dict[str, Any]]:
+    """The cluster's own ranges, refused by the writer's fetches as by its NetworkPolicy
+    (ranges outside the private ones, which the writer refuses anyway)."""
+    cidrs = tenant.platform.network.cluster_cidrs
+    return [{"name": BLOCKED_CIDRS_ENV, "value": json.dumps(list(cidrs))}] if cidrs else []
 
 
 def serving_mounts() -> list[dict[str, Any]]:
