@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import openpyxl
 import pytest
+import yaml
 from loopback_http import serve_http
 from openpyxl.worksheet.worksheet import Worksheet
 from prometheus_client.parser import text_string_to_metric_families
@@ -301,21 +302,32 @@ def _unbase64(value: str) -> str:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
 
 
-def business(*sources: dict[str, Any], name: str = "ceylon-spice") -> Business:
-    """A Business with these knowledge sources (camelCase, as in its YAML)."""
-    return Business.model_validate(
-        {
-            "metadata": {"name": name, "namespace": "tenants"},
-            "spec": {
-                "displayName": "Ceylon Spice Kitchen",
-                "whatsapp": {
-                    "phoneNumberId": "105954558954427",
-                    "credentialsSecretRef": {"name": "ceylon-spice-whatsapp"},
-                },
-                "knowledge": {"sources": list(sources)},
+def manifest(*sources: dict[str, Any], name: str = "ceylon-spice") -> dict[str, Any]:
+    """A Business with these knowledge sources, as its YAML holds it (camelCase)."""
+    return {
+        "apiVersion": "katha.dev/v1alpha1",
+        "kind": "Business",
+        "metadata": {"name": name, "namespace": "tenants"},
+        "spec": {
+            "displayName": "Ceylon Spice Kitchen",
+            "whatsapp": {
+                "phoneNumberId": "105954558954427",
+                "credentialsSecretRef": {"name": "ceylon-spice-whatsapp"},
             },
-        }
-    )
+            "knowledge": {"sources": list(sources)},
+        },
+    }
+
+
+def business(*sources: dict[str, Any], name: str = "ceylon-spice") -> Business:
+    return Business.model_validate(manifest(*sources, name=name))
+
+
+def business_file(folder: Path, sources: list[dict[str, Any]]) -> Path:
+    """The same Business written where `katha ingest` and the index writer read it."""
+    path = folder / "business.yaml"
+    path.write_text(yaml.safe_dump(manifest(*sources), allow_unicode=True), encoding="utf-8")
+    return path
 
 
 @pytest.fixture

@@ -8,33 +8,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
-
 from ingestion.index.reader import IndexReader
 from ingestion.refresh import Refresh, refresh_business
 
-from .conftest import EmbeddingsApi, business
+from .conftest import EmbeddingsApi, business, business_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _business_yaml(folder: Path, sources: list[dict[str, object]]) -> Path:
-    manifest = {
-        "apiVersion": "katha.dev/v1alpha1",
-        "kind": "Business",
-        "metadata": {"name": "ceylon-spice", "namespace": "tenants"},
-        "spec": {
-            "displayName": "Ceylon Spice Kitchen",
-            "whatsapp": {
-                "phoneNumberId": "105954558954427",
-                "credentialsSecretRef": {"name": "ceylon-spice-whatsapp"},
-            },
-            "knowledge": {"sources": sources},
-        },
-    }
-    path = folder / "business.yaml"
-    path.write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def _api_environment(embeddings_api: EmbeddingsApi) -> dict[str, str]:
@@ -53,7 +32,7 @@ def test_katha_ingest_indexes_files_next_to_the_yaml_with_the_bundled_model(
 ) -> None:
     make_pdf(tmp_path / "menu.pdf", [["චිකන් කොත්තු අපේ විශේෂ කෑමයි.", ("Chicken Kottu", "Rs. 1,200")]])
     make_price_list(tmp_path / "prices.xlsx")
-    path = _business_yaml(
+    path = business_file(
         tmp_path,
         [
             {"type": "pdf", "name": "menu", "file": "menu.pdf"},
@@ -78,7 +57,7 @@ def test_katha_ingest_indexes_files_next_to_the_yaml_with_the_bundled_model(
 def test_python_m_ingestion_prints_json_and_exits_3_when_a_source_fails(
     tmp_path: Path, embeddings_api: EmbeddingsApi
 ) -> None:
-    path = _business_yaml(
+    path = business_file(
         tmp_path,
         [
             {"type": "faq", "name": "faq", "items": [{"q": "Do you deliver?", "a": "Yes."}]},
@@ -115,7 +94,7 @@ def test_a_job_killed_half_way_leaves_the_previous_version_searchable(
     index = refresh_with_api.index_root / "tenants" / "ceylon-spice"
     committed = IndexReader(index).version
     embeddings_api.delay = 30
-    path, root = _business_yaml(tmp_path, [faq(40)]), refresh_with_api.index_root
+    path, root = business_file(tmp_path, [faq(40)]), refresh_with_api.index_root
     job = subprocess.Popen(
         [sys.executable, "-m", "ingestion", str(path), "--index-dir", str(root)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,

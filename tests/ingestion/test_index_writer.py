@@ -9,36 +9,16 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ingestion.__main__ import main
 from ingestion.job import EXIT_INDEX_NOT_WRITTEN, EXIT_OK
 from ingestion.report import Report, SourceReport, SourceStatus
 from ingestion.summary import MAX_SUMMARY_BYTES, summary_json, writer_result
 
-from .conftest import EmbeddingsApi
+from .conftest import EmbeddingsApi, business_file
 
 FAQ = {"type": "faq", "name": "faq", "items": [{"q": "Open?", "a": "7am to 8pm, Poya days too."}]}
 MISSING_FILE = {"type": "text", "name": "notes", "file": "notes-that-are-not-there.txt"}
-
-
-def _business_file(folder: Path, sources: list[dict[str, object]]) -> Path:
-    manifest = {
-        "apiVersion": "katha.dev/v1alpha1",
-        "kind": "Business",
-        "metadata": {"name": "ceylon-spice", "namespace": "tenants"},
-        "spec": {
-            "displayName": "Ceylon Spice Kitchen",
-            "whatsapp": {
-                "phoneNumberId": "105954558954427",
-                "credentialsSecretRef": {"name": "ceylon-spice-whatsapp"},
-            },
-            "knowledge": {"sources": sources},
-        },
-    }
-    path = folder / "business.yaml"
-    path.write_text(yaml.safe_dump(manifest), encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -53,7 +33,7 @@ def _write(folder: Path, sources: list[dict[str, object]]) -> tuple[int, dict[st
     summary = folder / "termination-log"
     code = main(
         [
-            str(_business_file(folder, sources)),
+            str(business_file(folder, sources)),
             "--index-dir",
             str(folder / "index"),
             "--summary-file",

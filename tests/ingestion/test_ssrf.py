@@ -6,7 +6,6 @@ test-only allowlist entry (`allowed_cidrs`), while "the metadata service" listen
 127.0.0.1, which stays forbidden: the real check decides every request.
 """
 
-import datetime
 import json
 import ssl
 import threading
@@ -20,10 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from certificates import self_signed
 
 from ingestion.addresses import AddressPolicy
 from ingestion.crawling import crawl_site
@@ -188,32 +184,7 @@ def test_the_connection_goes_to_the_address_that_was_checked() -> None:
 
 def _certificate(host: str, folder: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """A self-signed certificate for `host`: the server's context and a client's trusting it."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "site.crt", folder / "site.key"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(cert_file, key_file)
+    cert_file, server = self_signed(folder, "site", hosts=(host,))
     return server, ssl.create_default_context(cafile=cert_file)
 
 

@@ -3,7 +3,7 @@ redis-server; helpers live in peers.py, whatsapp.py and harness.py next to this 
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import RouterHarness, Tenant
 from peers import Agent, GraphApi, ServerThread
+
+from router.inbox import open_inbox
+from router.inbox.base import Inbox
+from router.settings import RouterSettings
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +53,15 @@ def inbox_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("redis_url")
     redis.Redis.from_url(url).flushdb()
     return url
+
+
+@pytest.fixture
+async def inbox(inbox_url: str) -> AsyncIterator[Inbox]:
+    """An open inbox of each backend, with a short lease."""
+    opened = open_inbox(RouterSettings(inbox_url=inbox_url, lease_seconds=0.5))
+    await opened.open()
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture

@@ -5,51 +5,22 @@ stops the queue: every other message, other tenants' included, is answered."""
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from collections.abc import Callable
 
 import httpx
 import poison
-import pytest
 from harness import RouterHarness, wait_for
 from peers import GraphApi
+from stored import envelope, no_limit
 
-from katha.messages import InboundMessage, Location, MessageType
-from router.envelope import Envelope, Recipient
+from katha.messages import Location, MessageType
+from router.envelope import Envelope
 from router.inbox import open_inbox
 from router.inbox.base import Inbox
 from router.inbox.dead_letters import DeadLetter
 from router.settings import RouterSettings
 
 ADMIN_TOKEN = "admin-token-dead-letters-0123"
-
-
-def envelope(message_id: str, conversation: str, tenant: str) -> Envelope:
-    return Envelope(
-        message=InboundMessage(
-            message_id=message_id,
-            tenant=tenant,
-            conversation_id=conversation,
-            type=MessageType.TEXT,
-            timestamp=datetime.now(UTC),
-            text=f"text of {message_id}",
-        ),
-        phone_number_id="105954558954427",
-        recipient=Recipient(wa_id="94771234567"),
-        received_at=time.time(),
-    )
-
-
-def no_limit(_tenant: str) -> int:
-    return 100
-
-
-@pytest.fixture
-async def inbox(inbox_url: str) -> AsyncIterator[Inbox]:
-    opened = open_inbox(RouterSettings(inbox_url=inbox_url, lease_seconds=0.5))
-    await opened.open()
-    yield opened
-    await opened.close()
 
 
 async def claim_all(inbox: Inbox, expected: int) -> list[Envelope]:

@@ -4,45 +4,14 @@ conversation, and conversation state and sent-markers survive a reopen."""
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
-import pytest
 import redis
+from stored import envelope, no_limit
 
-from katha.messages import InboundMessage, MessageType
-from router.envelope import Envelope, Recipient
+from router.envelope import Envelope
 from router.inbox import open_inbox
 from router.inbox.base import ConversationState, Inbox
 from router.settings import RouterSettings
-
-
-def envelope(message_id: str, conversation: str, tenant: str = "tenants/alpha") -> Envelope:
-    return Envelope(
-        message=InboundMessage(
-            message_id=message_id,
-            tenant=tenant,
-            conversation_id=conversation,
-            type=MessageType.TEXT,
-            timestamp=datetime.now(UTC),
-            text=f"text of {message_id}",
-        ),
-        phone_number_id="105954558954427",
-        recipient=Recipient(wa_id="94771234567"),
-        received_at=time.time(),
-    )
-
-
-def no_limit(_tenant: str) -> int:
-    return 100
-
-
-@pytest.fixture
-async def inbox(inbox_url: str) -> AsyncIterator[Inbox]:
-    opened = open_inbox(RouterSettings(inbox_url=inbox_url, lease_seconds=0.5))
-    await opened.open()
-    yield opened
-    await opened.close()
 
 
 async def test_a_message_is_stored_once(inbox: Inbox) -> None:

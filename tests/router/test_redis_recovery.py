@@ -5,7 +5,6 @@ again; and while claims fail, /readyz says not ready even though Redis answers P
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,33 +13,12 @@ import redis
 from harness import RouterHarness, wait_for
 from peers import GraphApi
 from restartable_redis import RestartableRedis
+from stored import envelope, no_limit
 
-from katha.messages import InboundMessage, MessageType
-from router.envelope import Envelope, Recipient
 from router.inbox import open_inbox
 from router.settings import RouterSettings
 
 STREAM = "katha:inbox"
-
-
-def envelope(message_id: str, conversation: str) -> Envelope:
-    return Envelope(
-        message=InboundMessage(
-            message_id=message_id,
-            tenant="tenants/alpha",
-            conversation_id=conversation,
-            type=MessageType.TEXT,
-            timestamp=datetime.now(UTC),
-            text=f"text of {message_id}",
-        ),
-        phone_number_id="105954558954427",
-        recipient=Recipient(wa_id="94771234567"),
-        received_at=time.time(),
-    )
-
-
-def no_limit(_tenant: str) -> int:
-    return 100
 
 
 @pytest.fixture

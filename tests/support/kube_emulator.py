@@ -26,8 +26,8 @@ import aiohttp.test_utils
 import aiohttp.web
 import attrs
 import kmock
+from certificates import serving_certificate
 from kmock._internal import rendering
-from kube_tls import serving_certificate
 from rbac import Gate, request_attributes
 
 RESOURCES: dict[str, dict[str, Any]] = {
