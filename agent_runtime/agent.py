@@ -21,7 +21,6 @@ from agent_runtime.memory import (
     keep_latest,
 )
 from agent_runtime.metrics import AgentMetrics
-from agent_runtime.phrases import phrase
 from agent_runtime.settings import AgentSettings
 from agent_runtime.state import fresh_turn
 from agent_runtime.tracing import tenant_tracer
@@ -34,8 +33,9 @@ from ingestion.settings import IngestionSettings
 from ingestion.sources import Places
 from katha.api import Business
 from katha.api.meta import ObjectMeta
-from katha.messages import AgentReply, InboundMessage, MessageType, Source
+from katha.messages import AgentReply, InboundMessage, Source
 from katha.observability import bind_ids, get_logger
+from katha.replies import text_only
 from katha.serving import AgentAppArgs
 
 log = get_logger("agent")
@@ -116,7 +116,7 @@ class Agent:
             message_id=message.message_id,
         ):
             text = message_text(message)
-            if message.type is MessageType.REACTION or (text is None and message.media is None):
+            if text is None and message.media is None:  # a reaction, an empty message
                 return AgentReply(message_id=message.message_id, text=None, intent="none")
             if text is None:
                 return self._not_text(message)
@@ -157,10 +157,11 @@ class Agent:
 
     def _not_text(self, message: InboundMessage) -> AgentReply:
         language = message.previous_language or "en"
-        business, persona = self.args.business.display_name, self.args.business.persona
-        text = phrase("not_text", language, persona, business)
         return AgentReply(
-            message_id=message.message_id, text=text, language=language, intent="media"
+            message_id=message.message_id,
+            text=text_only(language),
+            language=language,
+            intent="media",
         )
 
     def _record(self, reply: AgentReply, state: dict[str, Any], text: str) -> None:

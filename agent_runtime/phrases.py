@@ -50,12 +50,6 @@ _PHRASES: dict[str, dict[str, str]] = {
         "singlish": "Samawenna, mata puluwan {business} gana prashna walata witharai.",
         "ta": "மன்னிக்கவும், {business} பற்றிய கேள்விகளுக்கு மட்டுமே உதவ முடியும்.",
     },
-    "not_text": {
-        "en": "I can read text messages only. Please type your question.",
-        "si": "මට කියවිය හැක්කේ පෙළ පණිවිඩ පමණයි. කරුණාකර ඔබේ ප්‍රශ්නය ටයිප් කරන්න.",
-        "singlish": "Mata kiyawanna puluwan text witharai. Prashnaya type karanna.",
-        "ta": "என்னால் உரைச் செய்திகளை மட்டுமே படிக்க முடியும். உங்கள் கேள்வியை தட்டச்சு செய்யவும்.",
-    },
     "in_english": {
         "en": "",
         "si": "(මෙම විස්තර ඇත්තේ ඉංග්‍රීසියෙන් පමණි.)",

@@ -1,13 +1,15 @@
 """The contract between the router and a tenant's agent: `POST {endpoint}/v1/messages`.
 
-The router sends an `InboundMessage` (normalised from WhatsApp's webhook) and the agent
-answers with an `AgentReply`. The agent never sees WhatsApp credentials or the customer's
-phone number: conversations are identified by a pseudonymous `conversation_id`.
+The router parses WhatsApp's webhook once into `CustomerMessage`s and sends each, addressed
+to a tenant's conversation, as an `InboundMessage`; the agent answers with an `AgentReply`.
+The agent never sees WhatsApp credentials or the customer's phone number: conversations are
+identified by a pseudonymous `conversation_id`.
 """
 
 import json
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,12 +69,11 @@ class Reaction(_Contract):
     emoji: str | None = None  # None when a reaction was removed
 
 
-class InboundMessage(_Contract):
-    """One customer message, as the router forwards it to the tenant's agent."""
+class CustomerMessage(_Contract):
+    """What a customer sent, normalised from WhatsApp's webhook, before it is routed. Fields
+    WhatsApp has that this contract does not name travel on under `whatsapp` (an extra)."""
 
     message_id: str = Field(min_length=1, max_length=256)
-    tenant: str = Field(min_length=1, description="namespace/name of the Business")
-    conversation_id: str = Field(min_length=1, max_length=128)
     type: MessageType
     timestamp: datetime
     text: str | None = Field(default=None, max_length=65536)
@@ -82,9 +83,36 @@ class InboundMessage(_Contract):
     choice: Choice | None = None
     reaction: Reaction | None = None
     reply_to: str | None = Field(default=None, description="The message id this answers.")
+
+    @property
+    def whatsapp_fields(self) -> dict[str, Any]:
+        """WhatsApp's fields that no field above names (for the agent to read)."""
+        extra = (self.model_extra or {}).get("whatsapp")
+        return extra if isinstance(extra, dict) else {}
+
+
+class InboundMessage(CustomerMessage):
+    """One customer message, as the router forwards it to the tenant's agent."""
+
+    tenant: str = Field(min_length=1, description="namespace/name of the Business")
+    conversation_id: str = Field(min_length=1, max_length=128)
     previous_language: str | None = Field(
         default=None, description="The conversation's language so far, if known."
     )
+
+    @classmethod
+    def addressed(
+        cls, message: CustomerMessage, tenant: str, conversation_id: str
+    ) -> "InboundMessage":
+        """`message` for one tenant's conversation. It was validated when it was parsed, and
+        the router made `tenant` (a route's) and `conversation_id`: nothing is checked twice."""
+        fields = {**dict(message), **(message.model_extra or {})}
+        return cls.model_construct(
+            message.model_fields_set | {"tenant", "conversation_id"},
+            **fields,
+            tenant=tenant,
+            conversation_id=conversation_id,
+        )
 
 
 class Source(_Contract):

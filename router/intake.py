@@ -96,9 +96,9 @@ class Intake:
         services = self.services
         envelopes: list[Envelope] = []
         now = time.time()
-        for message in notification.messages:
-            route = services.routes.route_for(message.phone_number_id)
-            number, message_id = message.phone_number_id, message.message_id
+        for incoming in notification.messages:
+            number, message_id = incoming.phone_number_id, incoming.message.message_id
+            route = services.routes.route_for(number)
             if route is None:
                 log.warning("route.unknown", phone_number_id=number, message_id=message_id)
                 continue
@@ -110,7 +110,7 @@ class Intake:
             if route.suspended:
                 log.info("message.suspended", tenant=route.tenant, message_id=message_id)
                 continue
-            envelope = _admitted(services.conversation_key, route.tenant, message, now)
+            envelope = _admitted(services.conversation_key, route.tenant, incoming, now)
             if isinstance(envelope, SkippedMessage):
                 notification.skipped.append(envelope)
                 continue
@@ -158,45 +158,22 @@ class Intake:
 
 
 def _admitted(
-    key: bytes, tenant: str, message: IncomingMessage, now: float
+    key: bytes, tenant: str, incoming: IncomingMessage, now: float
 ) -> Envelope | SkippedMessage:
     """The message's envelope, or why it cannot be accepted. An envelope is admitted only if
     the inbox will be able to read back what it writes: anything else would be accepted
     (200) and then fail every claim."""
-    try:
-        envelope = _envelope(key, tenant, message, now)
-    except ValueError:  # the contract's limits: text over 65,536 characters, a long id
-        return SkippedMessage(message.phone_number_id, loggable(message.message_id), "contract")
+    sender = incoming.sender
+    conversation = conversation_id(key, incoming.phone_number_id, sender.key)
+    envelope = Envelope(
+        message=InboundMessage.addressed(incoming.message, tenant, conversation),
+        phone_number_id=incoming.phone_number_id,
+        recipient=Recipient(wa_id=sender.wa_id, user_id=sender.user_id),
+        received_at=now,
+    )
     try:
         Envelope.model_validate_json(envelope.stored())  # what `Envelope.restored` loads
     except ValueError:  # unencodable text outside the message (a contact's name), too deep
-        return SkippedMessage(message.phone_number_id, loggable(message.message_id), "unstorable")
+        message_id = loggable(incoming.message.message_id)
+        return SkippedMessage(incoming.phone_number_id, message_id, "unstorable")
     return envelope
-
-
-def _envelope(key: bytes, tenant: str, message: IncomingMessage, now: float) -> Envelope:
-    inbound = InboundMessage(
-        message_id=message.message_id,
-        tenant=tenant,
-        conversation_id=conversation_id(key, message.phone_number_id, message.sender.key),
-        type=message.type,
-        timestamp=message.timestamp,
-        text=message.text,
-        sender_name=message.sender.name,
-        media=message.media,
-        location=message.location,
-        choice=message.choice,
-        reaction=message.reaction,
-        reply_to=message.reply_to,
-    )
-    if message.extra:  # unknown fields travel on under "whatsapp" (the contract allows extras)
-        inbound = InboundMessage.model_validate(
-            {**inbound.model_dump(exclude_none=True), "whatsapp": message.extra}
-        )
-    recipient = Recipient(wa_id=message.sender.wa_id, user_id=message.sender.user_id)
-    return Envelope(
-        message=inbound,
-        phone_number_id=message.phone_number_id,
-        recipient=recipient,
-        received_at=now,
-    )

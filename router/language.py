@@ -1,4 +1,9 @@
-"""The customer's language, for the few things the router says itself."""
+"""The customer's language, for the few things the router says itself.
+
+The agent detects the language of every message it answers; the router needs one for what it
+sends without asking the agent (a type the route does not accept, a flood warning), and this
+is its only detection: the conversation's language it keeps is also the agent's hint.
+"""
 
 import time
 

@@ -3,9 +3,8 @@ errors, and the names of any shapes the parser did not know."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from katha.messages import Choice, Location, Media, MessageType, Reaction
+from katha.messages import CustomerMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,21 +24,13 @@ class Sender:
 
 @dataclass(frozen=True, slots=True)
 class IncomingMessage:
-    """One customer message and the WhatsApp number it was sent to."""
+    """One customer message, parsed once into the contract (`message`), with what only the
+    router keeps: the WhatsApp number it was sent to, who sent it, WhatsApp's type name."""
 
     phone_number_id: str
-    message_id: str
     sender: Sender
-    type: MessageType
     raw_type: str
-    timestamp: datetime
-    text: str | None = None
-    media: Media | None = None
-    location: Location | None = None
-    choice: Choice | None = None
-    reaction: Reaction | None = None
-    reply_to: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    message: CustomerMessage
 
 
 @dataclass(frozen=True, slots=True)

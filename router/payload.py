@@ -1,15 +1,19 @@
 """WhatsApp Cloud API webhook bodies, parsed whole: every entry, every change, every message.
 
-Pure functions over the decoded JSON. Nothing here is fatal: a shape this code does not
-know is kept (as `extra` / `MessageType.UNKNOWN`) and reported, never raised; a message
-that cannot be kept as it is (see `router.webhook_json.json_problem`) or whose typed parts
-are the wrong type is skipped with a reason, and the rest of the batch is read on.
+Each customer message is parsed once, into the contract the agent receives
+(`katha.messages.CustomerMessage`). Pure functions over the decoded JSON. Nothing here is
+fatal: a shape this code does not know is kept (under `whatsapp` / `MessageType.UNKNOWN`)
+and reported, never raised; a message that cannot be kept as it is (see
+`router.webhook_json.json_problem`), whose typed parts are the wrong type, or that the
+contract refuses is skipped with a reason, and the rest of the batch is read on.
 """
 
 from datetime import UTC, datetime
 from typing import Any
 
-from katha.messages import Choice, Location, Media, MessageType, Reaction
+from pydantic import ValidationError
+
+from katha.messages import Choice, CustomerMessage, Location, Media, MessageType, Reaction
 from router.notification import (
     IncomingMessage,
     Notification,
@@ -142,6 +146,10 @@ def _content(kind: MessageType, raw_type: str, body: Any) -> dict[str, Any]:
     return {}
 
 
+class _OutsideContractError(Exception):
+    """A message the contract refuses: text over 65,536 characters, an id over 256."""
+
+
 def _message(
     phone_number_id: str, message: dict[str, Any], contacts: dict[str, Sender]
 ) -> IncomingMessage | None:
@@ -162,17 +170,21 @@ def _message(
     }
     if kind in (MessageType.CONTACTS, MessageType.ORDER, MessageType.UNKNOWN):
         extra[raw_type] = message.get(body_key)  # passed on for the agent to read
-    return IncomingMessage(
-        phone_number_id=phone_number_id,
-        message_id=message_id,
-        sender=_sender(message, contacts),
-        type=kind,
-        raw_type=raw_type,
-        timestamp=_timestamp(message.get("timestamp")),
-        reply_to=_str(context.get("id")),
-        extra=extra,
-        **content,
-    )
+    if extra:  # under "whatsapp": the contract allows extras
+        content["whatsapp"] = extra
+    sender = _sender(message, contacts)
+    try:
+        parsed = CustomerMessage(
+            message_id=message_id,
+            type=kind,
+            timestamp=_timestamp(message.get("timestamp")),
+            sender_name=sender.name,
+            reply_to=_str(context.get("id")),
+            **content,
+        )
+    except ValidationError as error:
+        raise _OutsideContractError(str(error)) from error
+    return IncomingMessage(phone_number_id, sender, raw_type, parsed)
 
 
 def _status(phone_number_id: str, status: dict[str, Any]) -> StatusUpdate | None:
@@ -203,6 +215,8 @@ def _checked_message(
     if reason is None:
         try:
             parsed = _message(number, raw, contacts)
+        except _OutsideContractError:
+            reason = "contract"
         except (TypeError, ValueError):  # e.g. a location whose latitude is not a number
             parsed = None
     if parsed is None:
@@ -225,7 +239,7 @@ def _change(value: dict[str, Any], found: Notification) -> None:
         parsed = _checked_message(number, message, contacts, found)
         if parsed is None:
             continue
-        if parsed.type is MessageType.UNKNOWN:
+        if parsed.message.type is MessageType.UNKNOWN:
             found.unknown.append(f"message type {loggable(parsed.raw_type)}")
         found.messages.append(parsed)
     for status in _array(value.get("statuses")):

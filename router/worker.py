@@ -7,25 +7,32 @@ from collections import defaultdict
 
 from katha.messages import AgentReply, MessageType, ReplyTracking
 from katha.observability import bind_ids, get_logger
+from katha.replies import text_only
 from katha.routing import Route
 from router import canned
 from router.agent import AgentClient, AgentUnavailableError
 from router.conversations import is_owner, window_open, with_human
 from router.envelope import Envelope
-from router.graph import GraphClient, GraphError, GraphUnavailableError, OutsideWindowError
+from router.graph_api import (
+    GraphApiClient,
+    GraphApiError,
+    GraphApiUnavailableError,
+    OutsideWindowError,
+)
 from router.handoff import Handoff
 from router.inbox.base import ConversationState, Inbox
 from router.inbox.dead_letters import DeadLetter
 from router.language import LanguageGuess
 from router.limits import CircuitBreaker, SenderRate
+from router.live_routes import LiveRoutes
 from router.metrics import RouterMetrics
-from router.routebook import RouteBook
 from router.settings import RouterSettings
 from router.split import split_text
 
 log = get_logger("router")
 
-SILENT_TYPES = frozenset({MessageType.REACTION})  # a thumbs-up needs no answer
+# A thumbs-up needs no answer: dropped here, never forwarded (the one place that says so).
+SILENT_TYPES = frozenset({MessageType.REACTION})
 
 
 class RetryLaterError(Exception):
@@ -39,9 +46,9 @@ class Worker:
         self,
         settings: RouterSettings,
         inbox: Inbox,
-        routes: RouteBook,
+        routes: LiveRoutes,
         agent: AgentClient,
-        graph: GraphClient,
+        graph: GraphApiClient,
         metrics: RouterMetrics,
     ) -> None:
         self._settings = settings
@@ -154,7 +161,7 @@ class Worker:
             return
         if message.type not in route.accepts:
             log.info("message.not_handled", type=message.type.value)
-            await self._send(route, envelope, state, {"canned": canned.text_only(language)})
+            await self._send(route, envelope, state, {"canned": text_only(language)})
             return
         reply = await self._reply(route, envelope, state)
         parts = split_text(reply.text or "")
@@ -186,7 +193,7 @@ class Worker:
         if envelope.attempts == 0:
             try:
                 await self._graph.mark_read(envelope.phone_number_id, token, envelope.message_id)
-            except GraphError as error:
+            except GraphApiError as error:
                 log.info("message.read_failed", code=error.code)
         message = envelope.message.model_copy(update={"previous_language": state.language})
         started = time.perf_counter()
@@ -245,13 +252,13 @@ class Worker:
             log.error("reply.outside_window")
             self._metrics.sends.labels("outside_window", "131047").inc()
             return
-        except GraphUnavailableError as error:
+        except GraphApiUnavailableError as error:
             self._metrics.sends.labels("retry_later", str(error.code or error.status)).inc()
             log.warning("reply.failed", code=error.code, status=error.status, retry=True)
             raise RetryLaterError(
                 self._backoff(envelope.attempts), "graph api unavailable"
             ) from error
-        except GraphError as error:
+        except GraphApiError as error:
             self._metrics.sends.labels("failed", str(error.code or error.status)).inc()
             log.error("reply.failed", code=error.code, status=error.status, retry=False)
             return

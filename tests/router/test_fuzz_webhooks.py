@@ -144,7 +144,7 @@ def test_the_parser_takes_any_mutation_of_a_real_webhook(
     sample = copy.deepcopy(data.draw(st.sampled_from(_samples(shared_data, "105954558954427"))))
     found = parse_notification(_mutate(data, sample))
     for parsed in found.messages:
-        assert isinstance(parsed.message_id, str)
+        assert isinstance(parsed.message.message_id, str)
 
 
 def _readback(router: RouterHarness) -> int:

@@ -21,14 +21,16 @@ def test_every_shared_webhook_body_parses(shared_data: Path, name: str) -> None:
     assert found.unknown == []
     if name == "incoming":
         (only,) = found.messages
-        assert only.type is MessageType.TEXT
-        assert only.text == "this is a text message"
+        assert only.message.type is MessageType.TEXT
+        assert only.message.text == "this is a text message"
         assert only.phone_number_id == "123456123"
         assert only.sender.wa_id == "16315551181"
         assert only.sender.user_id == "US.13491208655302741918"
         assert only.sender.username == "@testusername"
         assert only.sender.name == "test user name"
-        assert "from_parent_user_id" not in only.extra  # another id of the person stays here
+        assert (
+            "from_parent_user_id" not in only.message.whatsapp_fields
+        )  # another id of the person stays here
     else:
         (status,) = found.statuses
         assert status.status == name
@@ -114,8 +116,8 @@ def test_every_message_type_is_parsed(
     if kind == "unsupported":
         sent["errors"] = [{"code": 131051, "title": "Message type unknown"}]
     (parsed,) = parse_notification(notification(NUMBER, [sent])).messages
-    assert parsed.type is expected
-    assert parsed.message_id == sent["id"]
+    assert parsed.message.type is expected
+    assert parsed.message.message_id == sent["id"]
     if expected in (
         MessageType.IMAGE,
         MessageType.AUDIO,
@@ -123,25 +125,25 @@ def test_every_message_type_is_parsed(
         MessageType.DOCUMENT,
         MessageType.STICKER,
     ):
-        assert parsed.media is not None
-        assert parsed.media.id == content["id"]
-        assert parsed.media.voice == (kind == "voice" or bool(content.get("voice")))
+        assert parsed.message.media is not None
+        assert parsed.message.media.id == content["id"]
+        assert parsed.message.media.voice == (kind == "voice" or bool(content.get("voice")))
     if expected is MessageType.LOCATION:
-        assert parsed.location is not None
-        assert parsed.location.name == "Colombo Fort"
+        assert parsed.message.location is not None
+        assert parsed.message.location.name == "Colombo Fort"
     if expected is MessageType.INTERACTIVE:
-        assert parsed.choice is not None
-        assert parsed.choice.id in ("yes", "rice")
+        assert parsed.message.choice is not None
+        assert parsed.message.choice.id in ("yes", "rice")
     if expected is MessageType.BUTTON:
-        assert parsed.choice is not None
-        assert parsed.choice.id == "STOP"
+        assert parsed.message.choice is not None
+        assert parsed.message.choice.id == "STOP"
     if expected is MessageType.REACTION:
-        assert parsed.reaction is not None
-        assert parsed.reaction.message_id == "wamid.ORIGINAL"
+        assert parsed.message.reaction is not None
+        assert parsed.message.reaction.message_id == "wamid.ORIGINAL"
     if expected in (MessageType.CONTACTS, MessageType.ORDER, MessageType.UNKNOWN):
-        assert parsed.extra[kind] == content  # passed on for the agent
+        assert parsed.message.whatsapp_fields[kind] == content  # passed on for the agent
     if kind == "unsupported":
-        assert parsed.extra["errors"][0]["code"] == 131051
+        assert parsed.message.whatsapp_fields["errors"][0]["code"] == 131051
 
 
 def test_an_unknown_message_type_is_kept_and_reported() -> None:
@@ -162,7 +164,7 @@ def test_every_entry_and_every_change_is_read() -> None:
     payload["entry"][0]["changes"].append(statuses["entry"][0]["changes"][0])
     payload["entry"].append(second["entry"][0])
     found = parse_notification(payload)
-    assert [m.text for m in found.messages] == ["one", "two", "three"]
+    assert [m.message.text for m in found.messages] == ["one", "two", "three"]
     assert [m.phone_number_id for m in found.messages] == [
         NUMBER,
         "206065669065538",
@@ -217,7 +219,7 @@ def test_replies_keep_their_context() -> None:
     sent = message("text", {"body": "this one"})
     sent["context"] = {"from": "94112345678", "id": "wamid.EARLIER"}
     (parsed,) = parse_notification(notification(NUMBER, [sent])).messages
-    assert parsed.reply_to == "wamid.EARLIER"
+    assert parsed.message.reply_to == "wamid.EARLIER"
 
 
 @pytest.mark.parametrize(
@@ -261,4 +263,4 @@ def test_unknown_fields_are_kept_and_reported() -> None:
     payload["entry"][0]["changes"][0]["value"]["messages"][0]["referral"] = {"source_id": "ad"}
     found = parse_notification(payload)
     assert "value.shiny_new_field" in found.unknown
-    assert found.messages[0].extra["referral"] == {"source_id": "ad"}
+    assert found.messages[0].message.whatsapp_fields["referral"] == {"source_id": "ad"}
