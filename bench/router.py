@@ -37,6 +37,7 @@ from router.signature import sign  # noqa: E402
 
 sys.path.append(str(BENCH))
 sys.path.append(str(REPO / "tests" / "support"))
+from ports import free_port  # noqa: E402
 from redis_server import launch_redis  # noqa: E402
 from router_load import run_open_loop  # noqa: E402
 
@@ -60,12 +61,6 @@ request = function()
     {["Content-Type"] = "application/json", ["X-Hub-Signature-256"] = sigs[i]}, bodies[i])
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def webhook(n: int, run: str) -> bytes:

@@ -14,13 +14,13 @@ from router.agent import AgentClient
 from router.api import admin, health, webhook
 from router.api.fastpath import WebhookFastPath
 from router.dispatcher import Dispatcher
-from router.graph import GraphClient
+from router.graph_api import GraphApiClient
 from router.inbox import open_inbox
 from router.inbox.base import Inbox
 from router.intake import Intake
 from router.limits import TokenBuckets
+from router.live_routes import FileRouteSource, LiveRoutes
 from router.metrics import RouterMetrics
-from router.routebook import FileRouteSource, RouteBook
 from router.routes_kubernetes import SecretRouteSource
 from router.services import Services
 from router.settings import RouterSettings
@@ -33,12 +33,12 @@ def create_app(
     settings: RouterSettings,
     *,
     inbox: Inbox | None = None,
-    routes: RouteBook | None = None,
+    routes: LiveRoutes | None = None,
 ) -> FastAPI:
     """The router. `inbox` and `routes` default to what `settings` names."""
     services = Services(
         settings=settings,
-        routes=routes if routes is not None else RouteBook(),
+        routes=routes if routes is not None else LiveRoutes(),
         inbox=inbox if inbox is not None else open_inbox(settings),
         metrics=RouterMetrics(),
     )
@@ -118,7 +118,7 @@ async def _start_inbox(
 
 def _dispatcher(services: Services, http: httpx.AsyncClient) -> Dispatcher:
     settings = services.settings
-    graph = GraphClient(
+    graph = GraphApiClient(
         http,
         settings.graph_api_url,
         per_number=TokenBuckets(settings.number_rate_per_second, settings.number_rate_per_second),
@@ -138,12 +138,14 @@ def _dispatcher(services: Services, http: httpx.AsyncClient) -> Dispatcher:
     )
 
 
-async def _watch_routes(settings: RouterSettings, book: RouteBook) -> None:
+async def _watch_routes(settings: RouterSettings, live_routes: LiveRoutes) -> None:
     if settings.routes_file is not None:
-        source = FileRouteSource(Path(settings.routes_file), book, settings.routes_poll_seconds)
+        source = FileRouteSource(
+            Path(settings.routes_file), live_routes, settings.routes_poll_seconds
+        )
         await source.run()
         return
-    secret = SecretRouteSource.in_cluster(settings, book)
+    secret = SecretRouteSource.in_cluster(settings, live_routes)
     try:
         await secret.run()
     finally:

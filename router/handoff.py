@@ -11,14 +11,14 @@ from katha.routing import Route
 from router import canned
 from router.conversations import handoff_ref, release_ref
 from router.envelope import Envelope, Recipient
-from router.graph import GraphClient, GraphError
+from router.graph_api import GraphApiClient, GraphApiError
 from router.inbox.base import ConversationState, Inbox
 
 log = get_logger("router")
 
 
 class Handoff:
-    def __init__(self, inbox: Inbox, graph: GraphClient, timeout_seconds: float) -> None:
+    def __init__(self, inbox: Inbox, graph: GraphApiClient, timeout_seconds: float) -> None:
         self._inbox = inbox
         self._graph = graph
         self._timeout = timeout_seconds
@@ -43,7 +43,7 @@ class Handoff:
         token = route.credentials.access_token.get_secret_value()
         try:
             await self._graph.send_text(envelope.phone_number_id, token, owner, notice)
-        except GraphError as error:
+        except GraphApiError as error:
             # Outside the owner's own 24-hour window only a template would reach them.
             log.error("handoff.owner_not_told", code=error.code)
             return

@@ -11,7 +11,7 @@ from typing import Any, Self
 import httpx
 
 from katha.observability import get_logger
-from router.routebook import RouteBook
+from router.live_routes import LiveRoutes
 from router.settings import RouterSettings
 
 log = get_logger("router")
@@ -25,17 +25,17 @@ class SecretRouteSource:
         client: httpx.AsyncClient,
         namespace: str,
         name: str,
-        book: RouteBook,
+        live_routes: LiveRoutes,
         retry_seconds: float = 2.0,
     ) -> None:
         self._client = client
         self._path = f"/api/v1/namespaces/{namespace}/secrets"
         self._name = name
-        self._book = book
+        self._live_routes = live_routes
         self._retry = retry_seconds
 
     @classmethod
-    def in_cluster(cls, settings: RouterSettings, book: RouteBook) -> Self:
+    def in_cluster(cls, settings: RouterSettings, live_routes: LiveRoutes) -> Self:
         host = os.environ.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
         port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
         base = settings.kubernetes_api_url or f"https://{host}:{port}"
@@ -50,17 +50,17 @@ class SecretRouteSource:
         client = httpx.AsyncClient(
             base_url=base, headers=headers, verify=verify, timeout=httpx.Timeout(10.0, read=None)
         )
-        return cls(client, settings.namespace, settings.routes_secret, book)
+        return cls(client, settings.namespace, settings.routes_secret, live_routes)
 
     def _apply(self, secret: dict[str, Any]) -> None:
-        self._book.replace_from_secret(secret.get("data") or {}, f"secret/{self._name}")
+        self._live_routes.replace_from_secret(secret.get("data") or {}, f"secret/{self._name}")
 
     async def _list(self) -> str:
         response = await self._client.get(f"{self._path}/{self._name}")
         if response.status_code == 404:
             # A fresh install: the operator writes the Secret with the first Business.
             # Until then there is nothing to route, which is a valid, ready state.
-            self._book.replace_from_secret({}, f"secret/{self._name} (not created yet)")
+            self._live_routes.replace_from_secret({}, f"secret/{self._name} (not created yet)")
             return ""
         response.raise_for_status()
         secret = response.json()

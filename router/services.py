@@ -4,15 +4,15 @@ from dataclasses import dataclass
 
 from router.dispatcher import Dispatcher
 from router.inbox.base import Inbox
+from router.live_routes import LiveRoutes
 from router.metrics import RouterMetrics
-from router.routebook import RouteBook
 from router.settings import RouterSettings
 
 
 @dataclass(slots=True)
 class Services:
     settings: RouterSettings
-    routes: RouteBook
+    routes: LiveRoutes
     inbox: Inbox
     metrics: RouterMetrics
     conversation_key: bytes = b""

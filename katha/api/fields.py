@@ -23,8 +23,14 @@ from katha.api.quantities import (
 
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+# Meta's ID for a business number (not the number itself).
 PHONE_NUMBER_ID_PATTERN = r"^[0-9]{8,20}$"
-E164_PATTERN = r"^\+[1-9][0-9]{7,14}$"
+# The one home of a WhatsApp number's shape: country code and number, 8-15 digits (E.164).
+# Meta's webhooks and the `katha` CLI write it as bare digits (wa_id); the Business spec
+# writes it with a '+'. Free-text redaction is looser on purpose (katha.observability.redact).
+_PHONE_DIGITS = r"[1-9][0-9]{7,14}"
+WA_ID_PATTERN = rf"^{_PHONE_DIGITS}$"
+E164_PATTERN = rf"^\+{_PHONE_DIGITS}$"
 HTTP_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
 HF_MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$"
 # Letters, digits, '-', '_' and '.', but not "." or ".." (Kubernetes refuses those too: a key
@@ -107,6 +113,14 @@ PhoneNumber = Annotated[
     ),
     _schema(E164_PATTERN),
 ]
+
+
+def as_wa_id(number: str) -> str | None:
+    """A WhatsApp number as Meta's wa_id (digits only, "+94771234567" -> "94771234567"), or
+    None when it is not one."""
+    digits = number.strip().removeprefix("+")
+    return digits if re.fullmatch(WA_ID_PATTERN, digits) else None
+
 
 HttpUrl = Annotated[
     str,

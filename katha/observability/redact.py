@@ -59,6 +59,9 @@ BODY_KEYS = frozenset(
 )
 
 # "+94 77 123 4567", "94771234567", "077-123-4567": 9 or more digits with separators.
+# Looser than the E.164 / wa_id shape in katha.api.fields on purpose: that one validates a
+# field, this one finds numbers in free text as people type them (spaces, dashes, a local
+# leading 0), and a false positive only costs a pseudonym.
 _PHONE = re.compile(r"(?<![\w.])\+?\d(?:[\s-]?\d){8,14}(?![\w.])")
 # Meta access tokens start with EAA; "Bearer"/"Basic" credentials; sk-... API keys; the
 # webhook's HMAC signature ("sha256=<hex>").

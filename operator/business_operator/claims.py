@@ -5,7 +5,7 @@ number (`Route.claimed_at`). A later Business naming the same phoneNumberId gets
 and a condition naming the holder, until the holder lets go (deleted, or another number);
 its drift timer then claims the number. "First" is the table's durable record, not the
 Business's age: a Business created long ago that switches to a number held by another
-must not take it over. Pure: handlers/routes.py reads and writes the table around it.
+must not take it over. Pure: routing_table.py reads and writes the table around it.
 """
 
 from collections.abc import Mapping, Sequence

@@ -2,43 +2,47 @@
 
 Thin by design: decorators hand each event to the plain functions in `handlers/`,
 and translate their errors into Kopf's retry (temporary) or give-up (permanent).
-This module is the composition root, so it reads the settings when Kopf loads it.
+Importing it only registers handlers: the settings are read in the startup handler (kept
+in `memo.settings`), which also registers the repair timers, since their interval is a
+setting. Kopf runs startup handlers before it watches anything or logs in.
 """
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import kopf
 from pydantic import ValidationError
 
 from business_operator.handlers import business, language_model
-from business_operator.handlers.routes import RoutesTable
 from business_operator.kube import KubeApiError, KubeClient
 from business_operator.render import Platform
+from business_operator.routing_table import RoutingTableWriter
 from business_operator.settings import OperatorSettings
 from katha.api import API_GROUP, API_VERSION
 from katha.api.validation import explain
 from katha.observability import configure_logging
 
-SETTINGS = OperatorSettings()
 BUSINESSES = (API_GROUP, API_VERSION, "businesses")
 LANGUAGE_MODELS = (API_GROUP, API_VERSION, "languagemodels")
 LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16)
 
 
 @kopf.on.login(retries=3)
-def login(settings: kopf.OperatorSettings, **kwargs: Any) -> kopf.ConnectionInfo | None:
-    if SETTINGS.kube_api_url:
-        return kopf.ConnectionInfo(server=SETTINGS.kube_api_url, default_namespace="default")
+def login(
+    settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any
+) -> kopf.ConnectionInfo | None:
+    operator: OperatorSettings = memo.settings
+    if operator.kube_api_url:
+        return kopf.ConnectionInfo(server=operator.kube_api_url, default_namespace="default")
     return kopf.login_with_service_account(
         settings=settings, **kwargs
     ) or kopf.login_with_kubeconfig(settings=settings, **kwargs)
 
 
-def _http_client(info: kopf.ConnectionInfo | None) -> httpx.AsyncClient:
-    if SETTINGS.kube_api_url or info is None:
-        return httpx.AsyncClient(base_url=SETTINGS.kube_api_url or "", timeout=30.0, limits=LIMITS)
+def _http_client(operator: OperatorSettings, info: kopf.ConnectionInfo | None) -> httpx.AsyncClient:
+    if operator.kube_api_url or info is None:
+        return httpx.AsyncClient(base_url=operator.kube_api_url or "", timeout=30.0, limits=LIMITS)
     verify: Any = str(info.ca_path) if info.ca_path else not info.insecure
     headers = info.as_http_headers()
     cert = (
@@ -51,31 +55,47 @@ def _http_client(info: kopf.ConnectionInfo | None) -> httpx.AsyncClient:
 
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
-    configure_logging(SETTINGS.log_level, SETTINGS.log_format.value)
+    operator = OperatorSettings()
+    memo.settings = operator
+    configure_logging(operator.log_level, operator.log_format.value)
     settings.persistence.finalizer = f"{API_GROUP}/finalizer"
-    settings.queueing.worker_limit = SETTINGS.max_concurrent_reconciles
+    settings.queueing.worker_limit = operator.max_concurrent_reconciles
     settings.peering.standalone = True  # one active instance: the Deployment uses Recreate
     # Our own events say what changed; Kopf's per-handler "succeeded" events would be noise.
     settings.posting.level = logging.WARNING
     info = None
-    if not SETTINGS.kube_api_url:
+    if not operator.kube_api_url:
         info = kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(
             settings=settings
         )
-    kube = KubeClient(_http_client(info))
+    kube = KubeClient(_http_client(operator, info))
     memo.kube = kube
     memo.context = business.Context(
         kube=kube,
-        routes=RoutesTable(kube, SETTINGS.platform_namespace),
+        routes=RoutingTableWriter(kube, operator.platform_namespace),
         platform=Platform(
-            namespace=SETTINGS.platform_namespace,
-            image=SETTINGS.image,
-            ray_version=SETTINGS.ray_version,
-            router_labels=dict(SETTINGS.router_labels),
-            gpu_node_selector=dict(SETTINGS.gpu_node_selector),
-            network=SETTINGS.network(),
+            namespace=operator.platform_namespace,
+            image=operator.image,
+            ray_version=operator.ray_version,
+            router_labels=dict(operator.router_labels),
+            gpu_node_selector=dict(operator.gpu_node_selector),
+            network=operator.network(),
         ),
     )
+    _register_repair_timers(operator.reconcile_interval_seconds)
+
+
+def _register_repair_timers(interval: float) -> None:
+    """Reconcile every Business and LanguageModel each `interval` seconds, so drift is
+    repaired and status refreshed. Last in startup: a retried startup registers them once."""
+    # The decorators below type them as change handlers; they read only arguments that a
+    # timer passes too (body, status, patch, memo), hence the cast.
+    for resource, handler in (
+        (BUSINESSES, reconcile_business),
+        (LANGUAGE_MODELS, reconcile_language_model),
+    ):
+        timer = kopf.timer(*resource, interval=interval, initial_delay=interval)
+        timer(cast(Any, handler))
 
 
 @kopf.on.cleanup()
@@ -109,11 +129,6 @@ def _refuse(patch: kopf.Patch, kind: str, error: ValidationError) -> kopf.Perman
 @kopf.on.resume(*BUSINESSES)
 @kopf.on.create(*BUSINESSES)
 @kopf.on.update(*BUSINESSES, field="spec")
-@kopf.timer(
-    *BUSINESSES,
-    interval=SETTINGS.reconcile_interval_seconds,
-    initial_delay=SETTINGS.reconcile_interval_seconds,
-)
 async def reconcile_business(
     body: kopf.Body, status: kopf.Status, patch: kopf.Patch, memo: kopf.Memo, **_: Any
 ) -> None:
@@ -139,11 +154,6 @@ async def delete_business(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 @kopf.on.resume(*LANGUAGE_MODELS)
 @kopf.on.create(*LANGUAGE_MODELS)
 @kopf.on.update(*LANGUAGE_MODELS, field="spec")
-@kopf.timer(
-    *LANGUAGE_MODELS,
-    interval=SETTINGS.reconcile_interval_seconds,
-    initial_delay=SETTINGS.reconcile_interval_seconds,
-)
 async def reconcile_language_model(
     body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any
 ) -> None:

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ import httpx
 import pydantic
 import pytest
 import ray
+from ports import free_port
 from ray import serve
 
 from agent_runtime.serve_app import build_app
@@ -20,13 +20,6 @@ from .bakery import bakery_spec, tea_shop_spec
 from .conftest import BAKERY, TEA_SHOP, message
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")

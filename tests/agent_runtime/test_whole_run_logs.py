@@ -24,8 +24,9 @@ from loopback_http import serve_http
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "router"))
 
-from harness import RouterProcess, Tenant, free_port, wait_for
+from harness import RouterProcess, Tenant, wait_for
 from peers import GraphApi, ServerThread
+from ports import free_port
 from whatsapp import message, notification, signed, text
 
 from agent_runtime.api.app import create_app

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from katha_chart import NAMESPACE, SCENARIOS, Manifest, one, pod_templates
 
-from business_operator.handlers.routes import ROUTES_SECRET
 from business_operator.kube import RESOURCE_TYPES
+from business_operator.routing_table import ROUTES_SECRET
 from router.settings import RouterSettings
 
 ROLE_KINDS = {"Role", "ClusterRole"}

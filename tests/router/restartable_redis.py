@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 import redis
-from harness import free_port
+from ports import free_port
 
 
 class RestartableRedis:

@@ -13,7 +13,7 @@ from harness import RouterHarness
 from hypothesis import HealthCheck, settings
 
 from router.app import create_app
-from router.routebook import RouteBook
+from router.live_routes import LiveRoutes
 from router.settings import RouterSettings
 
 ADMIN_TOKEN = "admin-token-for-schema-tests-5b1e"
@@ -27,7 +27,7 @@ def router(start_router: Callable[..., RouterHarness]) -> RouterHarness:
 def _document() -> dict[str, Any]:
     """The router's OpenAPI document, as the app serves it (building the app does no I/O)."""
     settings = RouterSettings(inbox_url="sqlite:///nonexistent/never-opened.db")
-    return create_app(settings, routes=RouteBook()).openapi()
+    return create_app(settings, routes=LiveRoutes()).openapi()
 
 
 # Loaded at import, as schemathesis parametrizes at collection; requests go to `router`.

@@ -25,8 +25,9 @@ from pathlib import Path
 import httpx
 import poison
 import pytest
-from harness import RouterProcess, Tenant, free_port, wait_for
+from harness import RouterProcess, Tenant, wait_for
 from peers import Agent, GraphApi, ServerThread
+from ports import free_port
 from restartable_redis import RestartableRedis
 from whatsapp import notification, signed, text
 

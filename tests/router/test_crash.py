@@ -4,8 +4,9 @@ it restarts on the same inbox (SIGKILL: no shutdown code runs)."""
 import time
 
 import pytest
-from harness import RouterProcess, Tenant, free_port, wait_for
+from harness import RouterProcess, Tenant, wait_for
 from peers import Agent, GraphApi, ServerThread
+from ports import free_port
 
 pytestmark = pytest.mark.slow
 

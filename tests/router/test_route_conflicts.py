@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 
 from katha.observability import Metrics
 from router.app import create_app
-from router.routebook import FileRouteSource, RouteBook
+from router.live_routes import FileRouteSource, LiveRoutes
 from router.settings import RouterSettings
 
 FIRST_CLAIM = "2026-11-01T08:00:00Z"
@@ -54,14 +54,14 @@ def test_a_number_claimed_twice_stays_with_the_first_claimant_and_every_other_te
         beta.route(),
         {**intruder.route(), "claimed_at": LATER_CLAIM},
     )
-    book = RouteBook()
+    live_routes = LiveRoutes()
     with capture_logs() as logs:
-        book.replace_from_secret(data, "secret/katha-routes")
-    kept = book.route_for(alpha.phone_number_id)
+        live_routes.replace_from_secret(data, "secret/katha-routes")
+    kept = live_routes.route_for(alpha.phone_number_id)
     assert kept is not None
     assert kept.tenant == "tenants/alpha"
-    assert book.route_for(beta.phone_number_id) is not None
-    assert intruder.app_secret.encode() not in book.app_secrets
+    assert live_routes.route_for(beta.phone_number_id) is not None
+    assert intruder.app_secret.encode() not in live_routes.app_secrets
     assert _dropped(logs) == [("tenants/intruder", "conflict")]
     detail = next(entry["detail"] for entry in logs if entry["event"] == "routes.entry_dropped")
     assert "tenants/alpha" in detail  # says who keeps the number
@@ -75,14 +75,14 @@ def test_a_number_routed_twice_without_claim_times_drops_both_and_keeps_the_rest
     # Nothing in the table says who was first, so neither is safe to pick.
     alpha, beta = tenants["alpha"], tenants["beta"]
     twin = Tenant.named("twin", alpha.phone_number_id, "http://127.0.0.1:9")
-    book = RouteBook()
+    live_routes = LiveRoutes()
     with capture_logs() as logs:
-        book.replace_from_secret(
+        live_routes.replace_from_secret(
             _secret_data(alpha.route(), beta.route(), twin.route()), "secret/katha-routes"
         )
-    assert book.route_for(alpha.phone_number_id) is None
-    assert book.route_for(beta.phone_number_id) is not None
-    assert book.loaded
+    assert live_routes.route_for(alpha.phone_number_id) is None
+    assert live_routes.route_for(beta.phone_number_id) is not None
+    assert live_routes.loaded
     assert _dropped(logs) == [("tenants/alpha", "conflict"), ("tenants/twin", "conflict")]
 
 
@@ -91,22 +91,24 @@ def test_unreadable_entries_are_dropped_and_counted_while_the_rest_load(
 ) -> None:
     alpha, beta = tenants["alpha"], tenants["beta"]
     metrics = Metrics("router")
-    book = RouteBook()
-    book.count_into(metrics)
+    live_routes = LiveRoutes()
+    live_routes.count_into(metrics)
     broken = {
         **_secret_data(alpha.route(), beta.route()),
         "route.tenants.gamma.json": _encoded({"tenant": "tenants/gamma"}),
         "route.tenants.delta.json": "%% not base64 %%",
     }
     with capture_logs() as logs:
-        book.replace_from_secret(broken, "secret/katha-routes")
-    assert book.route_for(alpha.phone_number_id) is not None
-    assert book.route_for(beta.phone_number_id) is not None
+        live_routes.replace_from_secret(broken, "secret/katha-routes")
+    assert live_routes.route_for(alpha.phone_number_id) is not None
+    assert live_routes.route_for(beta.phone_number_id) is not None
     assert _dropped(logs) == [("tenants/delta", "invalid"), ("tenants/gamma", "invalid")]
     dropped = {"reason": "invalid"}
     assert metrics.registry.get_sample_value("katha_router_routes_dropped", dropped) == 2
     # Once the operator fixes the table, nothing is dropped any more.
-    book.replace_from_secret(_secret_data(alpha.route(), beta.route()), "secret/katha-routes")
+    live_routes.replace_from_secret(
+        _secret_data(alpha.route(), beta.route()), "secret/katha-routes"
+    )
     assert metrics.registry.get_sample_value("katha_router_routes_dropped", dropped) == 0
 
 
@@ -117,11 +119,11 @@ def test_a_routes_file_with_one_bad_entry_loads_the_good_ones(
     routes = tmp_path / "routes.json"
     bad = {**beta.route(), "phone_number_id": "not-a-number", "tenant": "tenants/gamma"}
     routes.write_text(json.dumps({"routes": [alpha.route(), bad, beta.route()]}))
-    book = RouteBook()
+    live_routes = LiveRoutes()
     with capture_logs() as logs:
-        FileRouteSource(routes, book).load()
-    assert book.route_for(alpha.phone_number_id) is not None
-    assert book.route_for(beta.phone_number_id) is not None
+        FileRouteSource(routes, live_routes).load()
+    assert live_routes.route_for(alpha.phone_number_id) is not None
+    assert live_routes.route_for(beta.phone_number_id) is not None
     assert _dropped(logs) == [("tenants/gamma", "invalid")]
 
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from harness import RouterHarness, Tenant, free_port, wait_for, write_routes
+from harness import RouterHarness, Tenant, wait_for, write_routes
 from peers import GraphApi, ServerThread
+from ports import free_port
 from whatsapp import notification, text
 
 from router.app import create_app
-from router.routebook import FileRouteSource, RouteBook
+from router.live_routes import FileRouteSource, LiveRoutes
 from router.settings import RouterSettings
 
 
@@ -43,14 +44,14 @@ def test_the_router_is_not_ready_without_a_routing_table(
 def test_the_file_source_refuses_a_broken_table(tmp_path: Path, tenants: dict[str, Tenant]) -> None:
     routes = tmp_path / "routes.json"
     write_routes(routes, list(tenants.values()))
-    book = RouteBook()
-    source = FileRouteSource(routes, book)
+    live_routes = LiveRoutes()
+    source = FileRouteSource(routes, live_routes)
     source.load()
-    assert book.route_for(tenants["alpha"].phone_number_id) is not None
+    assert live_routes.route_for(tenants["alpha"].phone_number_id) is not None
     routes.write_text('{"routes": [{"phone_number_id": ')  # caught half-written
     source.load()
-    assert book.route_for(tenants["alpha"].phone_number_id) is not None
-    assert len(book.app_secrets) == 2
+    assert live_routes.route_for(tenants["alpha"].phone_number_id) is not None
+    assert len(live_routes.app_secrets) == 2
 
 
 @pytest.mark.slow
@@ -105,12 +106,12 @@ def test_a_secret_with_one_key_per_tenant_is_read_whole(tenants: dict[str, Tenan
         f"route.tenants.{name}.json": base64.b64encode(json.dumps(t.route()).encode()).decode()
         for name, t in (("alpha", alpha), ("beta", beta))
     }
-    book = RouteBook()
-    assert book.replace_from_secret(data, "secret/katha-routes")
-    assert book.route_for(alpha.phone_number_id) is not None
-    assert book.route_for(beta.phone_number_id) is not None
+    live_routes = LiveRoutes()
+    assert live_routes.replace_from_secret(data, "secret/katha-routes")
+    assert live_routes.route_for(alpha.phone_number_id) is not None
+    assert live_routes.route_for(beta.phone_number_id) is not None
     broken = {**data, "route.tenants.gamma.json": base64.b64encode(b"{}").decode()}
-    assert book.replace_from_secret(broken, "secret/katha-routes")
+    assert live_routes.replace_from_secret(broken, "secret/katha-routes")
     # Only the broken entry is dropped (tests/router/test_route_conflicts.py).
-    assert book.route_for(alpha.phone_number_id) is not None
-    assert book.route_for(beta.phone_number_id) is not None
+    assert live_routes.route_for(alpha.phone_number_id) is not None
+    assert live_routes.route_for(beta.phone_number_id) is not None

@@ -19,7 +19,7 @@ from kube_emulator import KubeEmulator, running_emulator
 
 from katha.routing import ROUTES_KEY
 from router import routes_kubernetes
-from router.routebook import RouteBook
+from router.live_routes import LiveRoutes
 from router.routes_kubernetes import SecretRouteSource
 from router.settings import RouterSettings
 
@@ -46,17 +46,17 @@ def routes_secret(tenants: list[Tenant]) -> dict[str, Any]:
 @contextlib.contextmanager
 def watching(
     url: str, token_folder: Path, monkeypatch: pytest.MonkeyPatch, secret: str = ROUTES_SECRET
-) -> Iterator[RouteBook]:
+) -> Iterator[LiveRoutes]:
     """The router's in-cluster SecretRouteSource, signed in with the chart's `katha-router`
     ServiceAccount token (mounted where a pod has it), following `secret` from its own
-    loop; yields the book it fills."""
+    loop; yields the live routes it fills."""
     (token_folder / "token").write_text(ROUTER_TOKEN)
     monkeypatch.setattr(routes_kubernetes, "SERVICE_ACCOUNT", token_folder)
     settings = RouterSettings(
         kubernetes_api_url=url, namespace=PLATFORM_NAMESPACE, routes_secret=secret
     )
-    book = RouteBook()
-    source = SecretRouteSource.in_cluster(settings, book)
+    live_routes = LiveRoutes()
+    source = SecretRouteSource.in_cluster(settings, live_routes)
     loop = asyncio.new_event_loop()
     task = loop.create_task(source.run())
 
@@ -69,7 +69,7 @@ def watching(
     runner = threading.Thread(target=run, daemon=True)
     runner.start()
     try:
-        yield book
+        yield live_routes
     finally:
         loop.call_soon_threadsafe(task.cancel)
         runner.join(timeout=5)
@@ -86,15 +86,17 @@ def test_the_secret_source_applies_changes_from_a_watch(
     alpha, beta = tenants["alpha"], tenants["beta"]
     admin = Api(kube.http_url)
     admin.create(routes_secret([alpha]))
-    with watching(kube.http_url, tmp_path, monkeypatch) as book:
-        wait_for(lambda: book.route_for(alpha.phone_number_id), timeout=5, what="the first list")
-        assert book.route_for(beta.phone_number_id) is None
+    with watching(kube.http_url, tmp_path, monkeypatch) as live_routes:
+        wait_for(
+            lambda: live_routes.route_for(alpha.phone_number_id), timeout=5, what="the first list"
+        )
+        assert live_routes.route_for(beta.phone_number_id) is None
         wait_for(lambda: _secret_watched(kube), timeout=5, what="the watch")
         # The operator rewrites the table with the rights the chart gives it.
         operator = Api(kube.http_url, token=OPERATOR_TOKEN)
         operator.patch("Secret", PLATFORM_NAMESPACE, ROUTES_SECRET, routes_secret([alpha, beta]))
         # The watch, not a poll, brings it: the source polls nothing.
-        wait_for(lambda: book.route_for(beta.phone_number_id), timeout=5, what="the change")
+        wait_for(lambda: live_routes.route_for(beta.phone_number_id), timeout=5, what="the change")
     assert kube.refusals == []
 
 
@@ -103,12 +105,14 @@ def test_a_missing_secret_is_an_empty_ready_table_until_the_operator_creates_it(
     kube: KubeEmulator, tenants: dict[str, Tenant], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     alpha = tenants["alpha"]
-    with watching(kube.http_url, tmp_path, monkeypatch) as book:
-        wait_for(lambda: book.loaded, timeout=5, what="the first list")
-        assert book.route_for(alpha.phone_number_id) is None
+    with watching(kube.http_url, tmp_path, monkeypatch) as live_routes:
+        wait_for(lambda: live_routes.loaded, timeout=5, what="the first list")
+        assert live_routes.route_for(alpha.phone_number_id) is None
         wait_for(lambda: _secret_watched(kube), timeout=5, what="the watch")
         Api(kube.http_url, token=OPERATOR_TOKEN).create(routes_secret([alpha]))
-        wait_for(lambda: book.route_for(alpha.phone_number_id), timeout=5, what="the creation")
+        wait_for(
+            lambda: live_routes.route_for(alpha.phone_number_id), timeout=5, what="the creation"
+        )
     assert kube.refusals == []
 
 
@@ -121,9 +125,9 @@ def test_the_router_is_refused_any_secret_but_the_routing_table(
     other = routes_secret([tenants["alpha"]])
     other["metadata"]["name"] = "someone-elses-table"
     admin.create(other)
-    with watching(url, tmp_path, monkeypatch, secret="someone-elses-table") as book:
+    with watching(url, tmp_path, monkeypatch, secret="someone-elses-table") as live_routes:
         wait_for(lambda: kube.refusals, timeout=5, what="a refusal")
-        assert not book.loaded, "a table the router may not read was loaded"
+        assert not live_routes.loaded, "a table the router may not read was loaded"
     router = Api(url, token=ROUTER_TOKEN)
     listed = router.http.get(f"/api/v1/namespaces/{PLATFORM_NAMESPACE}/secrets")
     assert listed.status_code == 403

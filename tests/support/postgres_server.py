@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from redis_server import free_port
+from ports import free_port
 
 # Who runs the server when we are root: postgres refuses to start as root.
 UNPRIVILEGED_USER = "nobody"

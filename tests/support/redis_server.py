@@ -1,16 +1,10 @@
 """Start a real redis-server on a free loopback port, for tests and benchmarks."""
 
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from ports import free_port
 
 
 def launch_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:

@@ -72,7 +72,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
-{{/* The routing-table Secret: its name is fixed by the operator (handlers/routes.py). */}}
+{{/* The routing-table Secret: its name is fixed by the operator (business_operator/routing_table.py). */}}
 {{- define "katha.routesSecret" -}}
 katha-routes
 {{- end }}

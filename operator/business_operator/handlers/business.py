@@ -7,13 +7,13 @@ from pydantic import SecretStr
 
 from business_operator.claims import creation_time, number_claimed
 from business_operator.grants import SecretUse, granted, grants_check, secret_uses
-from business_operator.handlers.routes import RoutesTable
 from business_operator.knowledge import knowledge_from_pods
 from business_operator.kube import KubeClient, decode_secret, secret_has_key
 from business_operator.render import Platform, Tenant, render_agent_children, render_route
 from business_operator.render.agent import selector
 from business_operator.render.context import Workload
 from business_operator.render.route import agent_endpoint
+from business_operator.routing_table import RoutingTableWriter
 from business_operator.status import Check, Observation, business_status
 from katha.api import Business, LanguageModelPhase
 from katha.routing import Credentials
@@ -37,7 +37,7 @@ class Outcome:
 @dataclass(frozen=True)
 class Context:
     kube: KubeClient
-    routes: RoutesTable
+    routes: RoutingTableWriter
     platform: Platform
 
 

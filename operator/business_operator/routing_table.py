@@ -20,7 +20,10 @@ Data = dict[str, str | None]  # a Secret's base64 `data`
 ROUTES_SECRET = "katha-routes"  # noqa: S105 - the Secret's name
 
 
-class RoutesTable:
+class RoutingTableWriter:
+    """The operator's writer of the routing table (katha.routing.RoutingTable) Secret; the
+    router reads it (router.live_routes)."""
+
     def __init__(self, kube: KubeClient, namespace: str, name: str = ROUTES_SECRET) -> None:
         self.kube = kube
         self.namespace = namespace

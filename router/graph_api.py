@@ -20,7 +20,7 @@ RETRYABLE_CODES = frozenset({4, 80007, 130429, 131056})
 OUTSIDE_WINDOW = 131047  # more than 24 hours since the customer last wrote
 
 
-class GraphError(RuntimeError):
+class GraphApiError(RuntimeError):
     """Graph API refused a message for good (bad token, bad recipient, ...)."""
 
     def __init__(self, code: int | None, status: int, message: str) -> None:
@@ -29,21 +29,21 @@ class GraphError(RuntimeError):
         self.status = status
 
 
-class OutsideWindowError(GraphError):
+class OutsideWindowError(GraphApiError):
     """Only templates may be sent more than 24 hours after the customer's last message."""
 
 
-class GraphUnavailableError(GraphError):
+class GraphApiUnavailableError(GraphApiError):
     """Still throttled or failing after every retry; the message should be tried later."""
 
 
 @dataclass(frozen=True, slots=True)
-class GraphResult:
+class GraphApiResult:
     message_id: str | None
     attempts: int
 
 
-class GraphClient:
+class GraphApiClient:
     def __init__(
         self,
         client: httpx.AsyncClient,
@@ -71,7 +71,7 @@ class GraphClient:
         text: str,
         reply_to: str | None = None,
         tracking: str | None = None,
-    ) -> GraphResult:
+    ) -> GraphApiResult:
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -105,10 +105,10 @@ class GraphClient:
         body: dict[str, Any],
         pair: str | None,
         attempts: int | None = None,
-    ) -> GraphResult:
+    ) -> GraphApiResult:
         url = f"{self._base}/{phone_number_id}/messages"
         headers = {"Authorization": f"Bearer {token}"}
-        error: GraphError | None = None
+        error: GraphApiError | None = None
         tries = attempts or self._attempts
         for attempt in range(1, tries + 1):
             if pair is not None:
@@ -117,12 +117,12 @@ class GraphClient:
             try:
                 response = await self._client.post(url, json=body, headers=headers)
             except httpx.HTTPError as failure:
-                error = GraphUnavailableError(None, 0, type(failure).__name__)
+                error = GraphApiUnavailableError(None, 0, type(failure).__name__)
             else:
                 if response.is_success:
-                    return GraphResult(_message_id(response), attempt)
+                    return GraphApiResult(_message_id(response), attempt)
                 error = _error(response)
-                if not isinstance(error, GraphUnavailableError):
+                if not isinstance(error, GraphApiUnavailableError):
                     raise error
             if attempt == tries:
                 break
@@ -130,7 +130,7 @@ class GraphClient:
             delay *= 0.5 + random.random()  # noqa: S311 - jitter, not security
             log.warning("graph.retry", code=error.code, status=error.status, attempt=attempt)
             await asyncio.sleep(delay)
-        raise error or GraphUnavailableError(None, 0, "no attempt was made")
+        raise error or GraphApiUnavailableError(None, 0, "no attempt was made")
 
 
 def _message_id(response: httpx.Response) -> str | None:
@@ -141,7 +141,7 @@ def _message_id(response: httpx.Response) -> str | None:
         return None
 
 
-def _error(response: httpx.Response) -> GraphError:
+def _error(response: httpx.Response) -> GraphApiError:
     try:
         detail = response.json().get("error") or {}
     except (ValueError, AttributeError):
@@ -151,5 +151,5 @@ def _error(response: httpx.Response) -> GraphError:
     if code == OUTSIDE_WINDOW:
         return OutsideWindowError(code, response.status_code, message)
     if code in RETRYABLE_CODES or response.status_code == 429 or response.status_code >= 500:
-        return GraphUnavailableError(code, response.status_code, message)
-    return GraphError(code, response.status_code, message)
+        return GraphApiUnavailableError(code, response.status_code, message)
+    return GraphApiError(code, response.status_code, message)

@@ -1,4 +1,5 @@
-"""The routing table the router is using now, and the file source that keeps it current.
+"""The router's live view of the routing table (katha.routing.RoutingTable), and the file
+source that keeps it current (the Secret source: router.routes_kubernetes).
 
 The table is swapped whole on each change, so a request sees one consistent table. What
 goes in is decided entry by entry (katha.routing): a broken or conflicting entry is dropped,
@@ -28,8 +29,9 @@ log = get_logger("router")
 DROP_REASONS = ("invalid", "conflict")
 
 
-class RouteBook:
-    """The current `RoutingTable` plus what the webhook needs from it at hand."""
+class LiveRoutes:
+    """The `RoutingTable` in use now plus what the webhook needs from it at hand; the
+    operator writes the table (business_operator.routing_table), the router only reads it."""
 
     def __init__(self, table: RoutingTable | None = None) -> None:
         self.loaded = False
@@ -111,9 +113,9 @@ class RouteBook:
 class FileRouteSource:
     """Polls a routes.json file's mtime and applies a change within `poll_seconds`."""
 
-    def __init__(self, path: Path, book: RouteBook, poll_seconds: float = 0.5) -> None:
+    def __init__(self, path: Path, live_routes: LiveRoutes, poll_seconds: float = 0.5) -> None:
         self._path = path
-        self._book = book
+        self._live_routes = live_routes
         self._poll = poll_seconds
         self._seen: tuple[float, int] | None = None
 
@@ -121,7 +123,7 @@ class FileRouteSource:
         try:
             stat = self._path.stat()
         except FileNotFoundError:
-            if self._seen is not None or not self._book.loaded:
+            if self._seen is not None or not self._live_routes.loaded:
                 log.warning("routes.missing", source=str(self._path))
             self._seen = None
             return
@@ -129,7 +131,7 @@ class FileRouteSource:
         if marker == self._seen:
             return
         self._seen = marker
-        self._book.replace_from_json(self._path.read_bytes(), str(self._path))
+        self._live_routes.replace_from_json(self._path.read_bytes(), str(self._path))
 
     async def run(self) -> None:
         while True:
