@@ -12,6 +12,7 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE NOTICE ./
 COPY constraints/ constraints/
 COPY katha/ katha/
+COPY katha_cli/ katha_cli/
 COPY agent_runtime/ agent_runtime/
 COPY ingestion/ ingestion/
 COPY router/ router/

@@ -33,8 +33,8 @@ sys.path.insert(0, str(REPO))
 sys.path.append(str(REPO / "tests" / "support"))
 from katha_up import UpFailedError, start_katha_up  # noqa: E402
 
-from katha.local.chat import ChatError, Customer  # noqa: E402
-from katha.local.state import UpState, read_state  # noqa: E402
+from katha_cli.local.chat import ChatError, Customer  # noqa: E402
+from katha_cli.local.state import UpState, read_state  # noqa: E402
 
 
 def tree_rss_bytes(root: int) -> int:

@@ -27,7 +27,7 @@ def test_final_stage_runs_as_a_numeric_non_root_user() -> None:
 
 
 def test_every_package_folder_is_copied_into_the_build() -> None:
-    packages = ["katha", "agent_runtime", "ingestion", "router", "operator"]
+    packages = ["katha", "katha_cli", "agent_runtime", "ingestion", "router", "operator"]
     for folder in packages:
         assert (REPO_ROOT / folder).is_dir()
         assert f"COPY {folder}/ {folder}/" in DOCKERFILE, f"{folder} is missing from the image"

@@ -34,7 +34,7 @@ def test_crds_folder_is_up_to_date() -> None:
 
 
 def test_katha_crd_check_reports_a_stale_folder(tmp_path: Path) -> None:
-    katha = [sys.executable, "-m", "katha.cli"]
+    katha = [sys.executable, "-m", "katha_cli"]
     subprocess.run([*katha, "crd", "--write", str(tmp_path)], check=True, capture_output=True)
     fresh = subprocess.run([*katha, "crd", "--check", str(tmp_path)], capture_output=True)
     assert fresh.returncode == 0

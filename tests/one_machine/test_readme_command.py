@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from ports import free_port
 
-from katha.local.chat import Customer
-from katha.local.servers import free_port
-from katha.local.state import STATE_FILE, UpState, read_state
+from katha_cli.local.chat import Customer
+from katha_cli.local.state import STATE_FILE, UpState, read_state
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

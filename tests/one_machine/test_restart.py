@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from katha_up import start_katha_up
+from ports import free_port
 
-from katha.local.chat import Customer
-from katha.local.servers import free_port
-from katha.local.state import STATE_FILE, read_state
+from katha_cli.local.chat import Customer
+from katha_cli.local.state import STATE_FILE, read_state
 
 BUSINESS = """\
 apiVersion: katha.dev/v1alpha1
@@ -50,7 +50,7 @@ def test_unchanged_knowledge_is_reused_and_a_changed_file_reindexed(tmp_path: Pa
     # A second `katha up` on the same state is refused and leaves the first one alone.
     env = {**os.environ, "KATHA_STATE_DIR": str(state)}
     second_try = subprocess.run(
-        [sys.executable, "-m", "katha.cli", "up", str(folder), "--port", str(free_port())],
+        [sys.executable, "-m", "katha_cli", "up", str(folder), "--port", str(free_port())],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert second_try.returncode == 2

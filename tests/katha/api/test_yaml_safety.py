@@ -51,7 +51,7 @@ def test_a_smaller_bomb_in_a_field_gives_a_short_error(tmp_path: Path) -> None:
     path = tmp_path / "bomb.yaml"
     path.write_text(business_with("*l4", bomb(5)))
     result = subprocess.run(
-        [sys.executable, "-m", "katha.cli", "validate", str(path)],
+        [sys.executable, "-m", "katha_cli", "validate", str(path)],
         capture_output=True,
         text=True,
         timeout=120,

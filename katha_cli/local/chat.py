@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
-from katha.local.outbox import MAX_WAIT_SECONDS, OutboxMessage
-from katha.local.state import TenantInfo, UpState
 from katha.messages import ReplyTracking
+from katha_cli.local.outbox import MAX_WAIT_SECONDS, OutboxMessage
+from katha_cli.local.state import TenantInfo, UpState
 from router.signature import sign
 
 DEFAULT_CUSTOMER = "94770000000"

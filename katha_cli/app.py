@@ -9,9 +9,9 @@ import typer
 
 from katha import __version__
 from katha.api import InvalidResourceError, load_resources
-from katha.cli.ingest import ingest
-from katha.cli.local import ask, chat, up
 from katha.crd import all_crds, render_yaml
+from katha_cli.ingest import ingest
+from katha_cli.one_machine import ask, chat, up
 
 app = typer.Typer(
     name="katha",

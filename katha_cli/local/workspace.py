@@ -1,37 +1,32 @@
-"""What `katha up` serves: the Business files in one folder, their WhatsApp credentials,
-and the state folder where indexes, the inbox, the outbox and generated secrets live.
-
-Credentials come, per Business, from its `credentialsSecretRef`: a `kind: Secret`
-document in any YAML file of the folder (keys accessToken, appSecret, verifyToken, as in
-the cluster), or `.env` lines named after the Secret (`KANDY_BAKERY_WHATSAPP_ACCESS_TOKEN`
-for the Secret `kandy-bakery-whatsapp`), or the process environment (which wins). What
-is missing is generated once and kept in the state folder: such a tenant's replies go to
-the local outbox. A tenant with a real access token is "live": its replies go to Meta.
+"""What `katha up` serves: the Business files in one folder, their WhatsApp credentials
+(`credentials`), and the state folder where indexes, the inbox, the outbox and generated
+secrets live. A tenant without a real access token replies to the local outbox; one with
+it is "live": its replies go to Meta.
 """
 
 import base64
 import hashlib
-import json
 import os
 import re
-import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import SecretStr
 
 from katha.api import Business, InvalidResourceError, LanguageModel, validate_manifest
 from katha.api.documents import UnsafeYamlError, load_documents
 from katha.api.fields import DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN, SECRET_KEY_PATTERN
 from katha.api.knowledge import KnowledgeSource
-from katha.local.state import write_private
 from katha.routing import Credentials
-from katha.settings import PlaceholderSecretError, refuse_placeholder
+from katha_cli.local.credentials import (
+    CredentialsError,
+    GeneratedSecrets,
+    read_env_file,
+    secret_values,
+    settle_credentials,
+)
 
-CREDENTIAL_KEYS = ("accessToken", "appSecret", "verifyToken")
-GENERATED_PREFIX = "local-"
 # Folders that hold no resources: a local web site, a state folder, hidden folders.
 SKIPPED_DIRS = frozenset({"sites", "node_modules", "__pycache__"})
 
@@ -169,71 +164,97 @@ def load_workspace(directory: Path, state_dir: Path) -> Workspace:
     """Validate every resource in `directory` and settle each Business's credentials."""
     if not directory.is_dir():
         raise WorkspaceError([f"{directory}: no such folder"])
-    problems: list[str] = []
-    found: list[tuple[Business, Path]] = []
-    models: list[LanguageModel] = []
-    secret_docs: dict[tuple[str, str], dict[str, str]] = {}
-    config_maps: dict[tuple[str, str], dict[str, bytes]] = {}
+    folder = _Documents()
     for path in resource_files(directory):
+        folder.read(path)
+    problems = folder.problems + _clashes(folder.businesses)
+    if problems:
+        raise WorkspaceError(problems)
+    if not folder.businesses:
+        raise WorkspaceError([f"{directory}: holds no Business resource (*.yaml)"])
+    tenants = _tenants(directory, state_dir, folder)
+    return Workspace(directory.resolve(), tenants, folder.models, folder.config_maps)
+
+
+@dataclass
+class _Documents:
+    """What the folder's YAML files hold, and every problem found reading them."""
+
+    problems: list[str] = field(default_factory=list)
+    businesses: list[tuple[Business, Path]] = field(default_factory=list)
+    models: list[LanguageModel] = field(default_factory=list)
+    secret_docs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    config_maps: dict[tuple[str, str], dict[str, bytes]] = field(default_factory=dict)
+
+    def read(self, path: Path) -> None:
         try:
             documents = [doc for doc in load_documents(path.read_text("utf-8")) if doc]
         except (yaml.YAMLError, UnicodeDecodeError) as error:
-            problems.append(f"{path}: is not valid YAML: {str(error)[:300]}")
-            continue
+            self.problems.append(f"{path}: is not valid YAML: {str(error)[:300]}")
+            return
         except UnsafeYamlError as error:
-            problems.append(f"{path}: {error}")
-            continue
+            self.problems.append(f"{path}: {error}")
+            return
         for index, document in enumerate(documents):
             where = str(path) if index == 0 else f"{path}#{index + 1}"
             if not isinstance(document, dict) or "kind" not in document:
                 continue  # questions, values files and other data kept beside the resources
-            if document.get("kind") == "Secret" and document.get("apiVersion") == "v1":
-                try:
-                    namespace, name, values = _secret_values(document)
-                except ValueError as error:
-                    problems.append(f"{where}: Secret data must be base64 ({error})")
-                    continue
-                secret_docs[(namespace, name)] = values
-                continue
-            if document.get("kind") == "ConfigMap" and document.get("apiVersion") == "v1":
-                try:
-                    key, data = _config_map(document)
-                except ValueError as error:
-                    problems.append(f"{where}: {error}")
-                    continue
-                config_maps[key] = data
-                continue
-            if not str(document.get("apiVersion", "")).startswith("katha.dev/"):
-                continue
+            self._add(document, where, path)
+
+    def _add(self, document: dict[str, Any], where: str, path: Path) -> None:
+        if document.get("kind") == "Secret" and document.get("apiVersion") == "v1":
             try:
-                resource = validate_manifest(document, where)
-            except InvalidResourceError as error:
-                problems.append(str(error))
-                continue
-            if isinstance(resource, Business):
-                outside = _files_outside(resource, path.parent)
-                problems.extend(f"{where}: {line}" for line in outside)
-                found.append((resource, path.resolve()))
-            elif isinstance(resource, LanguageModel):
-                models.append(resource)
-    problems.extend(_clashes(found))
-    if problems:
-        raise WorkspaceError(problems)
-    if not found:
-        raise WorkspaceError([f"{directory}: holds no Business resource (*.yaml)"])
+                namespace, name, values = secret_values(document)
+            except ValueError as error:
+                self.problems.append(f"{where}: Secret data must be base64 ({error})")
+                return
+            self.secret_docs[(namespace, name)] = values
+            return
+        if document.get("kind") == "ConfigMap" and document.get("apiVersion") == "v1":
+            try:
+                key, data = _config_map(document)
+            except ValueError as error:
+                self.problems.append(f"{where}: {error}")
+                return
+            self.config_maps[key] = data
+            return
+        if not str(document.get("apiVersion", "")).startswith("katha.dev/"):
+            return
+        try:
+            resource = validate_manifest(document, where)
+        except InvalidResourceError as error:
+            self.problems.append(str(error))
+            return
+        if isinstance(resource, Business):
+            outside = _files_outside(resource, path.parent)
+            self.problems.extend(f"{where}: {line}" for line in outside)
+            self.businesses.append((resource, path.resolve()))
+        elif isinstance(resource, LanguageModel):
+            self.models.append(resource)
+
+
+def _tenants(directory: Path, state_dir: Path, folder: _Documents) -> list[LocalTenant]:
+    """Each Business with its credentials settled (see `credentials`)."""
     env = {**read_env_file(directory / ".env")}
-    generated = GeneratedSecrets(state_dir / "credentials.json")
-    tenants = []
-    for business, path in found:
+    try:
+        generated = GeneratedSecrets(state_dir / "credentials.json")
+    except CredentialsError as error:
+        raise WorkspaceError([str(error)]) from None
+    tenants, problems = [], []
+    for business, path in folder.businesses:
         tenant_env = {**env, **read_env_file(path.parent / ".env"), **os.environ}
         try:
-            tenants.append(_tenant(business, path, secret_docs, tenant_env, generated))
-        except WorkspaceError as error:
-            problems.extend(error.problems)
+            settled = settle_credentials(business, folder.secret_docs, tenant_env, generated)
+        except CredentialsError as error:
+            problems.append(str(error))
+            continue
+        tenants.append(
+            LocalTenant(business, path, settled.credentials, settled.origin, settled.live)
+        )
     if problems:
         raise WorkspaceError(problems)
     generated.save()
-    return Workspace(directory.resolve(), tenants, models, config_maps)
+    return tenants
 
 
 def _clashes(found: list[tuple[Business, Path]]) -> list[str]:
@@ -253,16 +274,6 @@ def _clashes(found: list[tuple[Business, Path]]) -> list[str]:
         seen_names.setdefault(key, path)
         seen_numbers.setdefault(number, key)
     return problems
-
-
-def _secret_values(document: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
-    metadata = document.get("metadata") or {}
-    values: dict[str, str] = {}
-    for key, value in (document.get("data") or {}).items():
-        values[str(key)] = base64.b64decode(str(value), validate=True).decode()
-    for key, value in (document.get("stringData") or {}).items():
-        values[str(key)] = str(value)
-    return str(metadata.get("namespace") or ""), str(metadata.get("name") or ""), values
 
 
 def _config_map(document: dict[str, Any]) -> tuple[tuple[str, str], dict[str, bytes]]:
@@ -288,117 +299,6 @@ def _config_map(document: dict[str, Any]) -> tuple[tuple[str, str], dict[str, by
                 "and '.' (not '.' or '..' alone, no '/')"
             )
     return (namespace, name), values
-
-
-def env_prefix(secret_name: str) -> str:
-    """`kandy-bakery-whatsapp` -> `KANDY_BAKERY_WHATSAPP_`."""
-    return re.sub(r"[^A-Z0-9]", "_", secret_name.upper()) + "_"
-
-
-def env_name(secret_name: str, key: str) -> str:
-    """`accessToken` of `kandy-bakery-whatsapp` -> `KANDY_BAKERY_WHATSAPP_ACCESS_TOKEN`."""
-    return env_prefix(secret_name) + re.sub(r"(?<!^)([A-Z])", r"_\1", key).upper()
-
-
-def _tenant(
-    business: Business,
-    path: Path,
-    secret_docs: dict[tuple[str, str], dict[str, str]],
-    env: dict[str, str],
-    generated: "GeneratedSecrets",
-) -> LocalTenant:
-    namespace = business.metadata.namespace or "default"
-    secret = business.spec.whatsapp.credentials_secret_ref.name
-    document = secret_docs.get((namespace, secret)) or secret_docs.get(("", secret)) or {}
-    values: dict[str, str] = {}
-    origin: dict[str, str] = {}
-    for key in CREDENTIAL_KEYS:
-        variable = env_name(secret, key)
-        if env.get(variable, "").strip():
-            values[key], origin[key] = env[variable].strip(), variable
-        elif document.get(key, "").strip():
-            values[key], origin[key] = document[key].strip(), f"Secret {secret}"
-    for key, value in values.items():
-        try:
-            refuse_placeholder(SecretStr(value))
-        except PlaceholderSecretError as error:
-            raise WorkspaceError(
-                [f"{origin[key]} ({key}) for {namespace}/{secret}: {error}"]
-            ) from None
-    live = "accessToken" in values
-    if live:
-        missing = [key for key in CREDENTIAL_KEYS if key not in values]
-        if missing:
-            names = ", ".join(f"{key} ({env_name(secret, key)})" for key in missing)
-            raise WorkspaceError(
-                [
-                    f"{namespace}/{secret} has a real accessToken but no {names}: Meta signs "
-                    "webhooks with the app secret and checks the verify token, so a made-up "
-                    "one would refuse every real message"
-                ]
-            )
-    for key in CREDENTIAL_KEYS:
-        if key not in values:
-            values[key] = generated.value(f"{namespace}/{secret}", key)
-    credentials = Credentials(
-        access_token=SecretStr(values["accessToken"]),
-        app_secret=SecretStr(values["appSecret"]),
-        verify_token=SecretStr(values["verifyToken"]),
-    )
-    return LocalTenant(
-        business=business,
-        file=path,
-        credentials=credentials,
-        credentials_from=origin.get("accessToken", "generated (local outbox)"),
-        live=live,
-    )
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; `#` comments, `export ` and surrounding quotes allowed."""
-    if not path.is_file():
-        return {}
-    values = {}
-    for line in path.read_text("utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.removeprefix("export ").split("=", 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
-
-
-class GeneratedSecrets:
-    """Local credentials made up once and kept (mode 0600) so webhooks stay signed alike
-    across restarts and `katha chat` can sign what it sends."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._values: dict[str, dict[str, str]] = {}
-        if path.is_file():
-            try:
-                self._values = json.loads(path.read_text())
-            except ValueError:
-                raise WorkspaceError(
-                    [f"{path} is not valid JSON: delete it to make new local credentials"]
-                ) from None
-        self._changed = False
-
-    def value(self, secret: str, key: str) -> str:
-        entry = self._values.setdefault(secret, {})
-        if key not in entry:
-            entry[key] = GENERATED_PREFIX + secrets.token_urlsafe(24)
-            self._changed = True
-        return entry[key]
-
-    def save(self) -> None:
-        if not self._changed:
-            return
-        write_private(self.path, json.dumps(self._values, indent=2, sort_keys=True))
-        self._changed = False
 
 
 def files_digest(tenant: LocalTenant) -> str:

@@ -8,14 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from katha.local.workspace import (
-    GENERATED_PREFIX,
-    WorkspaceError,
-    env_name,
-    files_digest,
-    load_workspace,
-    read_env_file,
-)
+from katha_cli.local.credentials import GENERATED_PREFIX, env_name, read_env_file
+from katha_cli.local.workspace import WorkspaceError, files_digest, load_workspace
 
 BUSINESS = """\
 apiVersion: katha.dev/v1alpha1

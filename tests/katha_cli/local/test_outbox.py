@@ -12,11 +12,11 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from katha.local.chat import Customer
-from katha.local.outbox import Outbox, OutboxMessage, create_graph_app
-from katha.local.servers import BackgroundServer, PortInUseError, bind
-from katha.local.state import TenantInfo, UpState
 from katha.messages import ReplyTracking
+from katha_cli.local.chat import Customer
+from katha_cli.local.outbox import Outbox, OutboxMessage, create_graph_app
+from katha_cli.local.servers import BackgroundServer, PortInUseError, bind
+from katha_cli.local.state import TenantInfo, UpState
 
 LOCAL, LIVE = "100000000000001", "100000000000002"
 

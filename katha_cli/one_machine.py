@@ -3,15 +3,20 @@
 import enum
 import json
 import os
-import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
 
-from katha.local.state import DEFAULT_STATE_DIR
+from katha.api.fields import as_wa_id
+from katha_cli.local.state import DEFAULT_STATE_DIR
+
+if TYPE_CHECKING:
+    from katha_cli.local.chat import Customer as ChatCustomer
+    from katha_cli.local.platform import UpOptions
+    from katha_cli.local.state import TenantInfo
 
 StateDir = Annotated[
     Path,
@@ -30,8 +35,8 @@ Lang = Annotated[
 
 
 def _wa_id(value: str) -> str:
-    digits = value.strip().removeprefix("+")
-    if not re.fullmatch(r"[1-9][0-9]{7,14}", digits):
+    digits = as_wa_id(value)
+    if digits is None:
         raise typer.BadParameter(
             f"{value[:40]!r} is not a WhatsApp number: digits, e.g. 94771234567"
         )
@@ -61,7 +66,7 @@ def bundled_examples() -> Path:
     here = Path("examples")
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parents[2] / "examples"
+    return Path(__file__).resolve().parents[1] / "examples"
 
 
 def up(
@@ -99,16 +104,9 @@ def up(
     Replies go to a local outbox (see `katha chat`) unless a real access token is given in
     a .env file or a Secret next to the YAML. Ctrl-C stops everything.
     """
-    from katha.local.servers import PortInUseError
-    from katha.local.up import (
-        Platform,
-        StartInterruptedError,
-        StateLockedError,
-        UpOptions,
-        keep_ray_on_loopback,
-    )
-    from katha.local.workspace import WorkspaceError
     from katha.observability import configure_logging
+    from katha_cli.local.platform import UpOptions
+    from katha_cli.local.ray_agents import keep_ray_on_loopback
 
     keep_ray_on_loopback()
     folder = directory or bundled_examples()
@@ -125,7 +123,16 @@ def up(
         show_messages=not quiet,
         log_level=log_level.value,
     )
-    platform = Platform(options, say=lambda line: typer.echo(line))
+    raise typer.Exit(_run(options))
+
+
+def _run(options: "UpOptions") -> int:
+    """Start the platform, serve until Ctrl-C, stop it whatever happened; the exit code."""
+    from katha_cli.local.platform import LocalPlatform, StartInterruptedError, StateLockedError
+    from katha_cli.local.servers import PortInUseError
+    from katha_cli.local.workspace import WorkspaceError
+
+    platform = LocalPlatform(options, say=lambda line: typer.echo(line))
     code = 0
     try:
         platform.start()
@@ -147,7 +154,7 @@ def up(
         typer.echo("Stopping…")
         platform.stop()
         typer.echo("Stopped.")
-    raise typer.Exit(code)
+    return code
 
 
 def chat(
@@ -161,8 +168,8 @@ def chat(
     """Talk to a business as a WhatsApp customer. Type a message; /si /singlish /ta /en send a
     sample question in that language; /from NUMBER changes the customer; /release gives a
     conversation handed to a person back to the agent (as the owner); /quit leaves."""
-    from katha.local.chat import ChatError, Customer, find_tenant, sample
-    from katha.local.state import NotRunningError, read_state
+    from katha_cli.local.chat import ChatError, Customer, find_tenant
+    from katha_cli.local.state import NotRunningError, read_state
 
     try:
         state = read_state(state_dir)
@@ -185,27 +192,11 @@ def chat(
                 continue
             if line in {"/quit", "/exit"}:
                 return
-            if line == "/release":
-                try:
-                    ref = person.release()
-                except ChatError as error:
-                    typer.secho(f"✗ {error}", fg=typer.colors.RED)
-                else:
-                    typer.echo(f"released {ref}: the agent answers this conversation again")
-                continue
-            if line.startswith("/from "):
-                person.number = line.split(maxsplit=1)[1].lstrip("+")
-                typer.echo(f"now writing as +{person.number}")
-                continue
             if line.startswith("/"):
-                language = line[1:]
-                try:
-                    line = sample(info, language, turns.get(language, 0))
-                except ChatError as error:
-                    typer.secho(f"✗ {error}", fg=typer.colors.RED)
+                sent = _chat_command(line, person, info, turns)
+                if sent is None:
                     continue
-                turns[language] = turns.get(language, 0) + 1
-                typer.echo(f"you › {line}")
+                line = sent
             try:
                 answer = person.ask(line)
             except ChatError as error:
@@ -215,6 +206,35 @@ def chat(
                 typer.secho(f"✗ {unreachable(error)}", fg=typer.colors.RED)
                 continue
             _print_answer(info.display_name, answer.as_dict())
+
+
+def _chat_command(
+    line: str, person: "ChatCustomer", info: "TenantInfo", turns: dict[str, int]
+) -> str | None:
+    """/release, /from NUMBER, or /LANG: the sample question to send, if any."""
+    from katha_cli.local.chat import ChatError, sample
+
+    if line == "/release":
+        try:
+            ref = person.release()
+        except ChatError as error:
+            typer.secho(f"✗ {error}", fg=typer.colors.RED)
+        else:
+            typer.echo(f"released {ref}: the agent answers this conversation again")
+        return None
+    if line.startswith("/from "):
+        person.number = line.split(maxsplit=1)[1].lstrip("+")
+        typer.echo(f"now writing as +{person.number}")
+        return None
+    language = line[1:]
+    try:
+        question = sample(info, language, turns.get(language, 0))
+    except ChatError as error:
+        typer.secho(f"✗ {error}", fg=typer.colors.RED)
+        return None
+    turns[language] = turns.get(language, 0) + 1
+    typer.echo(f"you › {question}")
+    return question
 
 
 def ask(
@@ -227,8 +247,8 @@ def ask(
     json_output: Annotated[bool, typer.Option("--json", help="Print the reply as JSON.")] = False,
 ) -> None:
     """Send one message as a customer and print the reply, its language, sources and latency."""
-    from katha.local.chat import ChatError, Customer, find_tenant, sample
-    from katha.local.state import NotRunningError, read_state
+    from katha_cli.local.chat import ChatError, Customer, find_tenant, sample
+    from katha_cli.local.state import NotRunningError, read_state
 
     try:
         state = read_state(state_dir)

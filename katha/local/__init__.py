@@ -1,1 +1,0 @@
-"""Katha on one machine: `katha up` runs the platform, `katha chat` talks to it."""

@@ -1,0 +1,154 @@
+"""The agents of `katha up`: a local Ray instance with one Serve application per Business,
+built by the same `build_app` the operator names in a cluster."""
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from katha.serving import AgentAppArgs, IndexStats, LlmEndpoint
+from katha_cli.local import Say
+from katha_cli.local.credentials import env_name, read_env_file
+from katha_cli.local.indexing import IndexOutcome, config_map_dir
+from katha_cli.local.servers import free_port
+from katha_cli.local.workspace import LocalTenant, Workspace
+
+LOOPBACK = "127.0.0.1"
+
+
+def keep_ray_on_loopback() -> None:
+    """One machine is not a Ray cluster. Without this, Ray takes the machine's address as
+    the node's and binds its gRPC ports and its Prometheus exporters to every interface;
+    with it, every Ray port listens on loopback (on Linux too). Ray reads it when first
+    imported, so call this before anything imports Ray."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+
+def serve_port(agent_port: int) -> int:
+    # Agents answer anyone who reaches them (in a cluster a NetworkPolicy admits only the
+    # router): Serve's HTTP proxy listens on loopback whatever --host says, and so do
+    # Ray's own ports (keep_ray_on_loopback), which also refuse callers without the
+    # cluster's token.
+    return agent_port or free_port(LOOPBACK)
+
+
+def start_ray(workspace: Workspace, port: int, say: Say) -> None:
+    """Start a local Ray instance whose workers can reach what the agents need."""
+    import ray
+
+    # Ray's workers inherit this process's environment: LLM keys named in .env files
+    # must be in it before Ray starts.
+    for name, value in llm_keys(workspace).items():
+        os.environ.setdefault(name, value)
+    os.environ.setdefault("KATHA_AGENT_LOG_FORMAT", "json")
+    os.environ.setdefault("LANCE_LOG", "error")
+    # Agents re-index in Ray workers: they fetch this machine's own sites on 127.0.0.1 too.
+    os.environ["KATHA_INGEST_ALLOW_LOOPBACK"] = "true"
+    say(f"  · starting Ray and Serve on {LOOPBACK}:{port}")
+    logging.getLogger("ray").setLevel(logging.WARNING)
+    logging.getLogger("ray.serve").setLevel(logging.WARNING)
+    cpus = max(os.cpu_count() or 1, len(workspace.tenants))
+    ray.init(
+        num_cpus=cpus,
+        include_dashboard=False,
+        log_to_driver=False,
+        namespace="katha-up",
+        configure_logging=False,
+    )
+
+
+def start_serve(port: int) -> str:
+    """Start Serve's HTTP proxy on loopback; returns its URL."""
+    from ray import serve
+
+    serve.start(http_options={"host": LOOPBACK, "port": port})
+    return f"http://{LOOPBACK}:{port}"
+
+
+def stop_ray() -> None:
+    import ray
+
+    # The router is stopped, so no request is in flight: ending Ray ends every
+    # replica with it (serve.shutdown first only adds a noisy retry of its own).
+    ray.shutdown()
+
+
+def start_agents(
+    workspace: Workspace,
+    agents_url: str,
+    args_of: Callable[[LocalTenant], AgentAppArgs],
+    ready_timeout: float,
+    say: Say,
+) -> dict[str, IndexStats]:
+    """Run one Serve application per tenant and wait until each is ready; returns what
+    each one's index holds."""
+    from ray import serve
+
+    from agent_runtime.serve_app import build_app
+
+    for tenant in workspace.tenants:
+        serve.run(
+            build_app(args_of(tenant).model_dump(mode="json", by_alias=True)),
+            name=tenant.app_name,
+            route_prefix=tenant.route_prefix,
+            blocking=False,
+        )
+    stats: dict[str, IndexStats] = {}
+    deadline = time.monotonic() + ready_timeout
+    with httpx.Client(timeout=10) as client:
+        for tenant in workspace.tenants:
+            endpoint = agents_url + tenant.route_prefix
+            while True:
+                try:
+                    if client.get(f"{endpoint}/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{tenant.key}: the agent did not become ready")
+                time.sleep(0.25)
+            stats[tenant.key] = IndexStats.model_validate(client.get(f"{endpoint}/v1/index").json())
+            say(f"  · {tenant.key}: agent ready")
+    return stats
+
+
+def app_args(tenant: LocalTenant, state_dir: Path, outcome: IndexOutcome | None) -> AgentAppArgs:
+    """The serving args the operator would give this tenant's agent, for this machine."""
+    return AgentAppArgs(
+        tenant=tenant.key,
+        business=tenant.business.spec,
+        index_dir=str(state_dir / "index"),
+        llm=llm_endpoint(tenant),
+        knowledge_revision=outcome.revision if outcome else "",
+        knowledge_dir=str(tenant.base_dir),
+        configmap_dir=str(config_map_dir(state_dir, tenant)),
+    )
+
+
+def llm_endpoint(tenant: LocalTenant) -> LlmEndpoint | None:
+    model = tenant.business.spec.model
+    if model is None or model.endpoint is None:
+        return None  # a LanguageModel needs a GPU cluster: the built-in responder answers
+    endpoint = model.endpoint
+    key = endpoint.api_key_secret_ref
+    return LlmEndpoint(
+        base_url=str(endpoint.base_url),
+        model=endpoint.model,
+        api_key_env=env_name(key.name, key.key) if key else None,
+    )
+
+
+def llm_keys(workspace: Workspace) -> dict[str, str]:
+    """The LLM API keys the tenants name, from the folder's and their own .env files."""
+    keys: dict[str, str] = {}
+    env = read_env_file(workspace.directory / ".env")
+    for tenant in workspace.tenants:
+        llm = llm_endpoint(tenant)
+        if llm is not None and llm.api_key_env:
+            tenant_env = {**env, **read_env_file(tenant.base_dir / ".env")}
+            if llm.api_key_env in tenant_env:
+                keys[llm.api_key_env] = tenant_env[llm.api_key_env]
+    return keys

@@ -1,0 +1,80 @@
+"""The router of `katha up` and the local Graph API (the outbox) it sends replies to, with
+a routing-table file derived from the same Business files a cluster uses."""
+
+import json
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from katha.routing import Route, RoutingTable, route_document
+from katha_cli.local.outbox import GRAPH_VERSION, Outbox, OutboxMessage, create_graph_app
+from katha_cli.local.servers import BackgroundServer, bind
+from katha_cli.local.state import write_private
+from katha_cli.local.workspace import LocalTenant, Workspace
+
+# A conversation handed to a person comes back to the agent after this long locally (24 h
+# in a cluster), or at once with `/release` in `katha chat`.
+LOCAL_HANDOFF_SECONDS = 600.0
+
+
+def route(tenant: LocalTenant, agents_url: str) -> Route:
+    handoff = tenant.business.spec.handoff
+    return Route(
+        phone_number_id=tenant.phone_number_id,
+        tenant=tenant.key,
+        endpoint=agents_url + tenant.route_prefix,
+        credentials=tenant.credentials,
+        owner_number=handoff.owner_number if handoff.enabled else None,
+    )
+
+
+def start_graph_api(
+    outbox: Outbox, workspace: Workspace, on_message: Callable[[OutboxMessage], None]
+) -> BackgroundServer:
+    """The local Graph API: local tenants' replies land in the outbox, live ones go to Meta."""
+    live = frozenset(tenant.phone_number_id for tenant in workspace.tenants if tenant.live)
+    graph_app = create_graph_app(outbox, live, on_message=on_message)
+    return BackgroundServer(graph_app, bind("127.0.0.1", 0, "local Graph API"), "graph").start()
+
+
+def write_routes(workspace: Workspace, agents_url: str, routes_file: Path) -> None:
+    table = RoutingTable(routes=[route(tenant, agents_url) for tenant in workspace.tenants])
+    documents = [json.loads(route_document(entry)) for entry in table.routes]
+    write_private(routes_file, json.dumps({"routes": documents}, indent=2))
+
+
+def start_router(
+    sock: socket.socket,
+    *,
+    host: str,
+    state_dir: Path,
+    routes_file: Path,
+    graph_url: str,
+    log_level: str,
+) -> BackgroundServer:
+    from router.app import create_app
+    from router.settings import RouterSettings
+
+    settings = RouterSettings(
+        host=host,
+        port=sock.getsockname()[1],
+        routes_file=routes_file,
+        inbox_url=f"sqlite:///{state_dir / 'router' / 'inbox.db'}",
+        graph_api_url=f"{graph_url}/{GRAPH_VERSION}",
+        log_level=log_level,
+        reply_tracking=True,  # what `katha chat` shows: language, intent, sources
+        handoff_timeout_seconds=LOCAL_HANDOFF_SECONDS,
+    )
+    return BackgroundServer(create_app(settings), sock, "router").start()
+
+
+def wait_until_ready(router_url: str) -> None:
+    with httpx.Client(timeout=5) as client:
+        deadline = time.monotonic() + 30
+        while client.get(f"{router_url}/readyz").status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the router did not become ready")
+            time.sleep(0.1)
