@@ -21,6 +21,7 @@ def main() -> None:
         port=settings.port,
         log_config=None,
         access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         loop="uvloop",
         http="httptools",
     )

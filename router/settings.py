@@ -14,6 +14,9 @@ class RouterSettings(ComponentSettings):
     host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=512 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # On SIGTERM, requests still running after this long are cut off (Meta retries them;
+    # accepted messages are already in the inbox): inside Kubernetes' default 30 s grace.
+    shutdown_grace_seconds: int = Field(default=10, ge=1, le=300)
 
     # The routing table: a file on one machine, else one Secret in the platform namespace.
     routes_file: Path | None = Field(
