@@ -1,14 +1,13 @@
-"""`python -m ingestion BUSINESS.yaml --index-dir DIR`: the Kubernetes Job and Ray task entry."""
+"""`python -m ingestion BUSINESS.yaml --index-dir DIR`: the Kubernetes Job and Ray task entry,
+a door onto ingestion.command (as `katha ingest` is)."""
 
 import argparse
-import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
-from ingestion.job import exit_code, run_file, writer_summary
-from ingestion.metrics import push_reports
-from ingestion.settings import IngestionSettings
-from katha.observability import configure_logging
+from ingestion.command import IngestOptions, ingest
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,25 +26,18 @@ def main(argv: list[str] | None = None) -> int:
         "a termination message) here, and exit 0 whenever a committed version is there to serve",
     )
     args = parser.parse_args(argv)
-    settings = IngestionSettings()
-    configure_logging(settings.log_level, str(settings.log_format))
-    reports = run_file(
+    options = IngestOptions(
         args.business,
         args.index_dir,
         configmap_dir=args.configmap_dir,
         base_dir=args.base_dir,
-        settings=settings,
-        progress=False,
+        summary_file=args.summary_file,
     )
-    for report in reports:
-        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False) + "\n")
-    if settings.pushgateway_url:
-        push_reports(reports, settings.pushgateway_url, settings.fetch_timeout_seconds)
-    if args.summary_file is not None:
-        summary, code = writer_summary(reports)
-        args.summary_file.write_text(summary, encoding="utf-8")
-        return code
-    return exit_code(reports)
+    return ingest(options, out=_line_to(sys.stdout), fail=_line_to(sys.stderr))
+
+
+def _line_to(stream: TextIO) -> Callable[[str], None]:
+    return lambda line: print(line, file=stream)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from katha.observability import quiet_chatty_loggers
 # Exit codes a Kubernetes Job (and a shell) can act on.
 EXIT_OK = 0
 EXIT_INDEX_NOT_WRITTEN = 1
+EXIT_USAGE = 2  # no such file, not a valid Business file, or no Business in it
 EXIT_SOURCES_FAILED = 3
 
 

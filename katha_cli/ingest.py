@@ -1,6 +1,6 @@
-"""`katha ingest`: build or refresh a Business's knowledge index on this machine."""
+"""`katha ingest`: build or refresh a Business's knowledge index on this machine, a door
+onto ingestion.command (as `python -m ingestion` is)."""
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -16,43 +16,36 @@ def ingest(
     base_dir: Annotated[
         Path | None, typer.Option(help="Where file: sources live (default: the YAML's folder).")
     ] = None,
+    summary_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="As the index writer of one Business: write a JSON summary here, and exit 0 "
+            "whenever a committed version is there to serve."
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON reports.")] = False,
 ) -> None:
     """Load every knowledge source, embed what changed, and commit a new index version.
 
     With KATHA_INGEST_PUSHGATEWAY_URL set, the run's metrics go to that Pushgateway.
     Exit 0 when every source was indexed, 3 when some failed (their earlier chunks stay),
-    1 when the index could not be written.
+    1 when the index could not be written, 2 when the file holds no valid Business.
     """
     # Imported here so that `katha validate` and friends do not load LanceDB and PyArrow.
-    from ingestion.job import exit_code, quiet_http_logs, run_file
-    from ingestion.settings import IngestionSettings
-    from katha.api import InvalidResourceError
-    from katha.observability import configure_logging
+    from ingestion.command import IngestOptions
+    from ingestion.command import ingest as run_ingest
 
-    if not business.is_file():
-        typer.secho(f"✗ {business}: no such file", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2)
-    settings = IngestionSettings()
-    configure_logging(settings.log_level, str(settings.log_format))
-    quiet_http_logs()
-    try:
-        reports = run_file(
-            business, index_dir, configmap_dir=configmap_dir, base_dir=base_dir, settings=settings
-        )
-    except InvalidResourceError as error:
-        typer.secho(f"✗ {error}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from None
-    if settings.pushgateway_url:
-        from ingestion.metrics import push_reports
+    options = IngestOptions(
+        business,
+        index_dir,
+        configmap_dir=configmap_dir,
+        base_dir=base_dir,
+        summary_file=summary_file,
+        json_output=json_output,
+        progress=None,  # a progress bar when stderr is a terminal
+    )
+    raise typer.Exit(code=run_ingest(options, out=typer.echo, fail=_in_red))
 
-        push_reports(reports, settings.pushgateway_url, settings.fetch_timeout_seconds)
-    for report in reports:
-        if json_output:
-            typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
-        else:
-            typer.echo(report.render())
-    if not reports:
-        typer.secho(f"✗ {business}: holds no Business", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2)
-    raise typer.Exit(code=exit_code(reports))
+
+def _in_red(line: str) -> None:
+    typer.secho(line, fg=typer.colors.RED, err=True)

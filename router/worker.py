@@ -112,7 +112,6 @@ class Worker:
         await self._inbox.retry_later(envelope, delay)
 
     async def _answer(self, envelope: Envelope) -> None:
-        message = envelope.message
         route = self._routes.route_for(envelope.phone_number_id)
         if route is None:
             log.warning("route.unknown")
@@ -120,6 +119,19 @@ class Worker:
         if route.suspended:
             log.info("message.suspended")
             return
+        state = await self._remember(route, envelope)
+        if is_owner(route.owner_number, envelope.recipient.wa_id):
+            await self._handoff.owner_command(envelope)
+            return
+        if with_human(state):
+            log.info("message.with_human")
+            return
+        if await self._admitted(route, envelope, state):
+            await self._reply_and_send(route, envelope, state)
+
+    async def _remember(self, route: Route, envelope: Envelope) -> ConversationState:
+        """Save what the message tells about the conversation, and count it once."""
+        message = envelope.message
         state = await self._inbox.conversation(envelope.conversation_id)
         language = state.language
         if message.text:
@@ -135,13 +147,12 @@ class Worker:
         if envelope.attempts == 0:
             kind, tongue = message.type.value, language or "unknown"
             self._metrics.messages.labels(route.tenant, kind, tongue).inc()
+        return state
 
-        if is_owner(route.owner_number, envelope.recipient.wa_id):
-            await self._handoff.owner_command(envelope)
-            return
-        if with_human(state):
-            log.info("message.with_human")
-            return
+    async def _admitted(self, route: Route, envelope: Envelope, state: ConversationState) -> bool:
+        """Whether the agent is asked; a message it is not asked about may get a canned
+        answer instead."""
+        message, language = envelope.message, state.language
         if not self._within_sender_rate(envelope):
             if envelope.conversation_id not in self._told_to_slow_down:
                 self._told_to_slow_down.add(envelope.conversation_id)
@@ -149,20 +160,25 @@ class Worker:
                 await self._send(route, envelope, state, {"slow": canned.slow_down(language)})
             else:
                 log.info("sender.silenced")
-            return
+            return False
         if not window_open(state, self._settings.reply_window_seconds):
             # Only templates may follow after 24 hours; the agent is not asked for words
             # that cannot be sent.
             log.error("reply.outside_window")
             self._metrics.sends.labels("outside_window", "131047").inc()
-            return
+            return False
         if message.type in SILENT_TYPES:
             log.info("message.ignored", type=message.type.value)
-            return
+            return False
         if message.type not in route.accepts:
             log.info("message.not_handled", type=message.type.value)
             await self._send(route, envelope, state, {"canned": text_only(language)})
-            return
+            return False
+        return True
+
+    async def _reply_and_send(
+        self, route: Route, envelope: Envelope, state: ConversationState
+    ) -> None:
         reply = await self._reply(route, envelope, state)
         parts = split_text(reply.text or "")
         tracking = ReplyTracking.of(reply).encode() if self._settings.reply_tracking else None

@@ -68,49 +68,87 @@ def write_index(
     db = lancedb.connect(path)
     schema = chunks_schema(model.name, model.dimension)
     table: Any = db.open_table(TABLE) if TABLE in db.list_tables().tables else None
-    existing = schema.empty_table() if table is None else table.to_arrow()
-    by_source: dict[str, pa.Table] = {
+    by_source = _rows_by_source(schema.empty_table() if table is None else table.to_arrow())
+    changes = _untouched_changes(by_source, current, set(refreshed))
+    if table is None or embedding_model_of(table.schema) != (model.name, model.dimension):
+        rebuilt = table is not None
+        table, embedded = _rebuild(db, table, refreshed, by_source, current, model, changes)
+    else:
+        embedded = _update(table, refreshed, by_source, current, model, changes)
+        rebuilt = False
+    maintain_indexes(table, vector_index_min_rows)
+    return WriteResult(table.version, table.count_rows(), embedded, rebuilt, changes)
+
+
+def _rows_by_source(existing: pa.Table) -> dict[str, pa.Table]:
+    return {
         key: existing.filter(pc.equal(existing["source"], key))
         for key in set(existing["source"].to_pylist())
     }
+
+
+def _untouched_changes(
+    by_source: dict[str, pa.Table], current: set[str], refreshed: set[str]
+) -> dict[str, SourceChange]:
+    """Failed sources keep their rows; vanished sources lose theirs."""
     changes = {
         key: SourceChange(kept=by_source[key].num_rows if key in by_source else 0)
-        for key in current - set(refreshed)
+        for key in current - refreshed
     }
     changes |= {
         key: SourceChange(removed=by_source[key].num_rows) for key in set(by_source) - current
     }
-    table_existed = table is not None
-    if table is None or embedding_model_of(table.schema) != (model.name, model.dimension):
-        # A new model: every vector is made again, from the stored text for failed sources.
-        kept = [
-            chunk
-            for key in current - set(refreshed)
-            if key in by_source
-            for chunk in rows_to_chunks(by_source[key])
-        ]
-        chunks = [chunk for key in refreshed for chunk in refreshed[key]] + kept
-        changes |= {key: SourceChange(added=len(refreshed[key])) for key in refreshed}
-        vectors, embedded = _vectors(chunks, {}, model)
-        data = chunk_rows(chunks, vectors, [datetime.now(UTC)] * len(chunks), schema)
-        if table is None:
-            table = db.create_table(TABLE, data=data, schema=schema)
-        else:
-            table.add(data, mode="overwrite")  # one commit, like any other write
-        rebuilt = table_existed
-    else:
-        data, embedded, changed = _changed_rows(refreshed, by_source, schema, model, changes)
-        changed |= set(by_source) - current
-        if changed:
-            (
-                table.merge_insert("id")
-                .when_not_matched_insert_all()
-                .when_not_matched_by_source_delete(_sources_filter(changed))
-                .execute(data)
-            )
-        rebuilt = False
-    maintain_indexes(table, vector_index_min_rows)
-    return WriteResult(table.version, table.count_rows(), embedded, rebuilt, changes)
+    return changes
+
+
+def _rebuild(
+    db: Any,
+    table: Any,
+    refreshed: dict[str, list[Chunk]],
+    by_source: dict[str, pa.Table],
+    current: set[str],
+    model: EmbeddingModel,
+    changes: dict[str, SourceChange],
+) -> tuple[Any, int]:
+    """A new table or a new model: every vector is made again, from the stored text for
+    failed sources, in one commit like any other write."""
+    schema = chunks_schema(model.name, model.dimension)
+    kept = [
+        chunk
+        for key in current - set(refreshed)
+        if key in by_source
+        for chunk in rows_to_chunks(by_source[key])
+    ]
+    chunks = [chunk for key in refreshed for chunk in refreshed[key]] + kept
+    changes |= {key: SourceChange(added=len(refreshed[key])) for key in refreshed}
+    vectors, embedded = _vectors(chunks, {}, model)
+    data = chunk_rows(chunks, vectors, [datetime.now(UTC)] * len(chunks), schema)
+    if table is None:
+        return db.create_table(TABLE, data=data, schema=schema), embedded
+    table.add(data, mode="overwrite")
+    return table, embedded
+
+
+def _update(
+    table: Any,
+    refreshed: dict[str, list[Chunk]],
+    by_source: dict[str, pa.Table],
+    current: set[str],
+    model: EmbeddingModel,
+    changes: dict[str, SourceChange],
+) -> int:
+    """Replace the rows of the sources that changed or vanished, in one merge commit."""
+    schema = chunks_schema(model.name, model.dimension)
+    data, embedded, changed = _changed_rows(refreshed, by_source, schema, model, changes)
+    changed |= set(by_source) - current
+    if changed:
+        (
+            table.merge_insert("id")
+            .when_not_matched_insert_all()
+            .when_not_matched_by_source_delete(_sources_filter(changed))
+            .execute(data)
+        )
+    return embedded
 
 
 def _changed_rows(

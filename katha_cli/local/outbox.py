@@ -171,39 +171,16 @@ def create_graph_app(
     @app.post("/{version}/{phone_number_id}/messages")
     async def messages(version: str, phone_number_id: str, request: Request) -> Response:
         raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return _graph_error(400, 100, "Invalid parameter: the body is not JSON")
-        if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
-            return _graph_error(400, 100, "Invalid parameter: messaging_product")
+        body = _whatsapp_body(raw)
+        if isinstance(body, Response):
+            return body
         if phone_number_id in live_numbers:
-            upstream = await client.post(
-                f"{meta_url}/{version}/{phone_number_id}/messages",
-                content=raw,
-                headers={
-                    "Authorization": request.headers.get("authorization", ""),
-                    "Content-Type": "application/json",
-                },
-            )
+            url = f"{meta_url}/{version}/{phone_number_id}/messages"
+            upstream = await _forward(client, url, raw, request.headers.get("authorization", ""))
             if upstream.is_success:
                 record(phone_number_id, body, forwarded=True)
-            return Response(
-                upstream.content,
-                status_code=upstream.status_code,
-                media_type=upstream.headers.get("content-type", "application/json"),
-            )
-        message = record(phone_number_id, body, forwarded=False)
-        if message.kind == "read":
-            return JSONResponse({"success": True})
-        recipient = message.recipient or ""
-        return JSONResponse(
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": recipient, "wa_id": recipient}],
-                "messages": [{"id": message.message_id}],
-            }
-        )
+            return _relayed(upstream)
+        return _accepted(record(phone_number_id, body, forwarded=False))
 
     @app.get("/outbox")
     async def read_outbox(
@@ -254,6 +231,48 @@ def _record(
     if on_message is not None and message.kind != "read":
         on_message(message)
     return message
+
+
+def _whatsapp_body(raw: bytes) -> dict[str, Any] | JSONResponse:
+    """The request's JSON body, or the Graph API's error when it is not a WhatsApp message."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return _graph_error(400, 100, "Invalid parameter: the body is not JSON")
+    if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
+        return _graph_error(400, 100, "Invalid parameter: messaging_product")
+    return body
+
+
+async def _forward(
+    client: httpx.AsyncClient, url: str, raw: bytes, authorization: str
+) -> httpx.Response:
+    """Pass a live tenant's message on to Meta unchanged."""
+    headers = {"Authorization": authorization, "Content-Type": "application/json"}
+    return await client.post(url, content=raw, headers=headers)
+
+
+def _relayed(upstream: httpx.Response) -> Response:
+    """Meta's answer, 429s included, as the router's own answer."""
+    return Response(
+        upstream.content,
+        status_code=upstream.status_code,
+        media_type=upstream.headers.get("content-type", "application/json"),
+    )
+
+
+def _accepted(message: OutboxMessage) -> JSONResponse:
+    """What the Graph API answers for a message it took."""
+    if message.kind == "read":
+        return JSONResponse({"success": True})
+    recipient = message.recipient or ""
+    return JSONResponse(
+        {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": recipient, "wa_id": recipient}],
+            "messages": [{"id": message.message_id}],
+        }
+    )
 
 
 def _graph_error(status: int, code: int, text: str) -> JSONResponse:

@@ -98,26 +98,39 @@ def _weights(model: Model) -> dict[str, Any]:
     return {"name": "weights", "emptyDir": {"sizeLimit": model.spec.storage.size}}
 
 
-def render_llm_rayservice(model: Model) -> dict[str, Any]:
-    spec = model.spec
-    pod_labels = labels(model.name, "llm", kind="LanguageModel")
+@dataclass(frozen=True)
+class _PodParts:
+    """What the head and the GPU workers share (the same objects, as the manifests did)."""
+
+    labels: dict[str, str]
+    env: list[dict[str, Any]]
+    mounts: list[dict[str, Any]]
+
+
+def _model_env(spec: LanguageModelSpec) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [{"name": "HF_HOME", "value": WEIGHTS_PATH}]
     if spec.hf_token_secret_ref is not None:
         ref = spec.hf_token_secret_ref
         env.append(
             {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
         )
-    mounts = [{"name": "weights", "mountPath": WEIGHTS_PATH}]
-    head = ray_pod_template(
-        pod_labels,
+    return env
+
+
+def _head_template(model: Model, pod: "_PodParts") -> dict[str, Any]:
+    return ray_pod_template(
+        pod.labels,
         model.platform.image,
         resources={"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"memory": "8Gi"}},
-        mounts=mounts,
+        mounts=pod.mounts,
         volumes=[_weights(model)],
         service_account=None,
-        env=env,
+        env=pod.env,
     )
-    gpus = spec.gpu.count
+
+
+def _gpu_worker_template(model: Model, pod: "_PodParts") -> dict[str, Any]:
+    gpus = model.spec.gpu.count
     worker_resources = {
         "requests": {"cpu": str(4 * gpus), "memory": f"{16 * gpus}Gi", "nvidia.com/gpu": gpus},
         "limits": {"memory": f"{16 * gpus}Gi", "nvidia.com/gpu": gpus},
@@ -125,16 +138,19 @@ def render_llm_rayservice(model: Model) -> dict[str, Any]:
     extra: dict[str, Any] = {"tolerations": [GPU_TOLERATION]}
     if model.platform.gpu_node_selector:
         extra["nodeSelector"] = dict(model.platform.gpu_node_selector)
-    worker = ray_pod_template(
-        pod_labels,
+    return ray_pod_template(
+        pod.labels,
         model.platform.image,
         resources=worker_resources,
-        mounts=mounts,
+        mounts=pod.mounts,
         volumes=[_weights(model)],
         service_account=None,
-        env=env,
+        env=pod.env,
         **extra,
     )
+
+
+def _serve_config(model: Model) -> str:
     serve = {
         "applications": [
             {
@@ -145,19 +161,29 @@ def render_llm_rayservice(model: Model) -> dict[str, Any]:
             }
         ]
     }
+    return yaml.safe_dump(serve, sort_keys=False)
+
+
+def render_llm_rayservice(model: Model) -> dict[str, Any]:
+    spec = model.spec
+    pod = _PodParts(
+        labels(model.name, "llm", kind="LanguageModel"),
+        _model_env(spec),
+        [{"name": "weights", "mountPath": WEIGHTS_PATH}],
+    )
     return {
         "apiVersion": "ray.io/v1",
         "kind": "RayService",
         "metadata": model.metadata(model.rayservice_name),
         "spec": {
-            "serveConfigV2": yaml.safe_dump(serve, sort_keys=False),
+            "serveConfigV2": _serve_config(model),
             "rayClusterConfig": {
                 "rayVersion": model.platform.ray_version,
                 "authOptions": dict(RAY_TOKEN_AUTH),
                 "enableInTreeAutoscaling": True,
                 "headGroupSpec": {
                     "rayStartParams": {"num-cpus": "0", "dashboard-host": "0.0.0.0"},  # noqa: S104
-                    "template": head,
+                    "template": _head_template(model, pod),
                 },
                 "workerGroupSpecs": [
                     {
@@ -166,7 +192,7 @@ def render_llm_rayservice(model: Model) -> dict[str, Any]:
                         "minReplicas": spec.replicas.min,
                         "maxReplicas": spec.replicas.max,
                         "rayStartParams": {},
-                        "template": worker,
+                        "template": _gpu_worker_template(model, pod),
                     }
                 ],
             },

@@ -1,5 +1,6 @@
 """KubeRay RayServices: a tenant's agent, and a shared vLLM model on GPU workers."""
 
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -64,9 +65,17 @@ def ray_pod_template(
     }
 
 
-def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
-    """The agent as a RayService: Serve config in place, workers autoscaled by KubeRay."""
-    scaling = tenant.spec.scaling
+@dataclass(frozen=True)
+class _AgentPods:
+    """What the head and the workers share (the same objects, as the manifests did)."""
+
+    labels: dict[str, str]
+    mounts: list[dict[str, Any]]
+    volumes: list[dict[str, Any]]
+    affinity: dict[str, Any]
+
+
+def _agent_pods(tenant: Tenant) -> _AgentPods:
     labels = {**tenant.labels(), SERVES_LABEL: "true"}
     mounts = serving_mounts()
     affinity = same_node_as_the_index(tenant)
@@ -74,37 +83,61 @@ def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
         {"name": "config", "configMap": {"name": render_config_map(tenant)["metadata"]["name"]}},
         {"name": "index", "persistentVolumeClaim": {"claimName": tenant.child("index")}},
     ]
+    return _AgentPods(labels, mounts, volumes, affinity)
+
+
+def _agent_head(tenant: Tenant, pods: _AgentPods) -> dict[str, Any]:
     head = ray_pod_template(
-        labels,
+        pods.labels,
         tenant.platform.image,
         resources={"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
-        mounts=mounts,
-        volumes=volumes,
+        mounts=pods.mounts,
+        volumes=pods.volumes,
         service_account=tenant.child("agent"),
         env=agent_env(tenant),
         initContainers=[index_writer(tenant)],
-        affinity=affinity,
+        affinity=pods.affinity,
     )
     # KubeRay rolls the whole cluster when its template changes: a knowledge change starts
     # a new head, whose writer indexes before the new workers serve.
     head["metadata"]["annotations"] = {KNOWLEDGE_DIGEST: knowledge_digest(tenant)}
+    return head
+
+
+def _agent_workers(tenant: Tenant, pods: _AgentPods) -> dict[str, Any]:
+    scaling, suspended = tenant.spec.scaling, tenant.spec.suspend
     worker = ray_pod_template(
-        labels,
+        pods.labels,
         tenant.platform.image,
         resources=resources(tenant),
-        mounts=mounts,
-        volumes=volumes,
+        mounts=pods.mounts,
+        volumes=pods.volumes,
         service_account=tenant.child("agent"),
         env=agent_env(tenant),
-        affinity=affinity,
+        affinity=pods.affinity,
     )
-    suspended = tenant.spec.suspend
+    return {
+        "groupName": "agent",
+        "replicas": 0 if suspended else max(scaling.min_replicas, 1),
+        "minReplicas": 0 if suspended else scaling.min_replicas,
+        "maxReplicas": scaling.max_replicas,
+        "rayStartParams": {},
+        "template": worker,
+    }
+
+
+def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
+    """The agent as a RayService: Serve config in place, workers autoscaled by KubeRay."""
+    scaling = tenant.spec.scaling
+    pods = _agent_pods(tenant)
+    head = _agent_head(tenant, pods)
+    workers = _agent_workers(tenant, pods)
     return {
         "apiVersion": "ray.io/v1",
         "kind": "RayService",
         "metadata": tenant.metadata("agent"),
         "spec": {
-            "suspend": suspended,
+            "suspend": tenant.spec.suspend,
             "serveConfigV2": yaml.safe_dump(serve_config(tenant), sort_keys=False),
             "rayClusterConfig": {
                 "rayVersion": tenant.platform.ray_version,
@@ -115,16 +148,7 @@ def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
                     "rayStartParams": {"num-cpus": "0", "dashboard-host": "0.0.0.0"},  # noqa: S104
                     "template": head,
                 },
-                "workerGroupSpecs": [
-                    {
-                        "groupName": "agent",
-                        "replicas": 0 if suspended else max(scaling.min_replicas, 1),
-                        "minReplicas": 0 if suspended else scaling.min_replicas,
-                        "maxReplicas": scaling.max_replicas,
-                        "rayStartParams": {},
-                        "template": worker,
-                    }
-                ],
+                "workerGroupSpecs": [workers],
             },
         },
     }
