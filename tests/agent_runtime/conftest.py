@@ -1,23 +1,21 @@
 """The bakery and a tea shop indexed for real, an agent per test, and loopback peers.
 
-The LLM and web search are SaaS here, so local servers on 127.0.0.1 play them, speaking
-the OpenAI chat-completions protocol and SearXNG's JSON API, and recording each request.
+The LLM and web search are SaaS here, so the peers in tests/support/peers play them: the
+OpenAI chat-completions protocol and SearXNG's JSON API, recording each request.
 """
 
-import json
 import os
 import shutil
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from loopback_http import serve_http
+from peers.openai_compatible import ChatServer
+from peers.web_search import SearxngServer
 
 os.environ.setdefault("RUST_LOG", "error")  # lance warns on every search otherwise
 
@@ -161,99 +159,13 @@ def ask(client: TestClient, text: str, **fields: Any) -> dict[str, Any]:
     return reply
 
 
-@dataclass
-class ChatServer:
-    """An OpenAI-compatible POST /v1/chat/completions; `reply` decides what the model says."""
-
-    base: str = ""
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    reply: Callable[[dict[str, Any]], str] = lambda request: "HANDOFF"
-
-
 @pytest.fixture
 def chat_server() -> Iterator[ChatServer]:
-    state = ChatServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # GET /v1/models: the readiness probe
-            _send(self, 200, {"object": "list", "data": [{"id": "sinhala-llm"}]})
-
-        def do_POST(self) -> None:
-            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            state.requests.append(request)
-            if self.path != "/v1/chat/completions":
-                _send(self, 404, {"error": {"message": "not found"}})
-                return
-            content = state.reply(request)
-            _send(
-                self,
-                200,
-                {
-                    "id": "chatcmpl-1",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": request["model"],
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": content},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                },
-            )
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    with serve_http(Handler) as base:
-        state.base = base
-        yield state
-
-
-@dataclass
-class SearxngServer:
-    """SearXNG's GET /search?format=json; `results` is what it finds for any query."""
-
-    base: str = ""
-    queries: list[dict[str, str]] = field(default_factory=list)
-    results: list[dict[str, Any]] = field(default_factory=list)
-    delay: float = 0.0
+    with ChatServer().serve() as server:
+        yield server
 
 
 @pytest.fixture
 def searxng() -> Iterator[SearxngServer]:
-    state = SearxngServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            from urllib.parse import parse_qsl, urlsplit
-
-            url = urlsplit(self.path)
-            query = dict(parse_qsl(url.query))
-            state.queries.append(query)
-            threading.Event().wait(state.delay)
-            if url.path != "/search" or query.get("format") != "json":
-                _send(self, 403, {"error": "format not allowed"})  # SearXNG's own refusal
-                return
-            _send(self, 200, {"query": query.get("q"), "results": state.results})
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    with serve_http(Handler) as base:
-        state.base = base
-        yield state
-
-
-def _send(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-    data = json.dumps(body, ensure_ascii=False).encode()
-    try:
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the client timed out first
+    with SearxngServer().serve() as server:
+        yield server

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from peers.duckduckgo import HOST, DuckDuckGoServer, duckduckgo_server
 
 from agent_runtime.api.app import create_app
 from agent_runtime.websearch import DuckDuckGoSearch, WebSearchError, duckduckgo_region
 
 from .bakery import bakery_spec
 from .conftest import AgentFactory, ask
-from .duckduckgo_server import HOST, DuckDuckGoServer, duckduckgo_server
 
 RESULTS = [
     (

@@ -3,11 +3,12 @@
 from typing import Any
 
 from fastapi.testclient import TestClient
+from peers.openai_compatible import ChatServer
 
 from agent_runtime.api.app import create_app
 from agent_runtime.generation.llm import unsupported_numbers
 
-from .conftest import AgentFactory, ChatServer, ask
+from .conftest import AgentFactory, ask
 
 
 def llm_client(make_agent: AgentFactory, chat_server: ChatServer) -> TestClient:

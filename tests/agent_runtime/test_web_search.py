@@ -4,12 +4,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from peers.web_search import SearxngServer, TavilyServer
 
 from agent_runtime.api.app import create_app
-from agent_runtime.websearch import SearxngSearch, WebSearchError
+from agent_runtime.websearch import SearxngSearch, TavilySearch, WebSearchError
 
 from .bakery import bakery_spec
-from .conftest import AgentFactory, SearxngServer, ask
+from .conftest import AgentFactory, ask
 
 RESULTS = [
     {
@@ -85,32 +86,10 @@ def test_a_slow_search_engine_times_out_and_the_customer_is_handed_over(
 
 
 def test_tavily_is_asked_for_sri_lankan_results_with_its_key() -> None:
-    import json
-    from http.server import BaseHTTPRequestHandler
-
-    from agent_runtime.websearch import TavilySearch
-
-    from .conftest import serve_http
-
-    seen: list[tuple[str, dict[str, Any]]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            seen.append((self.headers["Authorization"], body))
-            data = json.dumps({"results": [RESULTS[0] | {"score": 0.9}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    with serve_http(Handler) as base:
-        found = TavilySearch("tvly-test-key-123", max_results=2, url=f"{base}/search").search("q")
+    with TavilyServer(results=[RESULTS[0] | {"score": 0.9}]).serve() as tavily:
+        url = f"{tavily.base}/search"
+        found = TavilySearch("tvly-test-key-123", max_results=2, url=url).search("q")
     assert [result.url for result in found] == ["https://www.kandy.lk/hotels"]
-    authorization, body = seen[0]
+    authorization, body = tavily.seen[0]
     assert authorization == "Bearer tvly-test-key-123"
     assert body == {"query": "q", "max_results": 2, "country": "sri lanka"}

@@ -14,26 +14,26 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from loopback_http import serve_http
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread, serve_http
+from peers.openai_compatible import RefusingModel
+from peers.web_search import SearxngServer
+from peers.whatsapp_webhooks import message, notification, signed, text
+from ports import free_port
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "router"))
 
 from harness import RouterProcess, Tenant, wait_for
-from peers import GraphApi, ServerThread
-from ports import free_port
-from whatsapp import message, notification, signed, text
 
 from agent_runtime.api.app import create_app
 from katha.observability import configure_logging
 
 from .bakery import bakery_spec
-from .conftest import AgentFactory, SearxngServer
+from .conftest import AgentFactory
 
 pytestmark = pytest.mark.slow
 
@@ -44,33 +44,9 @@ LLM_KEY = "sk-proj-Wh0leRunKey8f3b2c1d9e7a6"
 WRONG_VERIFY_TOKEN = "guessed-verify-9d8c7b"
 
 
-class _RefusingModel(BaseHTTPRequestHandler):
-    """An OpenAI-compatible endpoint that refuses the key, quoting it back as some do."""
-
-    def do_GET(self) -> None:
-        self._refuse()
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._refuse()
-
-    def _refuse(self) -> None:
-        key = self.headers.get("Authorization", "")
-        error = {"message": f"Incorrect API key provided: {key}", "code": "invalid_api_key"}
-        body = json.dumps({"error": error}).encode()
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def model_url() -> Iterator[str]:
-    with serve_http(_RefusingModel) as base:
+    with serve_http(RefusingModel) as base:
         yield f"{base}/v1"
 
 
@@ -106,7 +82,7 @@ def test_a_whole_run_logs_no_customer_text_phone_number_or_secret(
     # the noisiest a deployment could be.
     monkeypatch.setattr(logging.getLogger("uvicorn.access"), "propagate", True)
     servers.extend([agent_server.start(), graph_server.start()])
-    graph.url = f"{graph_server.url}/{graph.version}"  # type: ignore[attr-defined]
+    graph.url = f"{graph_server.url}/{graph.version}"
     graph.failures = [(500, 2)]  # the first call fails (Graph API "service unavailable")
     tenant = Tenant.named("mihiri", "105954558954427", agent_server.url)  # BAKERY
     router = RouterProcess(

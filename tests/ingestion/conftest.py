@@ -2,28 +2,21 @@
 
 PDFs carry Sinhala and Tamil in a real text layer (Noto fonts from the Debian package
 fonts-noto-core); web sites, the OpenAI-compatible embeddings endpoint and a Prometheus
-Pushgateway are small HTTP servers on 127.0.0.1 speaking the real protocols.
+Pushgateway are the peers in tests/support/peers, served on 127.0.0.1 per test.
 """
 
-import base64
-import hashlib
-import json
 import re
-import time
-import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import openpyxl
 import pytest
 import yaml
-from loopback_http import serve_http
 from openpyxl.worksheet.worksheet import Worksheet
-from prometheus_client.parser import text_string_to_metric_families
+from peers.openai_compatible import EmbeddingsApi
+from peers.pushgateway import Pushgateway
+from peers.web_site import Site
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
@@ -126,180 +119,22 @@ def make_price_list() -> Callable[[Path], Path]:
     return write_price_list
 
 
-@dataclass
-class Site:
-    """A web site on loopback: path -> (status, content type, body); every GET is recorded."""
-
-    pages: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
-    delays: dict[str, float] = field(default_factory=dict)
-    base: str = ""
-
-    def html(self, path: str, body: str, status: int = 200) -> None:
-        self.pages[path] = (status, "text/html; charset=utf-8", body.encode())
-
-    def file(self, path: str, content_type: str, body: bytes) -> None:
-        self.pages[path] = (200, content_type, body)
-
-
 @pytest.fixture
 def site() -> Iterator[Site]:
-    state = Site()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requests.append(self.path)
-            time.sleep(state.delays.get(self.path, 0))
-            status, content_type, body = state.pages.get(self.path, (404, "text/plain", b"no"))
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up first (a timeout test)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    with serve_http(Handler) as base:
-        state.base = base
-        yield state
-
-
-@dataclass
-class EmbeddingsApi:
-    """An OpenAI-compatible /v1/embeddings; vectors are hashed bags of words (deterministic)."""
-
-    base: str = ""
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    fail: bool = False
-    dimension: int = 64
-    delay: float = 0.0  # seconds before answering, to catch a client half-way
-
-    @property
-    def embedded(self) -> list[str]:
-        return [text for call in self.calls for text in call["input"]]
-
-
-def bag_of_words(text: str, dimension: int) -> list[float]:
-    vector = np.zeros(dimension, dtype=np.float32)
-    for word in re.findall(r"\w+", text.casefold()):
-        vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dimension] += 1.0
-    norm = float(np.linalg.norm(vector)) or 1.0
-    return (vector / norm).tolist()
+    with Site().serve() as served:
+        yield served
 
 
 @pytest.fixture
 def embeddings_api() -> Iterator[EmbeddingsApi]:
-    state = EmbeddingsApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            state.calls.append(request)
-            if state.fail or self.path != "/v1/embeddings":
-                self.send_response(503 if state.fail else 404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            texts = request["input"] if isinstance(request["input"], list) else [request["input"]]
-            data = [
-                {
-                    "object": "embedding",
-                    "index": index,
-                    "embedding": bag_of_words(text, state.dimension),
-                }
-                for index, text in enumerate(texts)
-            ]
-            body = json.dumps(
-                {
-                    "object": "list",
-                    "data": data,
-                    "model": request["model"],
-                    "usage": {"prompt_tokens": 0, "total_tokens": 0},
-                }
-            ).encode()
-            if len(texts) > 1:  # batches of chunks, not a single probe or query
-                time.sleep(state.delay)
-            try:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client was killed while waiting (a crash test)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    with serve_http(Handler) as base:
-        state.base = base
-        yield state
-
-
-@dataclass
-class Pushgateway:
-    """A Prometheus Pushgateway's push API: PUT (replace) or POST (merge) a group's metrics at
-    /metrics/job/JOB{/LABEL/VALUE}, a LABEL@base64 name meaning a base64url-encoded value."""
-
-    base: str = ""
-    groups: dict[tuple[tuple[str, str], ...], str] = field(default_factory=dict)
-    methods: list[str] = field(default_factory=list)
-
-    def samples(self, **group: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-        """The samples of the group with these labels: (name, sorted labels) -> value."""
-        text = self.groups[tuple(sorted(group.items()))]
-        return {
-            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-        }
+    with EmbeddingsApi().serve() as served:
+        yield served
 
 
 @pytest.fixture
 def pushgateway() -> Iterator[Pushgateway]:
-    state = Pushgateway()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:
-            self._push()
-
-        def do_POST(self) -> None:
-            self._push()
-
-        def _push(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-            parts = self.path.strip("/").split("/")
-            if parts[:2] != ["metrics", "job"] or len(parts) % 2 == 0:
-                self.send_response(400)
-            elif not self.headers["Content-Type"].startswith("text/plain"):
-                self.send_response(415)
-            else:
-                group = {"job": parts[2]}
-                for name, value in zip(parts[3::2], parts[4::2], strict=True):
-                    if name.endswith("@base64"):
-                        name, value = name.removesuffix("@base64"), _unbase64(value)
-                    group[name] = urllib.parse.unquote_plus(value)
-                text_string_to_metric_families(body)  # must parse, or the push is refused
-                state.groups[tuple(sorted(group.items()))] = body
-                state.methods.append(self.command)
-                self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    with serve_http(Handler) as base:
-        state.base = base
-        yield state
-
-
-def _unbase64(value: str) -> str:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    with Pushgateway().serve() as served:
+        yield served
 
 
 def manifest(*sources: dict[str, Any], name: str = "ceylon-spice") -> dict[str, Any]:

@@ -8,10 +8,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from peers.openai_compatible import EmbeddingsApi
+
 from ingestion.index.reader import IndexReader
 from ingestion.refresh import Refresh, refresh_business
 
-from .conftest import EmbeddingsApi, business, business_file
+from .conftest import business, business_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

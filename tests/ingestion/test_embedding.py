@@ -1,10 +1,9 @@
 """Embedding through an OpenAI-compatible endpoint: batched, prefixed, failures reported."""
 
 import pytest
+from peers.openai_compatible import EmbeddingsApi
 
 from ingestion.embedding import EmbeddingError, OpenAIEmbedder, embed_in_batches
-
-from .conftest import EmbeddingsApi
 
 
 def test_passages_are_sent_in_batches_with_the_configured_prefix(

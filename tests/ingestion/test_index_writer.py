@@ -9,13 +9,14 @@ import json
 from pathlib import Path
 
 import pytest
+from peers.openai_compatible import EmbeddingsApi
 
 from ingestion.__main__ import main
 from ingestion.job import EXIT_INDEX_NOT_WRITTEN, EXIT_OK
 from ingestion.report import Report, SourceReport, SourceStatus
 from ingestion.summary import MAX_SUMMARY_BYTES, summary_json, writer_result
 
-from .conftest import EmbeddingsApi, business_file
+from .conftest import business_file
 
 FAQ = {"type": "faq", "name": "faq", "items": [{"q": "Open?", "a": "7am to 8pm, Poya days too."}]}
 MISSING_FILE = {"type": "text", "name": "notes", "file": "notes-that-are-not-there.txt"}

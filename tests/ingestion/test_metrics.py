@@ -7,11 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from peers.openai_compatible import EmbeddingsApi
+from peers.pushgateway import Pushgateway
+from peers.web_site import Site
+
 from ingestion.metrics import IngestionMetrics, push_reports
 from ingestion.refresh import Refresh, refresh_business
 from ingestion.report import Report
 
-from .conftest import EmbeddingsApi, Pushgateway, Site, business, write_pdf
+from .conftest import business, write_pdf
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TENANT = "tenants/ceylon-spice"

@@ -5,12 +5,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 import ray
+from peers.openai_compatible import EmbeddingsApi
 
 from ingestion.embedding import OpenAIEmbedder
 from ingestion.ray_embedding import ray_embedder
 from ingestion.settings import IngestionSettings
-
-from .conftest import EmbeddingsApi
 
 
 @pytest.fixture

@@ -3,12 +3,14 @@
 from pathlib import Path
 
 import lancedb
+from peers.openai_compatible import EmbeddingsApi
+from peers.web_site import Site
 
 from ingestion.index.reader import IndexReader
 from ingestion.refresh import Refresh, refresh_business
 from ingestion.report import SourceStatus
 
-from .conftest import EmbeddingsApi, Site, business, write_pdf
+from .conftest import business, write_pdf
 
 MENU_PAGES = [
     ["Ceylon Spice menu", "චිකන් කොත්තු අපේ විශේෂ කෑමයි.", ("Chicken Kottu", "Rs. 1,200")],

@@ -4,12 +4,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from peers.web_site import Site
 
 from ingestion.errors import SourceError
 from ingestion.fetching import FetchLimits, http_client
 from ingestion.sources import LoadedSource, Places, load_source
 
-from .conftest import SITES_ON_LOOPBACK, Site, business
+from .conftest import SITES_ON_LOOPBACK, business
 
 MARKDOWN = """# Ceylon Spice
 

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from peers.web_site import Site
 
 from ingestion.crawling import crawl_site
 from ingestion.documents import BlockKind
@@ -10,7 +11,7 @@ from ingestion.errors import SourceError
 from ingestion.fetching import FetchLimits, fetch, http_client
 from ingestion.loaders.html import parse_html
 
-from .conftest import SITES_ON_LOOPBACK, Site
+from .conftest import SITES_ON_LOOPBACK
 
 WORDPRESS_PAGE = """<!doctype html><html><head><title>Menu – Ceylon Spice</title>
 <script>var tracking = 1;</script><style>.x{}</style></head><body>

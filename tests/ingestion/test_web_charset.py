@@ -4,6 +4,7 @@ import codecs
 from pathlib import Path
 
 import pytest
+from peers.web_site import Site
 
 from ingestion.charset import decode_page, header_charset
 from ingestion.crawling import crawl_site
@@ -11,7 +12,7 @@ from ingestion.errors import SourceError
 from ingestion.fetching import FetchLimits, http_client
 from ingestion.sources import Places, load_source
 
-from .conftest import SITES_ON_LOOPBACK, Site, business
+from .conftest import SITES_ON_LOOPBACK, business
 
 
 def _texts(site: Site, path: str) -> list[str]:

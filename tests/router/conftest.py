@@ -1,5 +1,5 @@
 """The router under uvicorn on loopback, with a local Graph API, local agents and a real
-redis-server; helpers live in peers.py, whatsapp.py and harness.py next to this file."""
+redis-server; the harness is harness.py next to this file, the peers tests/support/peers."""
 
 import sys
 import time
@@ -14,7 +14,9 @@ from redis_server import launch_redis
 sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import RouterHarness, Tenant
-from peers import Agent, GraphApi, ServerThread
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
 
 from router.inbox import open_inbox
 from router.inbox.base import Inbox
@@ -86,7 +88,7 @@ def graph(servers: list[ServerThread]) -> GraphApi:
     api = GraphApi()
     server = ServerThread(api.app()).start()
     servers.append(server)
-    api.url = f"{server.url}/{api.version}"  # type: ignore[attr-defined]
+    api.url = f"{server.url}/{api.version}"
     return api
 
 

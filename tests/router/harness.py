@@ -14,8 +14,9 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from peers import GraphApi, ServerThread
-from whatsapp import notification, signed, text
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.whatsapp_webhooks import notification, signed, text
 
 from router.app import create_app
 from router.services import Services
@@ -126,7 +127,7 @@ class RouterHarness(RouterClient):
         self.settings = RouterSettings(
             routes_file=self.routes_file,
             inbox_url=inbox_url,
-            graph_api_url=graph.url,  # type: ignore[attr-defined]
+            graph_api_url=graph.url,
             **{**FAST, **overrides},
         )
         self.app = create_app(self.settings)
@@ -172,7 +173,7 @@ class RouterProcess(RouterClient):
             "KATHA_ROUTER_PORT": str(port),
             "KATHA_ROUTER_ROUTES_FILE": str(self.routes_file),
             "KATHA_ROUTER_INBOX_URL": inbox_url,
-            "KATHA_ROUTER_GRAPH_API_URL": graph.url,  # type: ignore[attr-defined]
+            "KATHA_ROUTER_GRAPH_API_URL": graph.url,
             "KATHA_ROUTER_LOG_FORMAT": "json",
             **{f"KATHA_ROUTER_{key.upper()}": str(value) for key, value in FAST.items()},
         }

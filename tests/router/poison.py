@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import redis
-from whatsapp import message, notification
+from peers.whatsapp_webhooks import message, notification
 
 from katha.messages import InboundMessage, MessageType
 from router.envelope import Envelope, Recipient

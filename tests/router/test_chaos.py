@@ -26,10 +26,12 @@ import httpx
 import poison
 import pytest
 from harness import RouterProcess, Tenant, wait_for
-from peers import Agent, GraphApi, ServerThread
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
+from peers.whatsapp_webhooks import notification, signed, text
 from ports import free_port
 from restartable_redis import RestartableRedis
-from whatsapp import notification, signed, text
 
 pytestmark = pytest.mark.slow
 

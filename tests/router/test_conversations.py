@@ -8,8 +8,10 @@ from collections.abc import Callable
 
 import httpx
 from harness import RouterHarness, Tenant, wait_for, write_routes
-from peers import Agent, GraphApi, ServerThread
-from whatsapp import message, notification
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
+from peers.whatsapp_webhooks import message, notification
 
 from katha.messages import AgentReply, MessageType
 

@@ -5,7 +5,9 @@ import time
 
 import pytest
 from harness import RouterProcess, Tenant, wait_for
-from peers import Agent, GraphApi, ServerThread
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
 from ports import free_port
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import httpx
 import poison
 from harness import RouterHarness, wait_for
-from peers import GraphApi
+from peers.graph_api import GraphApi
 from stored import envelope, no_limit
 
 from katha.messages import Location, MessageType

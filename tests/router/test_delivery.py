@@ -6,8 +6,10 @@ import time
 from collections.abc import Callable
 
 from harness import RouterHarness, wait_for
-from peers import Agent, GraphApi, ServerThread
-from whatsapp import notification, text
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
+from peers.whatsapp_webhooks import notification, text
 
 from katha.messages import AgentReply, InboundMessage
 

@@ -15,7 +15,7 @@ import pytest
 from harness import RouterHarness
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from whatsapp import message, notification, signed, text
+from peers.whatsapp_webhooks import message, notification, signed, text
 
 from router.envelope import Envelope
 from router.payload import parse_notification

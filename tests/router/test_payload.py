@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from whatsapp import message, notification
+from peers.whatsapp_webhooks import message, notification
 
 from katha.messages import MessageType
 from router.payload import parse_notification

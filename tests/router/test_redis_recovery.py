@@ -11,7 +11,7 @@ import httpx
 import pytest
 import redis
 from harness import RouterHarness, wait_for
-from peers import GraphApi
+from peers.graph_api import GraphApi
 from restartable_redis import RestartableRedis
 from stored import envelope, no_limit
 

@@ -11,7 +11,9 @@ import httpx
 from harness import FAST, RouterClient, Tenant, wait_for
 from kube_api import PLATFORM_NAMESPACE, Api
 from kube_emulator import running_emulator
-from peers import Agent, GraphApi, ServerThread
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
 from structlog.testing import capture_logs
 
 from katha.observability import Metrics
@@ -155,7 +157,7 @@ def test_a_router_started_fresh_on_a_table_with_a_conflict_serves_every_other_te
             kubernetes_api_url=kube_url,
             namespace=PLATFORM_NAMESPACE,
             inbox_url=sqlite_url,
-            graph_api_url=graph.url,  # type: ignore[attr-defined]
+            graph_api_url=graph.url,
             **FAST,
         )
         server = ServerThread(create_app(settings)).start()

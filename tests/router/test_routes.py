@@ -11,9 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 from harness import RouterHarness, Tenant, wait_for, write_routes
-from peers import GraphApi, ServerThread
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.whatsapp_webhooks import notification, text
 from ports import free_port
-from whatsapp import notification, text
 
 from router.app import create_app
 from router.live_routes import FileRouteSource, LiveRoutes
@@ -27,7 +28,7 @@ def test_the_router_is_not_ready_without_a_routing_table(
     settings = RouterSettings(
         routes_file=routes,
         inbox_url=f"sqlite://{tmp_path / 'inbox.db'}",
-        graph_api_url=graph.url,  # type: ignore[attr-defined]
+        graph_api_url=graph.url,
         routes_poll_seconds=0.1,
     )
     server = ServerThread(create_app(settings)).start()

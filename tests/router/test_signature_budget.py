@@ -7,8 +7,10 @@ from pathlib import Path
 
 import httpx
 from harness import RouterHarness, Tenant
-from peers import Agent, GraphApi, ServerThread
-from whatsapp import notification, signed, text
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
+from peers.whatsapp_webhooks import notification, signed, text
 
 from router.limits import FailureAllowance
 from router.signature import (

@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 import pytest
 from harness import RouterHarness, wait_for
-from peers import Agent, GraphApi, ServerThread
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
 
 from katha.messages import (
     TRACKING_MAX_CHARS,

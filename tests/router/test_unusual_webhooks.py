@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from harness import RouterHarness, wait_for
-from peers import Agent, ServerThread
-from whatsapp import message, notification, signed, text
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
+from peers.whatsapp_webhooks import message, notification, signed, text
 
 NESTED = 500  # under Python's recursion limit, so json.loads reads it; nothing may recurse
 

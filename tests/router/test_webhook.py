@@ -6,8 +6,10 @@ import time
 
 import httpx
 from harness import RouterHarness, Tenant, wait_for, write_routes
-from peers import Agent, GraphApi, ServerThread
-from whatsapp import message, notification, text
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
+from peers.whatsapp_webhooks import message, notification, text
 
 
 def test_handshake_answers_the_challenge_for_a_known_verify_token(harness: RouterHarness) -> None:

@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 import uvicorn.logging
 from fastapi import FastAPI
-from loopback_http import serve_http
+from peers.loopback import serve_http
 
 from katha.observability import configure_logging, get_logger
 from katha.observability.redact import pseudonym, scrub_text
