@@ -33,10 +33,10 @@ from ingestion.settings import IngestionSettings
 from ingestion.sources import Places
 from katha.api import Business
 from katha.api.meta import ObjectMeta
-from katha.messages import AgentReply, InboundMessage, Source
+from katha.contracts.messages import AgentReply, InboundMessage, Source
+from katha.contracts.serving import AgentAppArgs
 from katha.observability import bind_ids, get_logger
 from katha.replies import text_only
-from katha.serving import AgentAppArgs
 
 log = get_logger("agent")
 

@@ -20,8 +20,8 @@ from ingestion.index.reader import IndexReader
 from ingestion.index.schema import TABLE
 from ingestion.report import Report
 from ingestion.summary import committed_index
+from katha.contracts.serving import IndexStats
 from katha.observability import get_logger
-from katha.serving import IndexStats
 
 log = get_logger("agent")
 # Beside the LanceDB tables: the knowledge revision the committed index was built from.

@@ -23,8 +23,8 @@ from ingestion.refresh import Refresh, refresh_business
 from ingestion.report import Report
 from ingestion.settings import IngestionSettings
 from ingestion.sources import Places
+from katha.contracts.serving import AgentAppArgs
 from katha.observability import configure_logging
-from katha.serving import AgentAppArgs
 
 DEPLOYMENT_NAME = "Agent"
 

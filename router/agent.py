@@ -1,9 +1,9 @@
-"""The tenant's agent, called per katha/messages.py: `POST {endpoint}/v1/messages`."""
+"""The tenant's agent, called per katha/contracts/messages.py: `POST {endpoint}/v1/messages`."""
 
 import httpx
 from pydantic import ValidationError
 
-from katha.messages import AGENT_MESSAGES_PATH, AgentReply, InboundMessage
+from katha.contracts.messages import AGENT_MESSAGES_PATH, AgentReply, InboundMessage
 
 
 class AgentUnavailableError(RuntimeError):

@@ -6,7 +6,7 @@ import hmac
 
 from pydantic import BaseModel, ConfigDict
 
-from katha.messages import InboundMessage
+from katha.contracts.messages import InboundMessage
 
 
 class Recipient(BaseModel):

@@ -5,9 +5,9 @@ handoff times out."""
 import dataclasses
 import time
 
-from katha.messages import AgentReply
+from katha.contracts.messages import AgentReply
+from katha.contracts.routing import Route
 from katha.observability import bind_ids, get_logger
-from katha.routing import Route
 from router import canned
 from router.conversations import handoff_ref, release_ref
 from router.envelope import Envelope, Recipient

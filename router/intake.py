@@ -11,7 +11,7 @@ import time
 
 from prometheus_client import Counter
 
-from katha.messages import InboundMessage
+from katha.contracts.messages import InboundMessage
 from katha.observability import get_logger
 from router.envelope import Envelope, Recipient, conversation_id
 from router.inbox.base import InboxUnavailableError

@@ -1,11 +1,11 @@
-"""The router's live view of the routing table (katha.routing.RoutingTable), and the file
-source that keeps it current (the Secret source: router.routes_kubernetes).
+"""The router's live view of the routing table (katha.contracts.routing.RoutingTable),
+and the file source that keeps it current (the Secret source: router.routes_kubernetes).
 
 The table is swapped whole on each change, so a request sees one consistent table. What
-goes in is decided entry by entry (katha.routing): a broken or conflicting entry is dropped,
-logged with its tenant's name and counted, and every other tenant keeps its route. A stale
-table is never kept instead: a replica started later would not have it, and replicas that
-disagree on who answers a number are worse than one tenant being unrouted.
+goes in is decided entry by entry (katha.contracts.routing): a broken or conflicting entry
+is dropped, logged with its tenant's name and counted, and every other tenant keeps its
+route. A stale table is never kept instead: a replica started later would not have it, and
+replicas that disagree on who answers a number are worse than one tenant being unrouted.
 """
 
 import asyncio
@@ -14,8 +14,7 @@ from pathlib import Path
 
 from prometheus_client import Gauge
 
-from katha.observability import Metrics, get_logger
-from katha.routing import (
+from katha.contracts.routing import (
     DroppedRoute,
     LoadedRoutes,
     Route,
@@ -23,6 +22,7 @@ from katha.routing import (
     load_document,
     load_secret_data,
 )
+from katha.observability import Metrics, get_logger
 
 log = get_logger("router")
 

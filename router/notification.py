@@ -4,7 +4,7 @@ errors, and the names of any shapes the parser did not know."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from katha.messages import CustomerMessage
+from katha.contracts.messages import CustomerMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """WhatsApp Cloud API webhook bodies, parsed whole: every entry, every change, every message.
 
 Each customer message is parsed once, into the contract the agent receives
-(`katha.messages.CustomerMessage`). Pure functions over the decoded JSON. Nothing here is
+(`katha.contracts.messages.CustomerMessage`). Pure functions over the decoded JSON. Nothing here is
 fatal: a shape this code does not know is kept (under `whatsapp` / `MessageType.UNKNOWN`)
 and reported, never raised; a message that cannot be kept as it is (see
 `router.webhook_json.json_problem`), whose typed parts are the wrong type, or that the
@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from katha.messages import Choice, CustomerMessage, Location, Media, MessageType, Reaction
+from katha.contracts.messages import Choice, CustomerMessage, Location, Media, MessageType, Reaction
 from router.notification import (
     IncomingMessage,
     Notification,

@@ -5,10 +5,10 @@ import dataclasses
 import time
 from collections import defaultdict
 
-from katha.messages import AgentReply, MessageType, ReplyTracking
+from katha.contracts.messages import AgentReply, MessageType, ReplyTracking
+from katha.contracts.routing import Route
 from katha.observability import bind_ids, get_logger
 from katha.replies import text_only
-from katha.routing import Route
 from router import canned
 from router.agent import AgentClient, AgentUnavailableError
 from router.conversations import is_owner, window_open, with_human

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from agent_runtime.api.deps import AgentDep
 from agent_runtime.knowledge import IndexReadOnlyError
-from katha.serving import INDEX_PATH
+from katha.contracts.serving import INDEX_PATH
 
 router = APIRouter()
 

@@ -1,10 +1,10 @@
-"""`POST /v1/messages`: the router's contract (katha.messages)."""
+"""`POST /v1/messages`: the router's contract (katha.contracts.messages)."""
 
 from fastapi import APIRouter, HTTPException, status
 
 from agent_runtime.agent import WrongTenantError
 from agent_runtime.api.deps import AgentDep
-from katha.messages import AGENT_MESSAGES_PATH, AgentReply, InboundMessage
+from katha.contracts.messages import AGENT_MESSAGES_PATH, AgentReply, InboundMessage
 
 router = APIRouter()
 

@@ -16,8 +16,8 @@ from agent_runtime.generation.grounded import GroundedResponder
 from agent_runtime.languages import customer_language
 from agent_runtime.prompts import HANDOFF_MARKER, system_prompt, translate_prompt
 from katha.api.business import Persona
+from katha.contracts.serving import LlmEndpoint
 from katha.observability import get_logger
-from katha.serving import LlmEndpoint
 
 log = get_logger("agent")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from katha.messages import ReplyTracking
+from katha.contracts.messages import ReplyTracking
 from katha_cli.local.outbox import MAX_WAIT_SECONDS, OutboxMessage
 from katha_cli.local.state import TenantInfo, UpState
 from router.signature import sign

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from katha.api import Business
-from katha.routing import Credentials
+from katha.contracts.routing import Credentials
 from katha.settings import PlaceholderSecretError, refuse_placeholder
 from katha_cli.local.state import write_private
 

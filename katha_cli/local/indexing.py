@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from katha.serving import knowledge_revision
+from katha.contracts.serving import knowledge_revision
 from katha_cli.local import Say
 from katha_cli.local.state import write_private
 from katha_cli.local.workspace import LocalTenant, Workspace, files_digest

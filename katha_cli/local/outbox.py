@@ -24,7 +24,7 @@ import httpx
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from katha.messages import ReplyTracking
+from katha.contracts.messages import ReplyTracking
 
 META_GRAPH_URL = "https://graph.facebook.com"
 GRAPH_VERSION = "v23.0"

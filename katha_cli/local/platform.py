@@ -14,7 +14,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from katha.serving import AgentAppArgs, IndexStats
+from katha.contracts.serving import AgentAppArgs, IndexStats
 from katha_cli.local import Say, ray_agents, router_process
 from katha_cli.local.indexing import IndexOutcome, index_all
 from katha_cli.local.interrupts import Interrupts, StartInterruptedError

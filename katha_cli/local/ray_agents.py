@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from katha.serving import AgentAppArgs, IndexStats, LlmEndpoint
+from katha.contracts.serving import AgentAppArgs, IndexStats, LlmEndpoint
 from katha_cli.local import Say
 from katha_cli.local.credentials import env_name, read_env_file
 from katha_cli.local.indexing import IndexOutcome, config_map_dir

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from katha.routing import Route, RoutingTable, route_document
+from katha.contracts.routing import Route, RoutingTable, route_document
 from katha_cli.local.outbox import GRAPH_VERSION, Outbox, OutboxMessage, create_graph_app
 from katha_cli.local.servers import BackgroundServer, bind
 from katha_cli.local.state import write_private

@@ -4,7 +4,7 @@ phone shows it) and `katha chat` (the state file)."""
 import os
 import re
 
-from katha.serving import IndexStats
+from katha.contracts.serving import IndexStats
 from katha_cli.local.indexing import IndexOutcome
 from katha_cli.local.outbox import OutboxMessage
 from katha_cli.local.ray_agents import llm_endpoint

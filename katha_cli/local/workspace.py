@@ -18,7 +18,7 @@ from katha.api import Business, InvalidResourceError, LanguageModel, validate_ma
 from katha.api.documents import UnsafeYamlError, load_documents
 from katha.api.fields import DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN, SECRET_KEY_PATTERN
 from katha.api.knowledge import KnowledgeSource
-from katha.routing import Credentials
+from katha.contracts.routing import Credentials
 from katha_cli.local.credentials import (
     CredentialsError,
     GeneratedSecrets,

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from business_operator.status import Check
-from katha.routing import Route, claim_order
+from katha.contracts.routing import Route, claim_order
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from business_operator.names import INDEX_WRITER
 from business_operator.status import Check
-from katha.serving import IndexStats
+from katha.contracts.serving import IndexStats
 
 SHARED_NODE = "replicas share the head's node while the index is on a ReadWriteOnce volume"
 REPORTED = {"documents", "chunks", "index_version", "last_indexed"}

@@ -1,6 +1,6 @@
 """The routing table Secret in the platform namespace: one key per Business.
 
-One key per tenant (katha.routing.route_key) lets every Business add or drop its own
+One key per tenant (katha.contracts.routing.route_key) lets every Business add or drop its own
 entry with a merge patch, so concurrent reconciles never overwrite each other. A number
 goes to the first Business that claims it (business_operator.claims).
 """
@@ -11,8 +11,8 @@ from typing import Any
 from business_operator.claims import Claim, claim, creation_time
 from business_operator.kube import KubeApiError, KubeClient, encode
 from katha.api import GROUP_VERSION
+from katha.contracts.routing import Route, read_secret_data, route_document, route_key
 from katha.observability import get_logger
-from katha.routing import Route, read_secret_data, route_document, route_key
 
 log = get_logger("operator")
 Data = dict[str, str | None]  # a Secret's base64 `data`
@@ -21,7 +21,7 @@ ROUTES_SECRET = "katha-routes"  # noqa: S105 - the Secret's name
 
 
 class RoutingTableWriter:
-    """The operator's writer of the routing table (katha.routing.RoutingTable) Secret; the
+    """The operator's writer of the routing table (katha.contracts.routing.RoutingTable) Secret; the
     router reads it (router.live_routes)."""
 
     def __init__(self, kube: KubeClient, namespace: str, name: str = ROUTES_SECRET) -> None:

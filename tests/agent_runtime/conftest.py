@@ -28,7 +28,7 @@ from ingestion.refresh import Refresh, refresh_business
 from ingestion.settings import IngestionSettings
 from ingestion.sources import Places
 from katha.api import Business
-from katha.serving import AgentAppArgs
+from katha.contracts.serving import AgentAppArgs
 
 from .bakery import bakery_spec, tea_shop_spec, write_bakery
 

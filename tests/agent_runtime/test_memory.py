@@ -12,7 +12,7 @@ from agent_runtime.api.app import create_app
 from agent_runtime.memory import forget_expired
 from agent_runtime.settings import AgentSettings
 from agent_runtime.state import HISTORY_TURNS
-from katha.serving import AgentAppArgs
+from katha.contracts.serving import AgentAppArgs
 
 from .bakery import bakery_spec
 from .conftest import AgentFactory, ask

@@ -5,7 +5,7 @@ from typing import Any
 
 from kube_api import PLATFORM_NAMESPACE, Api, credentials_secret, eventually
 
-from katha.routing import table_from_secret_data
+from katha.contracts.routing import table_from_secret_data
 
 CHILDREN = ("ConfigMap", "PersistentVolumeClaim", "ServiceAccount", "Service", "NetworkPolicy")
 

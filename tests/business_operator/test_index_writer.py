@@ -24,7 +24,7 @@ from business_operator.render.context import Network
 from ingestion.addresses import refusal
 from ingestion.settings import IngestionSettings
 from katha.api import Business, load_resources
-from katha.serving import INDEX_MOUNT_PATH
+from katha.contracts.serving import INDEX_MOUNT_PATH
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "crds" / "examples"
 WORKLOADS = ["rayService", "deployment"]

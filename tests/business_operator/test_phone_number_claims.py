@@ -12,7 +12,7 @@ from kube_api import PLATFORM_NAMESPACE, Api, credentials_secret, eventually
 from pydantic import SecretStr
 
 from business_operator.claims import claim
-from katha.routing import Credentials, Route, resolve, table_from_secret_data
+from katha.contracts.routing import Credentials, Route, resolve, table_from_secret_data
 
 OWNER = "kandy-bakehouse"
 COPYCAT = "copycat"

@@ -12,7 +12,7 @@ import httpx
 import redis
 from peers.whatsapp_webhooks import message, notification
 
-from katha.messages import InboundMessage, MessageType
+from katha.contracts.messages import InboundMessage, MessageType
 from router.envelope import Envelope, Recipient
 
 STREAM = "katha:inbox"  # RedisInbox's default prefix

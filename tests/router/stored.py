@@ -3,7 +3,7 @@
 import time
 from datetime import UTC, datetime
 
-from katha.messages import InboundMessage, MessageType
+from katha.contracts.messages import InboundMessage, MessageType
 from router.envelope import Envelope, Recipient
 
 

@@ -13,7 +13,7 @@ from peers.loopback import ServerThread
 from peers.tenant_agent import Agent
 from peers.whatsapp_webhooks import message, notification
 
-from katha.messages import AgentReply, MessageType
+from katha.contracts.messages import AgentReply, MessageType
 
 Agents = dict[str, tuple[Agent, ServerThread]]
 OWNER = "+94771234567"

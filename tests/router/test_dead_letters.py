@@ -13,7 +13,7 @@ from harness import RouterHarness, wait_for
 from peers.graph_api import GraphApi
 from stored import envelope, no_limit
 
-from katha.messages import Location, MessageType
+from katha.contracts.messages import Location, MessageType
 from router.envelope import Envelope
 from router.inbox import open_inbox
 from router.inbox.base import Inbox

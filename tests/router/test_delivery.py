@@ -11,7 +11,7 @@ from peers.loopback import ServerThread
 from peers.tenant_agent import Agent
 from peers.whatsapp_webhooks import notification, text
 
-from katha.messages import AgentReply, InboundMessage
+from katha.contracts.messages import AgentReply, InboundMessage
 
 Agents = dict[str, tuple[Agent, ServerThread]]
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from peers.whatsapp_webhooks import message, notification
 
-from katha.messages import MessageType
+from katha.contracts.messages import MessageType
 from router.payload import parse_notification
 
 NUMBER = "105954558954427"

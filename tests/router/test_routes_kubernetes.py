@@ -17,7 +17,7 @@ from harness import Tenant, wait_for
 from kube_api import PLATFORM_NAMESPACE, Api
 from kube_emulator import KubeEmulator, running_emulator
 
-from katha.routing import ROUTES_KEY
+from katha.contracts.routing import ROUTES_KEY
 from router import routes_kubernetes
 from router.live_routes import LiveRoutes
 from router.routes_kubernetes import SecretRouteSource

@@ -10,7 +10,7 @@ from peers.graph_api import GraphApi
 from peers.loopback import ServerThread
 from peers.tenant_agent import Agent
 
-from katha.messages import (
+from katha.contracts.messages import (
     TRACKING_MAX_CHARS,
     AgentReply,
     InboundMessage,

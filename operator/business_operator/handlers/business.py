@@ -16,8 +16,8 @@ from business_operator.render.route import agent_endpoint
 from business_operator.routing_table import RoutingTableWriter
 from business_operator.status import Check, Observation, business_status
 from katha.api import Business, LanguageModelPhase
-from katha.routing import Credentials
-from katha.serving import LlmEndpoint
+from katha.contracts.routing import Credentials
+from katha.contracts.serving import LlmEndpoint
 
 CREDENTIAL_KEYS = ("accessToken", "appSecret", "verifyToken")
 WORKLOAD_KINDS = {

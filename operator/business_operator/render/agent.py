@@ -8,7 +8,7 @@ import yaml
 from business_operator.names import INDEX_WRITER, SERVES_LABEL
 from business_operator.render.context import Tenant, digest
 from business_operator.render.pods import container, pod_spec
-from katha.serving import AGENT_IMPORT_PATH, AGENT_PORT, INDEX_MOUNT_PATH
+from katha.contracts.serving import AGENT_IMPORT_PATH, AGENT_PORT, INDEX_MOUNT_PATH
 
 CONFIG_MOUNT_PATH = "/etc/katha"
 # The root filesystem is read-only; Ray and Python caches go to the /tmp emptyDir.

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from business_operator.names import child_name, labels, owner_reference
 from katha.api import BusinessSpec
-from katha.serving import AgentAppArgs, LlmEndpoint, knowledge_revision
+from katha.contracts.serving import AgentAppArgs, LlmEndpoint, knowledge_revision
 
 Workload = Literal["rayService", "deployment"]
 

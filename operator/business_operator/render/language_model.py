@@ -10,7 +10,7 @@ from business_operator.render.context import Platform
 from business_operator.render.network import render_model_network_policy
 from business_operator.render.ray import RAY_TOKEN_AUTH, ray_pod_template
 from katha.api import LanguageModelSpec
-from katha.serving import AGENT_PORT
+from katha.contracts.serving import AGENT_PORT
 
 LLM_IMPORT_PATH = "ray.serve.llm:build_openai_app"
 WEIGHTS_PATH = "/models"

@@ -9,7 +9,7 @@ from typing import Any
 
 from business_operator.names import BUSINESS_LABEL, LANGUAGE_MODEL_LABEL
 from business_operator.render.context import Network, Platform, Tenant
-from katha.serving import AGENT_PORT
+from katha.contracts.serving import AGENT_PORT
 
 RAY_DASHBOARD_PORT = 8265
 DNS_PORT = 53

@@ -19,7 +19,7 @@ from business_operator.render.agent import (
 )
 from business_operator.render.context import Tenant
 from business_operator.render.pods import container, pod_spec
-from katha.serving import AGENT_PORT
+from katha.contracts.serving import AGENT_PORT
 
 KNOWLEDGE_DIGEST = "katha.dev/knowledge-digest"
 

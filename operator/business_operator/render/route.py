@@ -1,8 +1,8 @@
 """A Business's entry in the routing table the router watches."""
 
 from business_operator.render.context import Tenant
-from katha.routing import Credentials, Route
-from katha.serving import AGENT_PORT
+from katha.contracts.routing import Credentials, Route
+from katha.contracts.serving import AGENT_PORT
 
 
 def agent_endpoint(tenant: Tenant) -> str:

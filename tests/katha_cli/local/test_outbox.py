@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from katha.messages import ReplyTracking
+from katha.contracts.messages import ReplyTracking
 from katha_cli.local.chat import Customer
 from katha_cli.local.outbox import Outbox, OutboxMessage, create_graph_app
 from katha_cli.local.servers import BackgroundServer, PortInUseError, bind

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from katha.messages import AgentReply, InboundMessage
+from katha.contracts.messages import AgentReply, InboundMessage
 
 
 @dataclass

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from katha.api.fields import PhoneNumber, PhoneNumberId
-from katha.messages import MessageType
+from katha.contracts.messages import MessageType
 
 ROUTES_KEY = "routes.json"
 ROUTE_KEY_PREFIX = "route."
