@@ -59,7 +59,10 @@ class Route(BaseModel):
     )
     accepts: list[MessageType] = Field(
         default_factory=lambda: [MessageType.TEXT, MessageType.INTERACTIVE, MessageType.BUTTON],
-        description="Message types the agent answers; others get a polite canned reply.",
+        description=(
+            "Message types the agent answers (the operator and katha up write "
+            "katha.contracts.serving.AGENT_READS); others get a polite canned reply."
+        ),
     )
     claimed_at: AwareDatetime | None = Field(
         default=None,

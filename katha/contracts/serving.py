@@ -11,10 +11,23 @@ import json
 from pydantic import BaseModel, ConfigDict, Field
 
 from katha.api.business import BusinessSpec
+from katha.contracts.messages import MessageType
 
 AGENT_IMPORT_PATH = "agent_runtime.serve_app:build_app"
 AGENT_PORT = 8000
 INDEX_MOUNT_PATH = "/var/lib/katha/index"
+# What the shared agent reads from a customer's message: text, a chosen button or list
+# item, and the caption of a photo, video or document (one without a caption is asked to
+# type). The routes the operator and `katha up` write carry it; the router answers other
+# types (voice notes, stickers, locations) with its polite text-only reply itself.
+AGENT_READS: tuple[MessageType, ...] = (
+    MessageType.TEXT,
+    MessageType.INTERACTIVE,
+    MessageType.BUTTON,
+    MessageType.IMAGE,
+    MessageType.VIDEO,
+    MessageType.DOCUMENT,
+)
 
 
 class LlmEndpoint(BaseModel):

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from katha.contracts.routing import Route, RoutingTable, route_document
+from katha.contracts.serving import AGENT_READS
 from katha_cli.local.outbox import GRAPH_VERSION, Outbox, OutboxMessage, create_graph_app
 from katha_cli.local.servers import BackgroundServer, bind
 from katha_cli.local.state import write_private
@@ -28,6 +29,7 @@ def route(tenant: LocalTenant, agents_url: str) -> Route:
         endpoint=agents_url + tenant.route_prefix,
         credentials=tenant.credentials,
         owner_number=handoff.owner_number if handoff.enabled else None,
+        accepts=list(AGENT_READS),
     )
 
 

@@ -9,6 +9,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from agent_runtime.settings import AgentSettings
 from business_operator.names import child_name
@@ -18,8 +19,12 @@ from business_operator.render import (
     Tenant,
     render_agent_children,
     render_language_model_children,
+    render_route,
 )
 from katha.api import Business, LanguageModel
+from katha.contracts.messages import MessageType
+from katha.contracts.routing import Credentials
+from katha.contracts.serving import AGENT_READS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "crds" / "examples"
@@ -321,3 +326,14 @@ def test_without_keys_no_key_variables_are_rendered(workload: str) -> None:
         env = _env(container)
         assert "KATHA_AGENT_LLM_API_KEY" not in env
         assert "KATHA_AGENT_TAVILY_API_KEY" not in env
+
+
+def test_the_route_tells_the_router_every_type_the_agent_reads() -> None:
+    credentials = Credentials(
+        access_token=SecretStr("EAAG-test-token"),
+        app_secret=SecretStr("app-secret-0123456789"),
+        verify_token=SecretStr("verify-token-0123456789"),
+    )
+    route = render_route(_tenant("01-minimal-business", "deployment"), credentials)
+    assert route.accepts == list(AGENT_READS)
+    assert MessageType.IMAGE in route.accepts  # a captioned photo reaches the agent

@@ -2,7 +2,7 @@
 
 from business_operator.render.context import Tenant
 from katha.contracts.routing import Credentials, Route
-from katha.contracts.serving import AGENT_PORT
+from katha.contracts.serving import AGENT_PORT, AGENT_READS
 
 
 def agent_endpoint(tenant: Tenant) -> str:
@@ -18,4 +18,5 @@ def render_route(tenant: Tenant, credentials: Credentials) -> Route:
         credentials=credentials,
         suspended=spec.suspend,
         owner_number=spec.handoff.owner_number if spec.handoff.enabled else None,
+        accepts=list(AGENT_READS),
     )

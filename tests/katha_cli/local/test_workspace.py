@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from katha.contracts.serving import AGENT_READS
 from katha_cli.local.credentials import GENERATED_PREFIX, env_name, read_env_file
+from katha_cli.local.router_process import route
 from katha_cli.local.workspace import WorkspaceError, files_digest, load_workspace
 
 BUSINESS = """\
@@ -260,3 +262,10 @@ def test_a_folder_source_digests_only_what_lies_inside(tmp_path: Path) -> None:
     # A link planted later (after validation) is still not followed out of the folder.
     (shops / "tea" / "notes" / "passwd").symlink_to("/etc/passwd")
     assert files_digest(tenant) == before
+
+
+def test_katha_ups_routes_tell_the_router_every_type_the_agent_reads(tmp_path: Path) -> None:
+    shops = tmp_path / "shops"
+    business(shops, "tea", "100000000000001")
+    tenant = load_workspace(shops, tmp_path / "state").tenants[0]
+    assert route(tenant, "http://127.0.0.1:9").accepts == list(AGENT_READS)
