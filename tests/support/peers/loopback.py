@@ -9,6 +9,7 @@ written as FastAPI apps). `LoopbackPeer` gives a handler-based peer its `serve()
 import json
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,14 +32,15 @@ def serve_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.server_close()
 
 
-class LoopbackPeer:
+class LoopbackPeer(ABC):
     """A peer whose state is `self` and whose protocol is the handler class `handler()`
     builds; `serve()` runs it and sets `base` to its URL."""
 
     base: str
 
+    @abstractmethod
     def handler(self) -> type[BaseHTTPRequestHandler]:
-        raise NotImplementedError
+        """The request handler class, closing over this peer's state."""
 
     @contextmanager
     def serve(self) -> Iterator[Self]:
