@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from example_tenants import example_tenant
 from kube_api import Api, credentials_secret, eventually
 
 from agent_runtime.settings import AgentSettings
@@ -26,21 +26,11 @@ from ingestion.settings import IngestionSettings
 from katha.api import Business, load_resources
 from katha.contracts.serving import INDEX_MOUNT_PATH
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "crds" / "examples"
 WORKLOADS = ["rayService", "deployment"]
 
 
 def _tenant(workload: str, example: str = "02-every-source-type", **changes: Any) -> Tenant:
-    business = Business.model_validate(yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text()))
-    spec = business.spec.model_copy(update=changes) if changes else business.spec
-    return Tenant(
-        name=business.metadata.name,
-        namespace=str(business.metadata.namespace),
-        uid="00000000-0000-0000-0000-000000000001",
-        spec=spec,
-        workload=workload,  # type: ignore[arg-type]
-        platform=Platform(),
-    )
+    return example_tenant(example, workload, **changes)
 
 
 def _workload(tenant: Tenant) -> dict[str, Any]:
@@ -264,15 +254,8 @@ def test_the_operator_reads_the_index_state_from_the_writers_pod(
 def test_the_writer_refuses_the_clusters_own_ranges_as_its_network_policy_does(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    business = _tenant("deployment")
-    tenant = Tenant(
-        name=business.name,
-        namespace=business.namespace,
-        uid=business.uid,
-        spec=business.spec,
-        workload="deployment",
-        platform=Platform(network=Network(cluster_cidrs=("35.192.0.0/14",))),  # GKE-style
-    )
+    network = Network(cluster_cidrs=("35.192.0.0/14",))  # GKE-style
+    tenant = example_tenant("02-every-source-type", "deployment", Platform(network=network))
     (writer,) = _templates(_workload(tenant))[0]["spec"]["initContainers"]
     for variable in writer["env"]:
         if "value" in variable:

@@ -9,6 +9,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from example_tenants import example_tenant
 from pydantic import SecretStr
 
 from agent_runtime.settings import AgentSettings
@@ -40,16 +41,7 @@ WORKLOADS = ["rayService", "deployment"]
 
 
 def _tenant(example: str, workload: str, **changes: Any) -> Tenant:
-    business = Business.model_validate(yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text()))
-    spec = business.spec.model_copy(update=changes) if changes else business.spec
-    return Tenant(
-        name=business.metadata.name,
-        namespace=str(business.metadata.namespace),
-        uid="00000000-0000-0000-0000-000000000001",
-        spec=spec,
-        workload=workload,  # type: ignore[arg-type]
-        platform=Platform(),
-    )
+    return example_tenant(example, workload, **changes)
 
 
 def _model() -> Model:
