@@ -69,9 +69,31 @@ def operator(kube_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         for key, value in settings.items():
             patch.setenv(key, value)
         args = ["run", "--all-namespaces", "--standalone", "-m", "business_operator.main"]
-        with KopfRunner(args, timeout=60) as runner:
+        runner = KopfRunner(args, timeout=60).__enter__()
+        _RUNNING.append(runner)
+        try:
             yield runner
+        finally:
+            _stop_operator()  # a no-op when this folder's last test stopped it already
     assert runner.exception is None, runner.output
+
+
+_RUNNING: list[KopfRunner] = []
+
+
+def _stop_operator() -> None:
+    while _RUNNING:
+        _RUNNING.pop().__exit__(None, None, None)
+
+
+@pytest.hookimpl(trylast=True)  # after the test's own fixtures are torn down
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """The operator is shared by this folder's tests only: once the last of them is done
+    (and its namespaces are cleaned up, which needs the operator), it stops, rather than
+    reconciling on a timer through the rest of the suite."""
+    here = Path(__file__).parent
+    if nextitem is None or here not in Path(nextitem.path).parents:
+        _stop_operator()
 
 
 @pytest.fixture

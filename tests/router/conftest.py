@@ -23,9 +23,11 @@ from router.inbox.base import Inbox
 from router.settings import RouterSettings
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server (Debian package `redis-server`) on a free loopback port."""
+    """A real redis-server (Debian package `redis-server`) on a free loopback port, one
+    per test: nothing a test leaves behind (a consumer still claiming, keys, a lost group)
+    can reach the next one. It starts in a few milliseconds."""
     try:
         process, port = launch_redis(tmp_path_factory.mktemp("redis"))
     except FileNotFoundError as error:
@@ -53,7 +55,6 @@ def inbox_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite://{tmp_path / 'inbox.db'}"
     url: str = request.getfixturevalue("redis_url")
-    redis.Redis.from_url(url).flushdb()
     return url
 
 

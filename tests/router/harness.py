@@ -184,7 +184,11 @@ class RouterProcess(RouterClient):
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "router"], env=self.env, stdout=log, stderr=log
             )
-        wait_for(self._ready, timeout=30, what="the router process")
+        try:
+            wait_for(self._ready, timeout=30, what="the router process")
+        except BaseException:
+            self._kill_quietly()  # never left running, claiming from a store other tests use
+            raise
         return self
 
     def _ready(self) -> bool:
@@ -202,6 +206,21 @@ class RouterProcess(RouterClient):
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        """SIGTERM, as Kubernetes sends it; a router still running after 15 s is killed
+        (so it cannot go on claiming from an inbox other tests use) and the test fails
+        with the end of its log."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
             self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._kill_quietly()
+            raise AssertionError(
+                f"the router did not stop within 15 s of SIGTERM: {self.log.read_text()[-4000:]}"
+            ) from None
+
+    def _kill_quietly(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)

@@ -5,7 +5,6 @@ conversation, and conversation state and sent-markers survive a reopen."""
 import asyncio
 import time
 
-import redis
 from stored import envelope, no_limit
 
 from router.envelope import Envelope
@@ -116,7 +115,6 @@ async def test_an_answered_message_keeps_only_its_id_for_dedupe(inbox: Inbox) ->
 
 
 async def test_redis_replicas_never_answer_one_conversation_at_once(redis_url: str) -> None:
-    redis.Redis.from_url(redis_url).flushdb()
     settings = RouterSettings(inbox_url=redis_url, lease_seconds=5)
     first, second = open_inbox(settings), open_inbox(settings)
     await first.open()

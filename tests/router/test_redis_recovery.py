@@ -39,7 +39,6 @@ async def test_claims_recover_when_the_group_or_stream_is_lost(
     redis_url: str, lose: Callable[[redis.Redis], object]
 ) -> None:
     client = redis.Redis.from_url(redis_url)
-    client.flushdb()
     inbox = open_inbox(RouterSettings(inbox_url=redis_url, lease_seconds=5))
     await inbox.open()
     await inbox.accept([envelope("before", "c-1")])
@@ -61,7 +60,6 @@ async def test_a_group_made_again_redelivers_what_the_stream_still_holds(
     redis_url: str,
 ) -> None:
     client = redis.Redis.from_url(redis_url)
-    client.flushdb()
     inbox = open_inbox(RouterSettings(inbox_url=redis_url, lease_seconds=5))
     await inbox.open()
     await inbox.accept([envelope("waiting", "c-w")])
