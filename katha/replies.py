@@ -1,7 +1,7 @@
 """What Katha says in its own words when a message holds nothing it can read: the router to
 a message type its route does not accept, the agent to media without a caption."""
 
-from katha.lang import Language
+from katha.lang.languages import Language
 
 _TEXT_ONLY = {
     Language.SINHALA: "මට කියවිය හැක්කේ පෙළ පණිවිඩ පමණයි; කරුණාකර ඔබේ ප්‍රශ්නය ටයිප් කරන්න.",

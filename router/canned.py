@@ -1,7 +1,7 @@
 """The few things the router itself says, in the customer's language (the request to type
 instead of sending media is shared with the agent: `katha.replies`)."""
 
-from katha.lang import Language
+from katha.lang.languages import Language
 from katha.replies import in_language
 
 _SLOW_DOWN = {

@@ -11,7 +11,12 @@ class RouterMetrics:
         m = self.metrics
         self.webhooks: Counter = m.counter("webhooks_total", "Webhook POSTs by result.", ["result"])
         self.messages: Counter = m.counter(
-            "messages_total", "Customer messages handled.", ["tenant", "type", "language"]
+            "messages_total", "Customer messages handled.", ["tenant", "type"]
+        )
+        self.answers: Counter = m.counter(
+            "answers_total",
+            "Agent answers, by the language the agent found and answered in.",
+            ["tenant", "language"],
         )
         self.statuses: Counter = m.counter(
             "statuses_total", "Delivery statuses received.", ["status"]

@@ -22,7 +22,6 @@ from router.graph_api import (
 from router.handoff import Handoff
 from router.inbox.base import ConversationState, Inbox
 from router.inbox.dead_letters import DeadLetter
-from router.language import LanguageGuess
 from router.limits import CircuitBreaker, SenderRate
 from router.live_routes import LiveRoutes
 from router.metrics import RouterMetrics
@@ -62,7 +61,6 @@ class Worker:
         )
         self._senders = SenderRate(settings.sender_rate_per_minute / 60, settings.sender_burst)
         self._told_to_slow_down: set[str] = set()
-        self._language = LanguageGuess()
         self._handoff = Handoff(inbox, graph, settings.handoff_timeout_seconds)
 
     def dead_lettered(self, letter: DeadLetter) -> None:
@@ -133,20 +131,27 @@ class Worker:
         """Save what the message tells about the conversation, and count it once."""
         message = envelope.message
         state = await self._inbox.conversation(envelope.conversation_id)
-        language = state.language
-        if message.text:
-            language = self._language(message.text, language)
         inbound_at = message.timestamp.timestamp()
         state = dataclasses.replace(
             state,
             phone_number_id=envelope.phone_number_id,
-            language=language,
             last_inbound_at=max(state.last_inbound_at or 0.0, inbound_at),
         )
         await self._inbox.save_conversation(envelope.conversation_id, state)
         if envelope.attempts == 0:
-            kind, tongue = message.type.value, language or "unknown"
-            self._metrics.messages.labels(route.tenant, kind, tongue).inc()
+            self._metrics.messages.labels(route.tenant, message.type.value).inc()
+        return state
+
+    async def _learn_language(
+        self, envelope: Envelope, state: ConversationState, reply: AgentReply
+    ) -> ConversationState:
+        """The conversation's language is the one the agent found and answered in: the
+        agent detects it (once, from the customer's words); the router only remembers it,
+        for its own few words and as the agent's hint on the next message."""
+        if reply.language in ("", "unknown") or reply.language == state.language:
+            return state
+        state = dataclasses.replace(state, language=reply.language)
+        await self._inbox.save_conversation(envelope.conversation_id, state)
         return state
 
     async def _admitted(self, route: Route, envelope: Envelope, state: ConversationState) -> bool:
@@ -180,6 +185,7 @@ class Worker:
         self, route: Route, envelope: Envelope, state: ConversationState
     ) -> None:
         reply = await self._reply(route, envelope, state)
+        state = await self._learn_language(envelope, state, reply)
         parts = split_text(reply.text or "")
         tracking = ReplyTracking.of(reply).encode() if self._settings.reply_tracking else None
         await self._send(
@@ -224,6 +230,7 @@ class Worker:
         elapsed = time.perf_counter() - started
         self._metrics.forward_seconds.labels(route.tenant).observe(elapsed)
         self._metrics.forwards.labels(route.tenant, "ok").inc()
+        self._metrics.answers.labels(route.tenant, reply.language or "unknown").inc()
         log.info("agent.answered", seconds=round(elapsed, 3), handoff=reply.handoff)
         await self._inbox.save_reply(envelope.message_id, reply.model_dump_json())
         return reply

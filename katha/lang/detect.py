@@ -2,23 +2,11 @@
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 
 from katha.lang.codemix import clearly_foreign_words, english_frame
+from katha.lang.languages import Language
 from katha.lang.latin_model import LatinModel, latin_words, load_latin_model, softmax3
 from katha.lang.script import count_letters
-
-
-class Language(StrEnum):
-    """The language of a message, as the router, agent and index record it."""
-
-    SINHALA = "si"
-    TAMIL = "ta"
-    ENGLISH = "en"
-    SINGLISH = "singlish"
-    TANGLISH = "tanglish"
-    MIXED = "mixed"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)

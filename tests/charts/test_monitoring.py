@@ -53,14 +53,14 @@ def test_dashboard_shows_traffic_latency_inbox_handoffs_and_send_errors_from_rea
     assert used <= exposed, f"the router does not expose {sorted(used - exposed)}"
     titles = {panel["title"] for panel in dashboard["panels"]}
     assert {
-        "Messages per tenant and language",
+        "Answers per tenant and language",
         "Answer latency",
         "Inbox depth and age",
         "Send errors by result and code",
         "Handoffs to a person per tenant",
     } <= titles
     by_title = {panel["title"]: panel["targets"][0]["expr"] for panel in dashboard["panels"]}
-    assert "sum by (tenant, language)" in by_title["Messages per tenant and language"]
+    assert "sum by (tenant, language)" in by_title["Answers per tenant and language"]
 
 
 def test_monitoring_is_off_by_default(rendered: Callable[[str], list[Manifest]]) -> None:

@@ -13,7 +13,7 @@ from peers.loopback import ServerThread
 from peers.tenant_agent import Agent
 from peers.whatsapp_webhooks import message, notification
 
-from katha.contracts.messages import AgentReply, MessageType
+from katha.contracts.messages import AgentReply, InboundMessage, MessageType
 
 Agents = dict[str, tuple[Agent, ServerThread]]
 OWNER = "+94771234567"
@@ -37,9 +37,15 @@ def test_media_gets_a_polite_text_only_answer_and_the_agent_is_not_asked(
     assert agents["alpha"][0].received == []
 
 
+def sinhala_answers(message: InboundMessage) -> AgentReply:
+    """The agent found Sinhala in the customer's words and answered in it."""
+    return AgentReply(message_id=message.message_id, text="ඔව්, තියෙනවා.", language="si")
+
+
 def test_the_polite_answer_follows_the_conversations_language(
-    start_router: Callable[..., RouterHarness], graph: GraphApi
+    start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
 ) -> None:
+    agents["alpha"][0].answer = sinhala_answers
     router = start_router()
     router.say("alpha", "ඔබට කොත්තු තියෙනවද?", sender=CUSTOMER)
     wait_for(lambda: graph.texts(), what="the first reply")
@@ -48,6 +54,28 @@ def test_the_polite_answer_follows_the_conversations_language(
     router.post(notification(alpha.phone_number_id, [photo]), alpha.app_secret)
     wait_for(lambda: len(graph.texts()) == 2, what="the canned reply")
     assert graph.texts()[1].text == "මට කියවිය හැක්කේ පෙළ පණිවිඩ පමණයි; කරුණාකර ඔබේ ප්‍රශ්නය ටයිප් කරන්න."
+    answered = 'katha_router_answers_total{language="si",tenant="tenants/alpha"} 1.0'
+    assert answered in router.metrics()
+
+
+def test_the_router_learns_the_language_from_the_agent_and_hints_it_back(
+    start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
+) -> None:
+    """The router detects nothing itself: what it remembers is what the agent answered
+    in, and an answer whose language the agent did not know leaves the memory alone."""
+    agent = agents["alpha"][0]
+    languages = iter(["ta", "unknown", "unknown"])
+
+    def answers(message: InboundMessage) -> AgentReply:
+        return AgentReply(message_id=message.message_id, text="ok", language=next(languages))
+
+    agent.answer = answers
+    router = start_router()
+    for sent, words in enumerate(["விலை என்ன?", "ok", "thanks"], start=1):
+        router.say("alpha", words, sender=CUSTOMER)
+        wait_for(lambda sent=sent: len(graph.texts()) == sent, what=f"reply {sent}")  # type: ignore[misc]
+    hints = [inbound.previous_language for inbound in agent.received]
+    assert hints == [None, "ta", "ta"]
 
 
 def test_media_goes_to_an_agent_that_declares_it_with_the_media_id_only(
