@@ -27,7 +27,7 @@ from agent_runtime.tracing import tenant_tracer
 from agent_runtime.unanswered import UnansweredQuestions
 from agent_runtime.websearch import web_search_for
 from ingestion.embedding import Embedder, embedder_from_settings
-from ingestion.index.schema import tenant_path
+from ingestion.index.location import IndexLocation, IndexNotLocalError, index_location
 from ingestion.refresh import Refresh, refresh_business
 from ingestion.settings import IngestionSettings
 from ingestion.sources import Places
@@ -59,18 +59,19 @@ class Agent:
         self.settings = settings
         self.clock = clock
         namespace, name = args.tenant.split("/")
-        path = tenant_path(Path(args.index_dir), namespace, name)
+        location = index_location(args.index_dir).child(namespace, name)
+        state = state_path(location, settings)  # before any work: it may refuse the setup
         self.knowledge = KnowledgeBase(
-            path,
+            location,
             embedder or embedder_from_settings(IngestionSettings()),
             refresher or local_refresher(args, settings),
             args.knowledge_revision,
             read_only=settings.index_read_only,
+            poll_seconds=settings.index_poll_seconds,
         )
         self.metrics = AgentMetrics()
         self.retention = timedelta(days=retention_days(args, settings))
         postgres = settings.postgres_url.get_secret_value() if settings.postgres_url else None
-        state = state_path(path, settings)
         self.saver = checkpointer(state / "conversations.sqlite", postgres)
         self.graph = build_graph(self.saver)
         self.unanswered = UnansweredQuestions(
@@ -100,10 +101,13 @@ class Agent:
         with bind_ids(tenant=self.args.tenant):
             if self.knowledge.stale():
                 self.knowledge.refresh()
+            self.knowledge.follow()  # a read-only replica moves on to each new version
             forget_expired(self.saver, self.retention, self.clock)
 
     def close(self) -> None:
-        """Release the conversation store and the unanswered list (a replica shutting down)."""
+        """Stop following the index and release the conversation store and the unanswered
+        list (a replica shutting down)."""
+        self.knowledge.close()
         close(self.saver)
         self.unanswered.close()
 
@@ -216,9 +220,17 @@ def responder_for(args: AgentAppArgs, settings: AgentSettings) -> Responder:
     )
 
 
-def state_path(index_path: Path, settings: AgentSettings) -> Path:
-    """Where this tenant's conversations and unanswered questions are written."""
-    return index_path if settings.state_dir is None else settings.state_dir
+def state_path(index: IndexLocation, settings: AgentSettings) -> Path:
+    """Where this tenant's conversations and unanswered questions are written: beside a
+    local index unless KATHA_AGENT_STATE_DIR says otherwise; it must for object storage."""
+    if settings.state_dir is not None:
+        return settings.state_dir
+    if not index.is_local:
+        raise IndexNotLocalError(
+            f"the index is in object storage ({index.uri}): set KATHA_AGENT_STATE_DIR to a "
+            "local folder for the agent's conversations and unanswered questions"
+        )
+    return index.path
 
 
 def business_of(args: AgentAppArgs) -> Business:
@@ -230,7 +242,7 @@ def local_refresher(args: AgentAppArgs, settings: AgentSettings) -> Refresher:
     """Ingestion in this process, with its own embedder (the query path keeps its own)."""
     business = business_of(args)
     refresh = Refresh(
-        index_root=Path(args.index_dir),
+        index_root=index_location(args.index_dir),
         places=places_of(args, settings),
         settings=IngestionSettings(),
         progress=False,

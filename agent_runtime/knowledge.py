@@ -4,8 +4,9 @@ A refresh runs beside the traffic (a Ray task in Serve, a thread elsewhere) and 
 the next version; when it commits, a new reader is swapped in. A request holds the reader
 it started with, so no request ever sees a half-written index or a closed table.
 
-In a cluster the agent only reads: one index writer per Business commits the versions
-(an init container), and serving replicas open the newest one from a read-only mount.
+In a cluster the agent only reads: one index writer per Business commits the versions,
+and serving replicas follow them from a read-only mount or a bucket: a light poll sees a
+newer committed version and swaps a reader over it in the same way (`follow`).
 """
 
 import threading
@@ -16,8 +17,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from ingestion.embedding import Embedder
+from ingestion.index.location import IndexLocation, IndexNotLocalError, index_location
+from ingestion.index.probe import VersionProbe
 from ingestion.index.reader import IndexReader
-from ingestion.index.schema import TABLE
 from ingestion.report import Report
 from ingestion.summary import committed_index
 from katha.contracts.serving import IndexStats
@@ -58,26 +60,50 @@ class Snapshot:
     last_indexed: datetime | None
 
 
+WRITABLE_NEEDS_FOLDER = (
+    "an index in object storage ({uri}) is written only by its index writer (python -m "
+    "ingestion); serve it read-only (KATHA_AGENT_INDEX_READ_ONLY=true) or use a local folder"
+)
+
+
 class KnowledgeBase:
     def __init__(
         self,
-        path: Path,
+        where: Path | str | IndexLocation,
         embedder: Embedder,
         refresher: Refresher,
         revision: str = "",
         *,
         read_only: bool = False,
+        poll_seconds: float = 5.0,
     ) -> None:
-        self.path = path
+        self.location = index_location(where)
+        if not read_only and not self.location.is_local:
+            # Refreshing in the agent needs the revision marker file beside the tables.
+            raise IndexNotLocalError(WRITABLE_NEEDS_FOLDER.format(uri=self.location.uri))
         self.embedder = embedder
         self._refresher = refresher
         self._revision = revision
         self.read_only = read_only
+        self._poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._failure: str | None = None
         self._failed_sources: str | None = None  # the last refresh's sources that failed
-        self._snapshot = _open(path)
+        self._probe = VersionProbe(self.location)
+        self._follow_failure: str | None = None  # set while the index store cannot be read
+        self._stopping = threading.Event()
+        self._follower: threading.Thread | None = None
+        self._snapshot: Snapshot | None = None
+        if read_only:
+            self.poll()  # a store that cannot be read yet: start empty and keep polling
+        else:
+            self._snapshot = _open(self.location, self._probe.latest())
+
+    @property
+    def path(self) -> Path:
+        """The local folder of a writable index (IndexNotLocalError for object storage)."""
+        return self.location.path
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -128,15 +154,59 @@ class KnowledgeBase:
     def stats(self) -> IndexStats:
         snapshot, state = self._snapshot, self.state
         if snapshot is None:
-            return IndexStats(state=state.value, message=self._failure)
+            return IndexStats(state=state.value, message=self._failure or self._follow_failure)
         return IndexStats(
             state=state.value,
             documents=snapshot.documents,
             chunks=snapshot.chunks,
             index_version=snapshot.version,
             last_indexed=snapshot.last_indexed.isoformat() if snapshot.last_indexed else None,
-            message=self._failure or self._failed_sources,
+            message=self._failure or self._follow_failure or self._failed_sources,
         )
+
+    def follow(self) -> None:
+        """On a read-only replica, poll for newly committed versions every `poll_seconds`
+        until `close()`. A writable index needs none: its own refresh swaps the reader."""
+        if not self.read_only or self._poll_seconds <= 0 or self._follower is not None:
+            return
+        self._follower = threading.Thread(target=self._follow, name="index-follow", daemon=True)
+        self._follower.start()
+
+    def close(self) -> None:
+        """Stop following (the agent is shutting down); searches in flight finish as usual."""
+        self._stopping.set()
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            follower.join(timeout=30)
+
+    def poll(self) -> bool:
+        """Move on to the newest committed version if there is a newer one; True if it did.
+
+        Never raises: a store that cannot be read keeps the current version serving, and
+        only the first failure of a streak is logged (a poll every few seconds would
+        otherwise flood the log while a bucket is unreachable).
+        """
+        try:
+            latest = self._probe.latest()
+            current = self._snapshot.version if self._snapshot is not None else None
+            fresh = _open(self.location, latest) if latest not in (None, current) else None
+        except Exception as error:
+            if self._follow_failure is None:
+                log.warning("index.follow_failed", reason=type(error).__name__)
+            self._follow_failure = f"cannot read the index store: {type(error).__name__}"
+            return False
+        if self._follow_failure is not None:
+            log.info("index.follow_recovered")
+            self._follow_failure = None
+        if fresh is None:
+            return False
+        self._snapshot = fresh  # one assignment: requests in flight keep the reader they had
+        log.info("index.followed", version=fresh.version, chunks=fresh.chunks)
+        return True
+
+    def _follow(self) -> None:
+        while not self._stopping.wait(self._poll_seconds):
+            self.poll()
 
     def _run(self) -> None:
         log.info("index.refresh_started")
@@ -151,18 +221,20 @@ class KnowledgeBase:
             log.error("index.refresh_failed", reason=report.error)
             return
         (self.path / REVISION_FILE).write_text(self._revision)
-        self._snapshot = _open(self.path)  # one assignment: requests see old or new
+        # One assignment: requests see the old reader or the new one.
+        self._snapshot = _open(self.location, self._probe.latest())
         self._failure = None
         failed = [f"{source.source} ({source.reason or 'failed'})" for source in report.failed]
         self._failed_sources = f"sources not refreshed: {', '.join(failed)}" if failed else None
         log.info("index.swapped", version=report.version, chunks=report.chunks)
 
 
-def _open(path: Path) -> Snapshot | None:
-    if not (path / f"{TABLE}.lance").is_dir():
+def _open(location: IndexLocation, version: int | None) -> Snapshot | None:
+    """A reader pinned to `version`, counted at exactly that version (None: no index yet)."""
+    if version is None:
         return None
-    reader = IndexReader(path)
-    committed = committed_index(path, reader.version)
+    reader = IndexReader(location, version)
+    committed = committed_index(location, version)
     if committed is None:
         return None
     return Snapshot(

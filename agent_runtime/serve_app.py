@@ -7,7 +7,6 @@ re-ingests (as a Ray task) when the index is missing or from another knowledge r
 """
 
 import os
-from pathlib import Path
 from typing import Any
 
 import ray
@@ -19,6 +18,7 @@ from agent_runtime.agent import Agent, business_of, places_of
 from agent_runtime.api.app import create_app
 from agent_runtime.knowledge import Refresher
 from agent_runtime.settings import AgentSettings
+from ingestion.index.location import index_location
 from ingestion.refresh import Refresh, refresh_business
 from ingestion.report import Report
 from ingestion.settings import IngestionSettings
@@ -76,7 +76,7 @@ def build_app(args: dict[str, Any]) -> Application:
 def _ingest(args: dict[str, Any], places: Places) -> Report:
     app_args = AgentAppArgs.model_validate(args)
     refresh = Refresh(
-        index_root=Path(app_args.index_dir),
+        index_root=index_location(app_args.index_dir),
         places=places,
         settings=IngestionSettings(),
         progress=False,

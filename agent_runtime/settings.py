@@ -26,6 +26,13 @@ class AgentSettings(ComponentSettings):
         description="Serve the index read-only: never index or refresh (in a cluster one "
         "index writer per Business does), and answer from the newest committed version.",
     )
+    index_poll_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How often a read-only replica checks for a newly committed index "
+        "version and moves on to it (0: never; it then serves the version it opened).",
+    )
     state_dir: Path | None = Field(
         default=None,
         description="Where the agent keeps what it writes (conversations, unanswered "

@@ -1,5 +1,9 @@
 """`python -m ingestion BUSINESS.yaml --index-dir DIR`: the Kubernetes Job and Ray task entry,
-a door onto ingestion.command (as `katha ingest` is)."""
+a door onto ingestion.command (as `katha ingest` is).
+
+DIR is a folder or `s3://bucket/prefix`; for object storage LanceDB takes the credentials
+and the endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (or
+AWS_DEFAULT_REGION) and AWS_ENDPOINT_URL (MinIO, Ceph: `http://` is allowed then)."""
 
 import argparse
 import sys
@@ -16,7 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     KATHA_INGEST_PUSHGATEWAY_URL set, each tenant's metrics go to that Pushgateway."""
     parser = argparse.ArgumentParser(prog="python -m ingestion", description=__doc__)
     parser.add_argument("business", type=Path, help="a YAML file with Business resources")
-    parser.add_argument("--index-dir", type=Path, required=True, help="root of tenant indexes")
+    # Kept a string: Path() would fold s3://bucket into s3:/bucket.
+    parser.add_argument(
+        "--index-dir", required=True, help="root of tenant indexes: a folder or s3://bucket/prefix"
+    )
     parser.add_argument("--configmap-dir", type=Path, help="mounted ConfigMaps: DIR/NAME/KEY")
     parser.add_argument("--base-dir", type=Path, help="where file: sources are (default: YAML's)")
     parser.add_argument(

@@ -23,7 +23,7 @@ Say = Callable[[str], None]
 @dataclass(frozen=True)
 class IngestOptions:
     business: Path  # a YAML file with Business resources
-    index_dir: Path  # root folder of the tenant indexes
+    index_dir: Path | str  # root of the tenant indexes: a folder or s3://bucket/prefix
     configmap_dir: Path | None = None  # mounted ConfigMaps: DIR/NAME/KEY
     base_dir: Path | None = None  # where file: sources live (default: the YAML's folder)
     # As the index writer of one Business: write a JSON summary (at most 4 KiB, for a

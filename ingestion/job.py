@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from ingestion.index.location import IndexLocation, index_location
 from ingestion.refresh import Refresh, refresh_business
 from ingestion.report import Report
 from ingestion.settings import IngestionSettings
@@ -19,7 +20,7 @@ EXIT_SOURCES_FAILED = 3
 
 def run_file(
     business_file: Path,
-    index_dir: Path,
+    index_dir: Path | str | IndexLocation,
     *,
     configmap_dir: Path | None = None,
     base_dir: Path | None = None,
@@ -29,10 +30,12 @@ def run_file(
     """Refresh the index of each Business in `business_file` (other kinds are ignored).
 
     `file:` sources are relative to `base_dir`, by default the YAML file's folder.
+    `index_dir` is a folder or an `s3://bucket/prefix` URI (credentials and endpoint from the
+    standard AWS variables, see ingestion.index.location).
     """
     settings = settings or IngestionSettings()
     refresh = Refresh(
-        index_root=index_dir,
+        index_root=index_location(index_dir),
         places=Places(base_dir or business_file.resolve().parent, configmap_dir),
         settings=settings,
         progress=progress,
@@ -62,17 +65,20 @@ def exit_code(reports: list[Report]) -> int:
 def writer_summary(reports: list[Report]) -> tuple[str, int]:
     """The index writer's termination message and exit code, for one Business.
 
-    Exit 0 whenever a committed version is there to serve, failures or not: the pod's
-    serving containers start only after the writer succeeds, and an agent answering from
-    the last good version beats one that never starts because a web site was down. The
-    failures are in the message, where the operator reads them. Without any committed
-    version the writer fails (the kubelet retries it with back-off).
+    Exit 0 when this run committed the knowledge (sources that could not be read are
+    named in the message and keep their earlier chunks; a web site that is down does not
+    fail the run). Exit non-zero when no new version could be written (the embedder is
+    down, the store refused the write): the Job retries with back-off and then shows as
+    Failed, while the agents keep serving the last good version, which the message
+    still describes for the operator.
     """
     if len(reports) != 1:
         found = f"{len(reports)} Businesses"
         stats = writer_result(Report(tenant="", index_path="", error=found), None)
         return summary_json(stats), EXIT_INDEX_NOT_WRITTEN
     report = reports[0]
-    committed = committed_index(Path(report.index_path))
+    # The report names the tenant's database as written: a folder or an s3:// URI.
+    committed = committed_index(index_location(report.index_path))
     stats = writer_result(report, committed)
-    return summary_json(stats), EXIT_OK if committed is not None else EXIT_INDEX_NOT_WRITTEN
+    wrote = committed is not None and report.error is None
+    return summary_json(stats), EXIT_OK if wrote else EXIT_INDEX_NOT_WRITTEN

@@ -9,7 +9,8 @@ from ingestion.chunking import ChunkingPolicy, chunk_document
 from ingestion.embedding import Embedder, Vectors, embed_in_batches, embedder_from_settings
 from ingestion.errors import FailureReason, SourceError
 from ingestion.fetching import FetchLimits, http_client
-from ingestion.index.schema import Chunk, tenant_path
+from ingestion.index.location import IndexLocation, index_location
+from ingestion.index.schema import Chunk
 from ingestion.index.writer import EmbeddingModel, EmbedTexts, SourceChange, write_index
 from ingestion.report import Report, SourceReport, SourceStatus
 from ingestion.settings import IngestionSettings
@@ -25,7 +26,7 @@ log = get_logger("ingestion")
 class Refresh:
     """How to refresh: where sources and the index live, and how texts become vectors."""
 
-    index_root: Path
+    index_root: Path | str | IndexLocation  # a folder or an s3:// URI (ingestion.index.location)
     places: Places
     settings: IngestionSettings = field(default_factory=IngestionSettings)
     embedder: Embedder | None = None  # built from settings on first use
@@ -37,8 +38,8 @@ class Refresh:
 def refresh_business(business: Business, refresh: Refresh) -> Report:
     """Refresh one tenant's index; a failing source is reported, never fatal to the others."""
     name, namespace = business.metadata.name, business.metadata.namespace
-    path = tenant_path(refresh.index_root, namespace, name)
-    report = Report(tenant=f"{namespace or 'default'}/{name}", index_path=str(path))
+    path = index_location(refresh.index_root).child(namespace, name)
+    report = Report(tenant=f"{namespace or 'default'}/{name}", index_path=path.uri)
     with bind_ids(tenant=report.tenant):
         refreshed, reports = _load_sources(business, refresh)
         stopwatch = _Stopwatch()

@@ -11,8 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import lancedb
-
+from ingestion.index.location import IndexLocation, index_location
 from ingestion.index.schema import TABLE
 from ingestion.report import Report
 from katha.contracts.serving import IndexStats
@@ -32,14 +31,18 @@ class CommittedIndex:
     last_indexed: datetime | None
 
 
-def committed_index(path: Path, version: int | None = None) -> CommittedIndex | None:
-    """The committed `version` (default: the newest) at `path`; None when none is there.
+def committed_index(
+    where: Path | str | IndexLocation, version: int | None = None
+) -> CommittedIndex | None:
+    """The committed `version` (default: the newest) of the tenant database at `where` (a
+    folder, an `s3://` URI or a location); None when none is there.
 
-    Only reads: a read-only mount of the index volume is enough.
+    Only reads: a read-only mount of the index volume, or read-only bucket access, is enough.
     """
-    if not (path / f"{TABLE}.lance").is_dir():
+    location = index_location(where)
+    if not location.has_table():
         return None
-    table: Any = lancedb.connect(path).open_table(TABLE)
+    table: Any = location.connect().open_table(TABLE)
     if version is not None:
         table.checkout(version)
     rows = table.search().select(["doc_id", "indexed_at"]).limit(None).to_arrow()

@@ -9,7 +9,10 @@ import typer
 
 def ingest(
     business: Annotated[Path, typer.Argument(help="A YAML file with Business resources.")],
-    index_dir: Annotated[Path, typer.Option(help="Root folder of the tenant indexes.")],
+    index_dir: Annotated[
+        str,
+        typer.Option(help="Root of the tenant indexes: a folder, or s3://bucket/prefix."),
+    ],
     configmap_dir: Annotated[
         Path | None, typer.Option(help="Mounted ConfigMaps, one folder per ConfigMap.")
     ] = None,

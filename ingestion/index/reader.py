@@ -4,9 +4,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import lancedb
-
 from ingestion.embedding import Embedder
+from ingestion.index.location import IndexLocation, index_location
 from ingestion.index.schema import TABLE, embedding_model_of
 from ingestion.text_cleaning import clean_line
 from katha.lang import fold_romanized, romanize
@@ -36,11 +35,14 @@ class IndexReader:
     """Search one tenant's committed `chunks` table; the agent builds hybrid search on it.
 
     A reader keeps searching the version it opened while a refresh commits the next one,
-    until `refresh()` moves it on.
+    until `refresh()` moves it on. `where` is the tenant's database: a folder, an `s3://`
+    URI or a location; `version` pins one committed version (default: the newest).
     """
 
-    def __init__(self, path: Path) -> None:
-        self._table: Any = lancedb.connect(path).open_table(TABLE)
+    def __init__(self, where: Path | str | IndexLocation, version: int | None = None) -> None:
+        self._table: Any = index_location(where).connect().open_table(TABLE)
+        if version is not None:
+            self._table.checkout(version)
 
     @property
     def version(self) -> int:

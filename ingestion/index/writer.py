@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import lancedb
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from ingestion.embedding import Vectors
+from ingestion.index.location import IndexLocation, index_location
 from ingestion.index.maintenance import VECTOR_INDEX_MIN_ROWS, maintain_indexes
 from ingestion.index.schema import (
     TABLE,
@@ -49,13 +49,14 @@ class EmbeddingModel:
 
 
 def write_index(
-    path: Path,
+    where: Path | str | IndexLocation,
     refreshed: dict[str, list[Chunk]],
     current: Iterable[str],
     model: EmbeddingModel,
     vector_index_min_rows: int = VECTOR_INDEX_MIN_ROWS,
 ) -> WriteResult:
-    """Bring the table at `path` up to date with the `refreshed` sources' chunks.
+    """Bring the table at `where` (a folder, an `s3://` URI or a location) up to date with
+    the `refreshed` sources' chunks.
 
     Unchanged chunks keep their vectors, a changed source's chunks are replaced, and a
     failed source's chunks stay as they were. `current` names every source the Business
@@ -65,7 +66,7 @@ def write_index(
     leaves the old version as it was.
     """
     current = set(current)
-    db = lancedb.connect(path)
+    db = index_location(where).connect()
     schema = chunks_schema(model.name, model.dimension)
     table: Any = db.open_table(TABLE) if TABLE in db.list_tables().tables else None
     by_source = _rows_by_source(schema.empty_table() if table is None else table.to_arrow())

@@ -1,8 +1,9 @@
 """`python -m ingestion --summary-file`: the one index writer of a Business in a cluster.
 
-It runs as an init container; its summary becomes the container's termination message
-(at most 4 KiB, read by the operator), and it exits 0 whenever a committed version is
-there to serve, so a failing source or model never keeps the agent from starting.
+It runs as a Kubernetes Job; its summary becomes the container's termination message (at
+most 4 KiB, read by the operator). It exits 0 when the run committed the knowledge (a
+source it could not read is named, not fatal) and non-zero when no new version could be
+written, so the Job retries and then shows Failed while the last good version serves.
 """
 
 import json
@@ -47,7 +48,7 @@ def _write(folder: Path, sources: list[dict[str, object]]) -> tuple[int, dict[st
     return code, document
 
 
-def test_a_failing_source_is_in_the_summary_and_the_agent_still_starts(
+def test_a_failing_source_is_in_the_summary_and_the_run_still_succeeds(
     tmp_path: Path, api_embedder: EmbeddingsApi
 ) -> None:
     code, summary = _write(tmp_path, [FAQ, MISSING_FILE])
@@ -69,7 +70,7 @@ def test_a_failed_refresh_keeps_serving_the_last_good_version(
     api_embedder.fail = True
     changed = {**FAQ, "items": [{"q": "Delivery?", "a": "Within 5 km of Galle Fort."}]}
     code, summary = _write(tmp_path, [changed])
-    assert code == EXIT_OK  # the agent starts on the version before
+    assert code == EXIT_INDEX_NOT_WRITTEN  # the run failed; the version before still serves
     assert summary["state"] == "failed"
     assert summary["indexVersion"] == first["indexVersion"]
     assert summary["chunks"] == 1
