@@ -12,6 +12,7 @@ from katha.api import InvalidResourceError, load_resources
 from katha.crd import all_crds, render_yaml
 from katha_cli.ingest import ingest
 from katha_cli.one_machine import ask, chat, up
+from katha_cli.refresh import refresh
 
 app = typer.Typer(
     name="katha",
@@ -43,6 +44,7 @@ app.command("ingest")(ingest)
 app.command("up")(up)
 app.command("chat")(chat)
 app.command("ask")(ask)
+app.command("refresh")(refresh)
 
 
 @app.command()

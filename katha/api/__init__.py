@@ -2,7 +2,7 @@
 
 from katha.api.base import API_GROUP, API_VERSION, GROUP_VERSION, ApiModel
 from katha.api.business import Business, BusinessPhase, BusinessSpec, BusinessStatus
-from katha.api.knowledge import KnowledgeSource
+from katha.api.knowledge import REFRESH_ANNOTATION, KnowledgeSource
 from katha.api.language_model import (
     LanguageModel,
     LanguageModelPhase,
@@ -21,6 +21,7 @@ __all__ = [
     "API_GROUP",
     "API_VERSION",
     "GROUP_VERSION",
+    "REFRESH_ANNOTATION",
     "ApiModel",
     "Business",
     "BusinessPhase",

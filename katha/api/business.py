@@ -215,10 +215,20 @@ class BusinessPhase(StrEnum):
 
 
 class KnowledgeStatus(ApiModel):
+    """What the index writer's last finished run reported, and when it runs next."""
+
     documents: int = Field(default=0, ge=0)
     chunks: int = Field(default=0, ge=0)
     index_version: int = Field(default=0, ge=0)
     last_indexed: datetime | None = None
+    last_run: datetime | None = Field(default=None, description="When the last run finished.")
+    next_run: datetime | None = Field(
+        default=None, description="When the writer runs again on schedule."
+    )
+    writer_job: str | None = Field(default=None, description="The newest index writer Job.")
+    failed_sources: list[str] = Field(
+        default_factory=list, description="Sources the last run could not read, and why."
+    )
 
 
 class BusinessStatus(ApiModel):

@@ -5,23 +5,28 @@ into the agent (or next to the YAML on one machine), or inline `content` / `item
 """
 
 from datetime import timedelta
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from katha.api.base import ApiModel
+from katha.api.base import API_GROUP, ApiModel
 from katha.api.fields import (
     DnsLabel,
+    DnsSubdomain,
     Duration,
     HttpUrl,
     Quantity,
     RelativePath,
     check_duration_bounds,
 )
-from katha.api.refs import ConfigMapKeyRef
+from katha.api.refs import ConfigMapKeyRef, SecretRef
 
 SOURCE_TYPES = ("web", "pdf", "spreadsheet", "text", "faq")
+# On a Business: a value no index writer run has answered yet asks for one now
+# (`katha refresh` writes the time; `kubectl annotate --overwrite` works the same).
+REFRESH_ANNOTATION = f"{API_GROUP}/refresh-requested"
 LOCATIONS = ("url", "configMapRef", "file", "content")
 
 
@@ -50,8 +55,8 @@ class _Located(_Named):
     config_map_ref: ConfigMapKeyRef | None = None
     file: RelativePath | None = Field(
         default=None,
-        description="A path inside the agent's knowledge volume, or relative to the YAML file "
-        "when run on one machine.",
+        description="A path inside the volume spec.knowledge.files names, or relative to "
+        "the YAML file when run on one machine.",
     )
 
     @model_validator(mode="after")
@@ -123,11 +128,56 @@ REFRESH_MINIMUM = timedelta(minutes=15)
 REFRESH_MAXIMUM = timedelta(days=30)
 
 
+class VolumeAccessMode(StrEnum):
+    """How the index volume is shared. ReadWriteMany (NFS, CephFS, EFS, Filestore...) lets
+    the agent's replicas and its index writer run on any node; ReadWriteOnce keeps them all
+    on one node (pod affinity), which any storage class can do."""
+
+    READ_WRITE_ONCE = "ReadWriteOnce"
+    READ_WRITE_MANY = "ReadWriteMany"
+
+
+class ObjectStore(ApiModel):
+    """The index in S3-compatible object storage (AWS S3, MinIO, Ceph RGW, R2...): every
+    replica reads it from any node, and no volume is made."""
+
+    url: str = Field(
+        pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*'()/-]*)?$",
+        max_length=1024,
+        description="s3://BUCKET/PREFIX; each Business's index is under PREFIX/NAMESPACE/NAME.",
+    )
+    endpoint: HttpUrl | None = Field(
+        default=None, description="The S3 API's address, for a store other than AWS S3."
+    )
+    region: str | None = Field(default=None, min_length=1, max_length=64)
+    credentials_secret_ref: SecretRef = Field(
+        description="A Secret with the keys accessKeyId and secretAccessKey."
+    )
+
+
 class KnowledgeStorage(ApiModel):
     size: Quantity = Field(default="1Gi", description="Size of the index volume.")
     storage_class_name: str | None = Field(default=None, min_length=1, max_length=253)
+    access_mode: VolumeAccessMode = Field(
+        default=VolumeAccessMode.READ_WRITE_ONCE,
+        description="ReadWriteMany lets replicas and the index writer run on any node.",
+    )
+    object_store: ObjectStore | None = Field(
+        default=None, description="Keep the index in object storage instead of a volume."
+    )
     retain_on_delete: bool = Field(
-        default=False, description="Keep the index volume when the Business is deleted."
+        default=False,
+        description="Keep the index (volume or objects) and uploaded documents when the "
+        "Business is deleted.",
+    )
+
+
+class KnowledgeFiles(ApiModel):
+    """A volume the platform fills with the files that `file:` sources name."""
+
+    claim_name: DnsSubdomain = Field(
+        description="A PersistentVolumeClaim in the Business's namespace; the index writer "
+        "mounts it read-only and reads `file:` paths inside it."
     )
 
 
@@ -137,6 +187,9 @@ class Knowledge(ApiModel):
         default="24h", description="How often sources are fetched again (15m to 30d)."
     )
     storage: KnowledgeStorage = Field(default_factory=KnowledgeStorage)
+    files: KnowledgeFiles | None = Field(
+        default=None, description="Where `file:` sources live in a cluster."
+    )
 
     @field_validator("refresh_interval")
     @classmethod

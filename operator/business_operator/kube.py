@@ -38,6 +38,7 @@ RESOURCE_TYPES: dict[tuple[str, str], ResourceType] = {
     ("v1", "ServiceAccount"): ResourceType("v1", "serviceaccounts"),
     ("v1", "PersistentVolumeClaim"): ResourceType("v1", "persistentvolumeclaims"),
     ("apps/v1", "Deployment"): ResourceType("apps/v1", "deployments"),
+    ("batch/v1", "Job"): ResourceType("batch/v1", "jobs"),
     ("networking.k8s.io/v1", "NetworkPolicy"): ResourceType(
         "networking.k8s.io/v1", "networkpolicies"
     ),
@@ -189,9 +190,11 @@ class KubeClient:
         return await self._call("POST", kind.path(manifest["metadata"]["namespace"]), json=manifest)
 
     async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> bool:
-        """Delete an object; False when it was already gone."""
+        """Delete an object and, in the background, what it owns (a Job's pods, which the
+        API server would otherwise orphan); False when it was already gone."""
         path = resource_type(api_version, kind).path(namespace, name)
-        return await self._call("DELETE", path) is not None
+        params = {"propagationPolicy": "Background"}
+        return await self._call("DELETE", path, params=params) is not None
 
     async def server_version(self) -> str:
         found = await self._call("GET", "/version")

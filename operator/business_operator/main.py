@@ -19,7 +19,7 @@ from business_operator.kube import KubeApiError, KubeClient
 from business_operator.render import Platform
 from business_operator.routing_table import RoutingTableWriter
 from business_operator.settings import OperatorSettings
-from katha.api import API_GROUP, API_VERSION
+from katha.api import API_GROUP, API_VERSION, REFRESH_ANNOTATION
 from katha.api.validation import explain
 from katha.observability import configure_logging
 
@@ -129,6 +129,8 @@ def _refuse(patch: kopf.Patch, kind: str, error: ValidationError) -> kopf.Perman
 @kopf.on.resume(*BUSINESSES)
 @kopf.on.create(*BUSINESSES)
 @kopf.on.update(*BUSINESSES, field="spec")
+# `katha refresh` (or kubectl annotate): an index writer run now, not at the next timer.
+@kopf.on.update(*BUSINESSES, field=("metadata", "annotations", REFRESH_ANNOTATION))
 async def reconcile_business(
     body: kopf.Body, status: kopf.Status, patch: kopf.Patch, memo: kopf.Memo, **_: Any
 ) -> None:

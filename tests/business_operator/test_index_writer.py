@@ -1,36 +1,52 @@
-"""One index writer per Business, read-only serving replicas, and index state from Pod status.
+"""One index writer per Business, as a Job; read-only serving replicas; storage that works
+across nodes; and when a run starts, decided from the Jobs the API server has.
 
-The writer is an init container of the one pod that owns the index (the Deployment's pod,
-or the RayService's head); its summary is its termination message, which the operator
-reads from the API, never by calling an agent.
+The writer's summary is its termination message, which the operator reads from the Job's
+Pod, never by calling an agent.
 """
 
 import ipaddress
 import json
-from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from example_tenants import example_tenant
-from kube_api import Api, credentials_secret, eventually
 
 from agent_runtime.settings import AgentSettings
-from business_operator.knowledge import SHARED_NODE, knowledge_from_pods
+from business_operator.index_runs import FAILED_RETRY, Plan, Run, expired, plan, result
 from business_operator.names import INDEX_WRITER
 from business_operator.render import Platform, Tenant, render_agent_children
-from business_operator.render.agent import BUSINESS_KEY, CONFIG_MOUNT_PATH
 from business_operator.render.context import Network
+from business_operator.render.index import (
+    BUSINESS_KEY,
+    CONFIG_MOUNT_PATH,
+    CONFIGMAPS_DIR,
+    INDEX_VOLUME_LABEL,
+    KNOWLEDGE_DIR,
+    knowledge_digest,
+    render_writer_input,
+    render_writer_job,
+)
 from ingestion.addresses import refusal
 from ingestion.settings import IngestionSettings
 from katha.api import Business, load_resources
-from katha.contracts.serving import INDEX_MOUNT_PATH
+from katha.api.knowledge import KnowledgeStorage, ObjectStore, VolumeAccessMode
+from katha.api.refs import SecretRef
+from katha.contracts.serving import INDEX_MOUNT_PATH, AgentAppArgs
 
 WORKLOADS = ["rayService", "deployment"]
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 
 def _tenant(workload: str, example: str = "02-every-source-type", **changes: Any) -> Tenant:
     return example_tenant(example, workload, **changes)
+
+
+def _stored(tenant: Tenant, storage: KnowledgeStorage) -> Tenant:
+    knowledge = tenant.spec.knowledge.model_copy(update={"storage": storage})
+    return _tenant(tenant.workload, knowledge=knowledge)
 
 
 def _workload(tenant: Tenant) -> dict[str, Any]:
@@ -47,109 +63,233 @@ def _templates(workload: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _index_mounts(container: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        mount
-        for mount in container.get("volumeMounts", [])
-        if mount["name"] == "index" and mount["mountPath"] == INDEX_MOUNT_PATH
-    ]
+def _writer(job: dict[str, Any]) -> dict[str, Any]:
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    return dict(container)
+
+
+def _option(command: list[str], flag: str) -> str:
+    return command[command.index(flag) + 1]
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
-def test_only_the_index_writer_may_write_the_index(workload: str) -> None:
-    writers, serving = [], []
+def test_serving_replicas_only_read_the_index(workload: str) -> None:
     for template in _templates(_workload(_tenant(workload))):
         pod = template["spec"]
-        for container in pod.get("initContainers", []) + pod["containers"]:
-            mounts = _index_mounts(container)
-            assert len(mounts) == 1, container["name"]
-            if mounts[0].get("readOnly") is True:
-                serving.append(container)
-            else:
-                writers.append(container)
-    assert [writer["name"] for writer in writers] == [INDEX_WRITER]
-    assert serving
-    for container in serving:
-        env = {item["name"]: item for item in container["env"] if "value" in item}
-        with pytest.MonkeyPatch.context() as patch:
-            for name, item in env.items():
-                patch.setenv(name, item["value"])
-            settings = AgentSettings()
-        assert settings.index_read_only is True
-        assert settings.state_dir is not None
-        state = next(
-            m for m in container["volumeMounts"] if m["mountPath"] == str(settings.state_dir)
-        )
-        # Writable state never overlaps the index: a folder no namespace can be named.
-        assert state["name"] == "index"
-        assert state["subPath"].startswith(".")
+        assert "initContainers" not in pod  # the writer is a Job of its own
+        for container in pod["containers"]:
+            (index,) = [m for m in container["volumeMounts"] if m["mountPath"] == INDEX_MOUNT_PATH]
+            assert index["readOnly"] is True
+            env = {item["name"]: item for item in container["env"] if "value" in item}
+            with pytest.MonkeyPatch.context() as patch:
+                for name, item in env.items():
+                    patch.setenv(name, item["value"])
+                settings = AgentSettings()
+            assert settings.index_read_only is True
+            assert settings.state_dir is not None
+            state = next(
+                m for m in container["volumeMounts"] if m["mountPath"] == str(settings.state_dir)
+            )
+            # Writable state never overlaps the index: a folder no namespace can be named.
+            assert state["name"] == "index"
+            assert state["subPath"].startswith(".")
 
 
-@pytest.mark.parametrize("workload", WORKLOADS)
-def test_the_writer_indexes_the_business_from_its_config_and_reports_by_termination_message(
-    workload: str, tmp_path: Path
+def test_the_writer_job_indexes_the_business_from_its_config_and_every_source_it_names(
+    tmp_path: Path,
 ) -> None:
-    tenant = _tenant(workload)
-    config_map = next(m for m in render_agent_children(tenant) if m["kind"] == "ConfigMap")
-    writer = next(
-        container
-        for template in _templates(_workload(tenant))
-        for container in template["spec"].get("initContainers", [])
-    )
-    assert writer["command"][:3] == ["python", "-m", "ingestion"]
-    assert writer["command"][3] == f"{CONFIG_MOUNT_PATH}/{BUSINESS_KEY}"
-    arguments = writer["command"][4:]
-    assert arguments[arguments.index("--index-dir") + 1] == INDEX_MOUNT_PATH
-    assert arguments[arguments.index("--summary-file") + 1] == "/dev/termination-log"
-    assert writer["terminationMessagePath"] == "/dev/termination-log"
-    assert writer["terminationMessagePolicy"] == "File"
+    tenant = _tenant("deployment")
+    config_map = render_writer_input(tenant, "67a0f3c1")
+    job = render_writer_job(tenant, "67a0f3c1", "created")
+    # The run reads its own copy of the Business: a later change cannot alter it.
+    config = next(v for v in job["spec"]["template"]["spec"]["volumes"] if v["name"] == "config")
+    assert config["configMap"]["name"] == config_map["metadata"]["name"] == job["metadata"]["name"]
+    assert job["kind"] == "Job"
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    assert job["spec"]["backoffLimit"] >= 1
+    writer = _writer(job)
+    assert writer["name"] == INDEX_WRITER
+    command = writer["command"]
+    assert command[:4] == ["python", "-m", "ingestion", f"{CONFIG_MOUNT_PATH}/{BUSINESS_KEY}"]
+    assert _option(command, "--index-dir") == INDEX_MOUNT_PATH
+    assert _option(command, "--configmap-dir") == CONFIGMAPS_DIR
+    assert _option(command, "--base-dir") == KNOWLEDGE_DIR
+    assert _option(command, "--summary-file") == writer["terminationMessagePath"]
+    assert writer["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    mounts = {mount["mountPath"]: mount for mount in writer["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in job["spec"]["template"]["spec"]["volumes"]}
+    # The index read-write; the ConfigMap a source names and the files volume read-only.
+    assert "readOnly" not in mounts[INDEX_MOUNT_PATH]
+    sources = mounts[CONFIGMAPS_DIR]
+    assert sources["readOnly"] is True
+    # Each key a source names lands at CONFIGMAPS_DIR/NAME/KEY, where the writer looks.
+    assert volumes[sources["name"]]["projected"]["sources"] == [
+        {
+            "configMap": {
+                "name": "ceylon-spice-prices",
+                "items": [{"key": "prices.xlsx", "path": "ceylon-spice-prices/prices.xlsx"}],
+            }
+        }
+    ]
+    files = mounts[KNOWLEDGE_DIR]
+    assert volumes[files["name"]]["persistentVolumeClaim"] == {
+        "claimName": "ceylon-spice-files",
+        "readOnly": True,
+    }
     # What the writer reads is the Business itself, as `python -m ingestion` loads it.
     path = tmp_path / BUSINESS_KEY
     path.write_text(config_map["data"][BUSINESS_KEY], encoding="utf-8")
     (business,) = load_resources(path)
     assert isinstance(business, Business)
-    assert (business.metadata.name, business.metadata.namespace) == (tenant.name, tenant.namespace)
     assert business.spec == tenant.spec
 
 
-def test_ray_workers_go_to_the_node_of_the_pods_that_hold_the_index() -> None:
-    tenant = _tenant("rayService")
-    head, worker = _templates(_workload(tenant))
-    assert "initContainers" not in worker["spec"]  # one writer: the head's
-    for template in (head, worker):
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_on_a_read_write_once_volume_every_pod_that_mounts_it_shares_a_node(workload: str) -> None:
+    base = _tenant(workload)
+    tenant = _stored(
+        base,
+        base.spec.knowledge.storage.model_copy(
+            update={"access_mode": VolumeAccessMode.READ_WRITE_ONCE}
+        ),
+    )
+    job = render_writer_job(tenant, "1", "created")
+    pods = [*_templates(_workload(tenant)), job["spec"]["template"]]
+    for template in pods:
         (term,) = template["spec"]["affinity"]["podAffinity"][
             "requiredDuringSchedulingIgnoredDuringExecution"
         ]
         assert term["topologyKey"] == "kubernetes.io/hostname"
-        selected = term["labelSelector"]["matchLabels"]
-        assert selected.items() <= head["metadata"]["labels"].items()
-        assert selected.items() <= worker["metadata"]["labels"].items()
+        # Every such pod matches every other's term, and its own (so the first goes anywhere).
+        for other in pods:
+            assert (
+                term["labelSelector"]["matchLabels"].items() <= other["metadata"]["labels"].items()
+            )
+    volume = next(m for m in render_agent_children(tenant) if m["kind"] == "PersistentVolumeClaim")
+    assert volume["spec"]["accessModes"] == ["ReadWriteOnce"]
 
 
-def test_a_knowledge_change_rolls_the_ray_cluster_and_a_persona_change_does_not() -> None:
-    def digest(tenant: Tenant) -> str:
-        head = _templates(_workload(tenant))[0]
-        return str(head["metadata"]["annotations"]["katha.dev/knowledge-digest"])
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_on_a_read_write_many_volume_pods_go_to_any_node(workload: str) -> None:
+    tenant = _tenant(workload)  # the example asks for ReadWriteMany
+    assert tenant.spec.knowledge.storage.access_mode is VolumeAccessMode.READ_WRITE_MANY
+    job = render_writer_job(tenant, "1", "created")
+    for template in [*_templates(_workload(tenant)), job["spec"]["template"]]:
+        assert "affinity" not in template["spec"]
+        assert INDEX_VOLUME_LABEL not in template["metadata"]["labels"]
+    volume = next(m for m in render_agent_children(tenant) if m["kind"] == "PersistentVolumeClaim")
+    assert volume["spec"]["accessModes"] == ["ReadWriteMany"]
 
-    base = _tenant("rayService")
-    renamed = _tenant("rayService", persona=base.spec.persona.model_copy(update={"name": "Nila"}))
-    fewer = _tenant("rayService", knowledge=base.spec.knowledge.model_copy(update={"sources": []}))
-    assert digest(renamed) == digest(base)
-    assert digest(fewer) != digest(base)
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_an_index_in_object_storage_needs_no_volume_and_keys_come_from_the_secret(
+    workload: str,
+) -> None:
+    store = ObjectStore(
+        url="s3://katha-indexes/prod",
+        endpoint="http://minio.storage.svc:9000",
+        region="ap-south-1",
+        credentials_secret_ref=SecretRef(name="katha-index-store"),
+    )
+    base = _tenant(workload)
+    tenant = _stored(base, base.spec.knowledge.storage.model_copy(update={"object_store": store}))
+    children = render_agent_children(tenant)
+    assert not [m for m in children if m["kind"] == "PersistentVolumeClaim"]
+    config_map = next(m for m in children if m["kind"] == "ConfigMap")
+    args = AgentAppArgs.model_validate_json(config_map["data"]["app-args.json"])
+    assert args.index_dir == "s3://katha-indexes/prod"
+    writer = _writer(render_writer_job(tenant, "1", "created"))
+    assert _option(writer["command"], "--index-dir") == "s3://katha-indexes/prod"
+    containers = [c for t in _templates(_workload(tenant)) for c in t["spec"]["containers"]]
+    for container in [writer, *containers]:
+        env = {item["name"]: item for item in container["env"]}
+        assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"] == {
+            "name": "katha-index-store",
+            "key": "accessKeyId",
+        }
+        assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "secretAccessKey"
+        assert env["AWS_ENDPOINT_URL"]["value"] == "http://minio.storage.svc:9000"
+        assert env["AWS_REGION"]["value"] == "ap-south-1"
+        assert not [m for m in container["volumeMounts"] if m["name"] == "index"]
 
 
-def _pod(created: str, state: dict[str, Any], last: dict[str, Any] | None = None) -> dict[str, Any]:
-    status: dict[str, Any] = {"name": INDEX_WRITER, "state": state}
-    if last is not None:
-        status["lastState"] = last
+def test_the_writer_refuses_the_clusters_own_ranges_as_its_network_policy_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    network = Network(cluster_cidrs=("35.192.0.0/14",))  # GKE-style
+    tenant = example_tenant("02-every-source-type", "deployment", Platform(network=network))
+    writer = _writer(render_writer_job(tenant, "1", "created"))
+    for variable in writer["env"]:
+        if "value" in variable:
+            monkeypatch.setenv(variable["name"], variable["value"])
+    policy = IngestionSettings().address_policy()
+    assert refusal(ipaddress.ip_address("35.193.0.7"), policy) is not None
+    assert refusal(ipaddress.ip_address("8.8.8.8"), policy) is None
+
+
+def _run(
+    name: str,
+    hours_ago: float,
+    *,
+    finished_hours_ago: float | None = None,
+    digest: str = "d1",
+    request: str = "",
+    succeeded: bool = True,
+) -> Run:
+    finished = None if finished_hours_ago is None else NOW - timedelta(hours=finished_hours_ago)
+    created = NOW - timedelta(hours=hours_ago)
+    return Run(
+        name, created, digest, request, "schedule", finished, succeeded and finished is not None
+    )
+
+
+DAY = timedelta(hours=24)
+
+
+@pytest.mark.parametrize(
+    ("runs", "digest", "request_", "trigger"),
+    [
+        ([], "d1", "", "created"),
+        ([_run("a", 2, finished_hours_ago=1)], "d2", "", "knowledge-changed"),
+        ([_run("a", 2, finished_hours_ago=1)], "d1", "2026-12-04T11:59:00Z", "requested"),
+        ([_run("a", 2, finished_hours_ago=1, request="r1")], "d1", "r1", None),
+        ([_run("a", 2, finished_hours_ago=1)], "d1", "", None),
+        ([_run("a", 26, finished_hours_ago=25)], "d1", "", "schedule"),
+        # A failed run is tried again within the hour, not a whole interval later.
+        ([_run("a", 2, finished_hours_ago=1.5, succeeded=False)], "d1", "", "schedule"),
+        # Never two at once: a change while a run is active waits for it.
+        ([_run("a", 0.1)], "d2", "r9", None),
+    ],
+)
+def test_a_run_starts_on_create_change_request_and_schedule_and_never_beside_another(
+    runs: list[Run], digest: str, request_: str, trigger: str | None
+) -> None:
+    assert plan(runs, digest, request_, DAY, NOW).trigger == trigger
+
+
+def test_the_next_run_is_an_interval_after_the_last_success_and_sooner_after_a_failure() -> None:
+    ok = plan([_run("a", 2, finished_hours_ago=1)], "d1", "", DAY, NOW)
+    assert ok.next_run == NOW - timedelta(hours=1) + DAY
+    failed = plan([_run("a", 2, finished_hours_ago=1, succeeded=False)], "d1", "", DAY, NOW)
+    assert failed.next_run == NOW - timedelta(hours=1) + FAILED_RETRY
+    assert plan([_run("a", 0.1)], "d1", "", DAY, NOW).next_run is None
+
+
+def test_only_the_newest_finished_runs_are_kept() -> None:
+    runs = [_run(f"r{n}", 10 - n, finished_hours_ago=9.5 - n) for n in range(5)] + [_run("r5", 0.1)]
+    assert [run.name for run in expired(runs)] == ["r0", "r1"]
+
+
+def _pod(job: str, created: str, code: int, message: str) -> dict[str, Any]:
+    terminated = {"exitCode": code, "reason": "Completed" if code == 0 else "Error"}
     return {
-        "metadata": {"name": f"agent-{created}", "creationTimestamp": created},
-        "status": {"initContainerStatuses": [status]},
+        "metadata": {"name": f"{job}-x", "creationTimestamp": created, "labels": {"job-name": job}},
+        "status": {
+            "containerStatuses": [
+                {"name": INDEX_WRITER, "state": {"terminated": {**terminated, "message": message}}}
+            ]
+        },
     }
-
-
-def _done(code: int, **summary: Any) -> dict[str, Any]:
-    return {"terminated": {"exitCode": code, "reason": "Completed", "message": json.dumps(summary)}}
 
 
 READY = {
@@ -161,105 +301,70 @@ READY = {
 }
 
 
-def test_the_newest_writers_summary_is_the_index_state() -> None:
-    old = _pod("2026-12-01T00:00:00Z", _done(0, **{**READY, "chunks": 5, "indexVersion": 2}))
-    new = _pod("2026-12-04T00:00:00Z", _done(0, **READY, failedSources=["menu: 404"]))
-    check, report = knowledge_from_pods([new, old])
+def test_the_newest_finished_runs_summary_is_the_index_state_while_the_next_one_runs() -> None:
+    runs = [
+        _run("old", 30, finished_hours_ago=29),
+        _run("new", 3, finished_hours_ago=2),
+        _run("now", 0.1),
+    ]
+    pods = [
+        _pod("old", "2026-12-03T06:00:00Z", 0, json.dumps({**READY, "chunks": 5})),
+        _pod(
+            "new", "2026-12-04T09:00:00Z", 0, json.dumps({**READY, "failedSources": ["menu: 404"]})
+        ),
+    ]
+    check, report = result(runs, pods, Plan(None, None))
     assert (check.ok, check.reason) == (True, "Indexed")
-    assert (
-        check.message == "41 chunks from 3 documents (version 7); sources not refreshed: menu: 404"
+    assert check.message.startswith(
+        "41 chunks from 3 documents (version 7); sources not refreshed: menu: 404"
     )
+    assert "Job now is indexing again" in check.message
     assert report == {
+        "writerJob": "now",
+        "lastRun": "2026-12-04T10:00:00Z",
         "documents": 3,
         "chunks": 41,
         "indexVersion": 7,
         "lastIndexed": "2026-12-04T10:00:00+00:00",
+        "failedSources": ["menu: 404"],
     }
 
 
 @pytest.mark.parametrize(
-    ("pods", "ok", "reason"),
+    ("succeeded", "code", "message", "ok", "reason"),
     [
-        ([], None, "WaitingForIndexWriter"),
-        ([_pod("2026-12-04T00:00:00Z", {"running": {}})], None, "Indexing"),
         (
-            [
-                _pod(
-                    "2026-12-04T00:00:00Z",
-                    {"waiting": {"reason": "CrashLoopBackOff"}},
-                    _done(1, state="failed", message="index not written: model down"),
-                )
-            ],
+            False,
+            1,
+            json.dumps({"state": "failed", "message": "index not written: model down"}),
             False,
             "IndexFailed",
         ),
-        (
-            [_pod("2026-12-04T00:00:00Z", _done(0, **{**READY, "state": "failed"}))],
-            False,
-            "IndexFailed",
-        ),
-        ([_pod("2026-12-04T00:00:00Z", {"terminated": {"exitCode": 137}})], False, "IndexFailed"),
+        (False, 1, "Traceback ...\nMemoryError", False, "IndexFailed"),
+        (True, 0, json.dumps({**READY, "state": "failed"}), False, "IndexFailed"),
+        (True, 0, json.dumps(READY), True, "Indexed"),
     ],
 )
-def test_the_writers_state_becomes_knowledge_indexed(
-    pods: list[dict[str, Any]], ok: bool | None, reason: str
+def test_a_finished_run_becomes_knowledge_indexed(
+    succeeded: bool, code: int, message: str, ok: bool, reason: str
 ) -> None:
-    check, _ = knowledge_from_pods(pods)
+    runs = [_run("job", 2, finished_hours_ago=1, succeeded=succeeded)]
+    check, _ = result(runs, [_pod("job", "2026-12-04T10:00:00Z", code, message)], Plan(None, None))
     assert (check.ok, check.reason) == (ok, reason)
+    if "MemoryError" in message:
+        assert check.message.endswith("exited with code 1: MemoryError")
 
 
-def test_ray_status_says_replicas_share_the_heads_node() -> None:
-    check, _ = knowledge_from_pods(
-        [_pod("2026-12-04T00:00:00Z", _done(0, **READY))], shared_node=True
-    )
-    assert check.message.endswith(SHARED_NODE)
+def test_no_run_yet_and_a_first_run_say_so() -> None:
+    assert result([], [], Plan("created", None))[0].reason == "WaitingForIndexWriter"
+    check, report = result([_run("first", 0.1)], [], Plan(None, None))
+    assert (check.ok, check.reason) == (None, "Indexing")
+    assert report == {"writerJob": "first"}
 
 
-def test_the_operator_reads_the_index_state_from_the_writers_pod(
-    api: Api, namespace: str, business_manifest: Callable[..., dict[str, Any]]
-) -> None:
-    api.create(credentials_secret(namespace, "kandy-bakehouse-whatsapp"))
-    api.create(business_manifest(namespace, agent={"workload": "deployment"}))
-    deployment = eventually(lambda: api.get("Deployment", namespace, "kandy-bakehouse-agent"))
-    # The kubelet's part: the Deployment's pod, its writer finished with a summary.
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": "kandy-bakehouse-agent-7d9f-x2x4q",
-            "namespace": namespace,
-            "labels": deployment["spec"]["template"]["metadata"]["labels"],
-        },
-        "spec": deployment["spec"]["template"]["spec"],
-        "status": {"initContainerStatuses": [{"name": INDEX_WRITER, "state": _done(0, **READY)}]},
-    }
-    response = api.http.post(f"/api/v1/namespaces/{namespace}/pods", json=pod)
-    response.raise_for_status()
-
-    def knowledge() -> dict[str, Any] | None:
-        status = (api.get("Business", namespace, "kandy-bakehouse") or {}).get("status") or {}
-        return status.get("knowledge")
-
-    assert eventually(knowledge) == {
-        "documents": 3,
-        "chunks": 41,
-        "indexVersion": 7,
-        "lastIndexed": "2026-12-04T10:00:00+00:00",
-    }
-    status = api.get("Business", namespace, "kandy-bakehouse")["status"]
-    indexed = next(c for c in status["conditions"] if c["type"] == "KnowledgeIndexed")
-    assert (indexed["status"], indexed["reason"]) == ("True", "Indexed")
-
-
-def test_the_writer_refuses_the_clusters_own_ranges_as_its_network_policy_does(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    network = Network(cluster_cidrs=("35.192.0.0/14",))  # GKE-style
-    tenant = example_tenant("02-every-source-type", "deployment", Platform(network=network))
-    (writer,) = _templates(_workload(tenant))[0]["spec"]["initContainers"]
-    for variable in writer["env"]:
-        if "value" in variable:
-            monkeypatch.setenv(variable["name"], variable["value"])
-    policy = IngestionSettings().address_policy()
-    assert refusal(ipaddress.ip_address("35.193.0.7"), policy) is not None
-    assert refusal(ipaddress.ip_address("8.8.8.8"), policy) is None
+def test_the_run_digest_follows_the_knowledge_only() -> None:
+    base = _tenant("deployment")
+    renamed = _tenant("deployment", persona=base.spec.persona.model_copy(update={"name": "Nila"}))
+    fewer = _tenant("deployment", knowledge=base.spec.knowledge.model_copy(update={"sources": []}))
+    assert knowledge_digest(renamed) == knowledge_digest(base)
+    assert knowledge_digest(fewer) != knowledge_digest(base)

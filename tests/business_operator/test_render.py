@@ -22,6 +22,7 @@ from business_operator.render import (
     render_language_model_children,
     render_route,
 )
+from business_operator.render.index import render_writer_input, render_writer_job
 from katha.api import Business, LanguageModel
 from katha.contracts.messages import MessageType
 from katha.contracts.routing import Credentials
@@ -104,7 +105,14 @@ def _check_golden(name: str, manifests: list[dict[str, Any]]) -> None:
 def test_business_children_match_golden_and_schemas(
     example: str, workload: str, rayservice_schema: dict[str, Any]
 ) -> None:
-    manifests = render_agent_children(_tenant(example, workload))
+    tenant = _tenant(example, workload)
+    # The children, then one run of the index writer (the schedule starts it): its input
+    # and its Job.
+    run = [
+        render_writer_input(tenant, "67a0f3c1"),
+        render_writer_job(tenant, "67a0f3c1", "created"),
+    ]
+    manifests = [*render_agent_children(tenant), *run]
     for manifest in manifests:
         _validate(manifest, rayservice_schema)
     _check_golden(f"{example}-{workload}", manifests)

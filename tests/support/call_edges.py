@@ -16,6 +16,7 @@ from netpol import Cluster, Endpoint, External, Manifest, Pod, pods_of
 
 from business_operator.render import Model, Platform, Tenant
 from business_operator.render.business import render_agent_children
+from business_operator.render.index import render_writer_job
 from business_operator.render.language_model import render_language_model_children
 from katha.api import Business, LanguageModel
 
@@ -83,7 +84,8 @@ ROWS = (
         "indexing workload",
         "the web (public addresses only), ConfigMaps, the index store",
         (Edge("indexing", "web", 443), Edge("indexing", "web", 80)),
-        "ConfigMaps and the index volume are mounted by the kubelet; no pod connection",
+        "ConfigMaps and the index volume are mounted by the kubelet; object storage is "
+        "the web (public) or, in the cluster, a rule in networkPolicy.agents.extraEgress",
     ),
     Row(
         "Prometheus (monitoring namespace)",
@@ -101,7 +103,8 @@ ROWS = (
         "operator",
         "indexing results (status)",
         (Edge("operator", "kube-api", 443),),
-        "read from Pod status through the API server, never from the agents",
+        "each run is a Job; its result is read from the Job's Pod status through the API "
+        "server, never from the agents",
     ),
 )
 
@@ -276,10 +279,15 @@ def build_world(platform: Platform, chart: list[Manifest] | None = None) -> Worl
     b = tenant("04-business-with-model", "tenants", "deployment", platform)
     c = tenant("05-business-with-postgres-memory", "shops", "rayService", platform)
     llm = model(platform)
+    writers = {
+        key: render_writer_job(t, "1", "created")
+        for key, t in (("tenant-a", a), ("tenant-b", b), ("tenant-c", c))
+    }
     manifests = [
         *render_agent_children(a),
         *render_agent_children(b),
         *render_agent_children(c),
+        *writers.values(),
         *render_language_model_children(llm),
     ]
     roles: dict[str, list[Endpoint]] = {}
@@ -292,8 +300,6 @@ def build_world(platform: Platform, chart: list[Manifest] | None = None) -> Worl
             for pod in pods_of(manifest, ips):
                 add(key, pod)
                 add("agents", pod)
-                # The index writer runs in the agent's pods (an init container) for now.
-                add("indexing", pod)
                 kind = pod.labels.get("ray.io/node-type")
                 if kind == "head":
                     add("agent-heads", pod)
@@ -304,6 +310,10 @@ def build_world(platform: Platform, chart: list[Manifest] | None = None) -> Worl
                 add("agents-with-model" if has_model else "agents-without-model", pod)
                 has_postgres = workload.spec.memory.postgres is not None
                 add("agents-with-postgres" if has_postgres else "agents-without-postgres", pod)
+    for key, job in writers.items():  # one run of each tenant's index writer
+        for pod in pods_of(job, ips):
+            add(key, pod)
+            add("indexing", pod)
     for manifest in render_language_model_children(llm):
         for pod in pods_of(manifest, ips):
             add("model", pod)

@@ -1,9 +1,10 @@
 """Helpers for tests that talk to the Kubernetes emulator: a REST client and polling."""
 
 import base64
+import builtins
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ class Api:
             "PersistentVolumeClaim": "/api/v1/namespaces/{ns}/persistentvolumeclaims",
             "NetworkPolicy": "/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies",
             "Deployment": "/apis/apps/v1/namespaces/{ns}/deployments",
+            "Job": "/apis/batch/v1/namespaces/{ns}/jobs",
+            "Pod": "/api/v1/namespaces/{ns}/pods",
             "RayService": "/apis/ray.io/v1/namespaces/{ns}/rayservices",
             "Event": "/api/v1/namespaces/{ns}/events",
         }
@@ -53,6 +56,18 @@ class Api:
         items: list[dict[str, Any]] = response.json()["items"]
         return items
 
+    def list_labelled(
+        self, kind: str, namespace: str, selector: str | Mapping[str, str]
+    ) -> "builtins.list[dict[str, Any]]":
+        """The objects whose labels match `selector`: a labelSelector string, or labels that
+        must all be equal."""
+        if not isinstance(selector, str):
+            selector = ",".join(f"{key}={value}" for key, value in selector.items())
+        response = self.http.get(self.path(kind, namespace), params={"labelSelector": selector})
+        response.raise_for_status()
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
     def create(self, manifest: dict[str, Any]) -> dict[str, Any]:
         meta = manifest["metadata"]
         response = self.http.post(self.path(manifest["kind"], meta["namespace"]), json=manifest)
@@ -63,6 +78,14 @@ class Api:
     def patch(self, kind: str, namespace: str, name: str, patch: dict[str, Any]) -> None:
         headers = {"Content-Type": "application/merge-patch+json"}
         response = self.http.patch(self.path(kind, namespace, name), json=patch, headers=headers)
+        response.raise_for_status()
+
+    def patch_status(self, kind: str, namespace: str, name: str, status: dict[str, Any]) -> None:
+        """Merge `status` into the object's status, through the status subresource as a
+        controller does (a merge patch replaces lists such as conditions whole)."""
+        path = self.path(kind, namespace, name) + "/status"
+        headers = {"Content-Type": "application/merge-patch+json"}
+        response = self.http.patch(path, json={"status": status}, headers=headers)
         response.raise_for_status()
 
     def delete(self, kind: str, namespace: str, name: str) -> None:

@@ -4,20 +4,22 @@ kmock 0.8 stores objects but leaves a few things to the caller, which this subcl
 uids, resourceVersions, generations and creation timestamps; names for `generateName`
 (Kopf's events); `kind`/`apiVersion` on lists and the core group's discovery
 `groupVersion` (kubectl refuses them otherwise); lists and watches narrowed by a
-`metadata.name` field selector. Given a `Gate` (rbac.py), it authenticates and authorises
-every request as the API server would, so a verb missing from the chart's RBAC fails the
-test that needs it. It validates no schema, runs no controllers and collects no garbage:
-tests check those parts separately.
+`metadata.name` field selector and by a `labelSelector`. Given a `Gate` (rbac.py), it
+authenticates and authorises every request as the API server would, so a verb missing
+from the chart's RBAC fails the test that needs it. It validates no schema, runs no
+controllers and collects no garbage: tests check those parts separately (kubelet.py runs
+Jobs).
 """
 
 import asyncio
 import datetime
 import itertools
+import re
 import secrets
 import ssl
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
     "v1/persistentvolumeclaims": {"kind": "PersistentVolumeClaim"},
     "v1/pods": {"kind": "Pod", "subresources": {"status"}},
     "apps/v1/deployments": {"kind": "Deployment", "subresources": {"status", "scale"}},
+    "batch/v1/jobs": {"kind": "Job", "subresources": {"status"}},
     "networking.k8s.io/v1/networkpolicies": {"kind": "NetworkPolicy"},
     "apiextensions.k8s.io/v1/customresourcedefinitions": {
         "kind": "CustomResourceDefinition",
@@ -181,11 +184,15 @@ class KubeEmulator(kmock.KubernetesEmulator):
         return [r.url.path for r in watches if id(r) in active]
 
     async def _serve_watch(self, request: rendering.Request) -> Any:
+        selector = label_selector(request.params.get("labelSelector", ""))
         async for event in super()._serve_watch(_narrowed(request)):
-            yield event
+            if not isinstance(event, dict) or selector(_labels(event.get("object"))):
+                yield event
 
     async def _serve_list(self, request: rendering.Request) -> Any:
         payload = await super()._serve_list(_narrowed(request))
+        selector = label_selector(request.params.get("labelSelector", ""))
+        payload["items"] = [item for item in payload["items"] if selector(_labels(item))]
         resource = request.resource
         if resource is not None:
             info = self.resources[resource]
@@ -204,6 +211,38 @@ def _narrowed(request: rendering.Request) -> rendering.Request:
         if name:
             return attrs.evolve(request, name=name)
     return request
+
+
+def _labels(obj: Any) -> dict[str, str]:
+    labels: dict[str, str] = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return labels
+
+
+def label_selector(text: str) -> Callable[[Mapping[str, str]], bool]:
+    """The test a `labelSelector` query parameter puts to an object's labels: comma-separated
+    requirements `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k` and `!k`, all of
+    which must hold (apimachinery's labels.Parse)."""
+    tests: list[Callable[[Mapping[str, str]], bool]] = []
+    for requirement in re.findall(r"(?:[^,(]|\([^)]*\))+", text):
+        tests.append(_requirement(requirement.strip()))
+    return lambda labels: all(test(labels) for test in tests)
+
+
+def _requirement(text: str) -> Callable[[Mapping[str, str]], bool]:
+    if match := re.fullmatch(r"(\S+)\s+(in|notin)\s*\((.*)\)", text):
+        key, operator, listed = match.groups()
+        values = {value.strip() for value in listed.split(",")}
+        if operator == "in":
+            return lambda labels: labels.get(key) in values
+        return lambda labels: labels.get(key) not in values
+    if match := re.fullmatch(r"([^!=\s]+)\s*(==|=|!=)\s*(\S*)", text):
+        key, operator, value = match.groups()
+        if operator == "!=":
+            return lambda labels: labels.get(key) != value
+        return lambda labels: labels.get(key) == value
+    if text.startswith("!"):
+        return lambda labels: text[1:].strip() not in labels
+    return lambda labels: text in labels
 
 
 def _tls_server(context: ssl.SSLContext) -> type[aiohttp.test_utils.RawTestServer]:

@@ -7,10 +7,9 @@ from pydantic import SecretStr
 
 from business_operator.claims import creation_time, number_claimed
 from business_operator.grants import SecretUse, granted, grants_check, secret_uses
-from business_operator.knowledge import knowledge_from_pods
+from business_operator.handlers.index import run_index
 from business_operator.kube import KubeClient, decode_secret, secret_has_key
 from business_operator.render import Platform, Tenant, render_agent_children, render_route
-from business_operator.render.agent import selector
 from business_operator.render.context import Workload
 from business_operator.render.route import agent_endpoint
 from business_operator.routing_table import RoutingTableWriter
@@ -168,12 +167,6 @@ def agent_check(workload: Workload, applied: dict[str, Any], suspended: bool) ->
     return Check(None, "AgentStarting", "Waiting for KubeRay to start the Serve application")
 
 
-async def read_index(context: Context, tenant: Tenant) -> tuple[Check, dict[str, Any]]:
-    """The index writer's last result, from the tenant's pods: the agent is never called."""
-    pods = await context.kube.list_labelled("v1", "Pod", tenant.namespace, selector(tenant))
-    return knowledge_from_pods(pods, shared_node=tenant.workload == "rayService")
-
-
 async def reconcile(
     context: Context, body: dict[str, Any], previous_status: dict[str, Any] | None
 ) -> Outcome:
@@ -206,11 +199,17 @@ async def reconcile(
     else:
         await context.routes.remove(tenant.key)
     agent = agent_check(workload, applied, business.spec.suspend)
-    stats: dict[str, Any] = {}
+    # The writer runs while the Business is not suspended and every Secret it names is
+    # granted (object storage keys among them); its results are reported either way.
+    index = await run_index(
+        context,
+        tenant,
+        dict(business.metadata.annotations or {}),
+        may_start=not business.spec.suspend and not refused,
+    )
+    knowledge, stats = index.check, index.report
     if business.spec.suspend:
-        knowledge = Check(None, "Suspended", "No pod runs the index writer")
-    else:
-        knowledge, stats = await read_index(context, tenant)
+        knowledge = Check(None, "Suspended", "No index writer runs while suspended")
     observed = Observation(
         whatsapp=whatsapp,
         agent=agent,
@@ -223,7 +222,10 @@ async def reconcile(
         index_stats=stats,
     )
     status = business_status(observed, business.metadata.generation, previous_status)
-    return Outcome(status=status, events=transitions(previous_status, status))
+    events = transitions(previous_status, status)
+    if index.started is not None:
+        events.append(("Normal", "IndexRunStarted", f"The index writer runs: {index.started}"))
+    return Outcome(status=status, events=events)
 
 
 async def apply_children(

@@ -1,34 +1,31 @@
-"""The children of a Business: config, index volume, identity, network rules, Deployment."""
+"""The agent of a Business: its config, identity, Service and Deployment (the index and
+its writer: render/index.py)."""
 
 import json
 from typing import Any
 
 import yaml
 
-from business_operator.names import INDEX_WRITER, SERVES_LABEL
+from business_operator.names import SERVES_LABEL
 from business_operator.render.context import Tenant, digest
+from business_operator.render.index import (
+    CONFIG_MOUNT_PATH,
+    HOME_ENV,
+    STATE_MOUNT_PATH,
+    index_affinity,
+    index_pod_labels,
+    serving_storage,
+    storage_env,
+)
 from business_operator.render.pods import container, pod_spec
-from katha.contracts.serving import AGENT_IMPORT_PATH, AGENT_PORT, INDEX_MOUNT_PATH
+from katha.contracts.serving import AGENT_IMPORT_PATH, AGENT_PORT
 
-CONFIG_MOUNT_PATH = "/etc/katha"
-# The root filesystem is read-only; Ray and Python caches go to the /tmp emptyDir.
-HOME_ENV = [{"name": "HOME", "value": "/tmp"}]  # noqa: S108 - a pod-local emptyDir
 # `serve run` starts a local Ray: with token auth it writes a fresh token to $HOME/.ray and
 # its dashboard and GCS refuse callers without it. Explicit, not left to Ray's default.
 # (In a RayService, KubeRay sets this itself: see render/ray.py.)
 LOCAL_RAY_AUTH_ENV = [{"name": "RAY_AUTH_MODE", "value": "token"}]
 SERVE_CONFIG_KEY = "serve-config.yaml"
 ARGS_KEY = "app-args.json"
-# The Business as `python -m ingestion` reads it: the index writer's input.
-BUSINESS_KEY = "business.yaml"
-# Where `file:` sources are mounted (the agent's default KATHA_AGENT_KNOWLEDGE_DIR).
-KNOWLEDGE_DIR = f"{CONFIG_MOUNT_PATH}/knowledge"
-TERMINATION_LOG = "/dev/termination-log"
-# What serving replicas write (conversations, unanswered questions) lives on the index
-# volume too, under a folder no namespace can be named (namespaces are DNS labels), so
-# the read-only index mount and this writable one never overlap.
-STATE_MOUNT_PATH = "/var/lib/katha/state"
-STATE_SUBPATH = ".katha-state"
 READ_ONLY_ENV = [
     {"name": "KATHA_AGENT_INDEX_READ_ONLY", "value": "true"},
     {"name": "KATHA_AGENT_STATE_DIR", "value": STATE_MOUNT_PATH},
@@ -39,8 +36,6 @@ POSTGRES_URL_ENV = "KATHA_AGENT_POSTGRES_URL"
 # ... and for the API keys the Business names (model.endpoint, webSearch with Tavily).
 LLM_API_KEY_ENV = "KATHA_AGENT_LLM_API_KEY"
 TAVILY_API_KEY_ENV = "KATHA_AGENT_TAVILY_API_KEY"
-# ... and for the index writer (ingestion.settings.IngestionSettings).
-BLOCKED_CIDRS_ENV = "KATHA_INGEST_BLOCKED_CIDRS"
 
 
 def serve_config(tenant: Tenant) -> dict[str, Any]:
@@ -73,7 +68,7 @@ def serve_config(tenant: Tenant) -> dict[str, Any]:
 def agent_env(tenant: Tenant) -> list[dict[str, Any]]:
     """Everything the agent container needs from the environment; secrets by reference.
     Serving replicas only read the index: the index writer alone writes it."""
-    return [*READ_ONLY_ENV, *memory_env(tenant), *api_key_env(tenant)]
+    return [*READ_ONLY_ENV, *memory_env(tenant), *api_key_env(tenant), *storage_env(tenant)]
 
 
 def api_key_env(tenant: Tenant) -> list[dict[str, Any]]:
@@ -109,12 +104,6 @@ def memory_env(tenant: Tenant) -> list[dict[str, Any]]:
 
 def render_config_map(tenant: Tenant) -> dict[str, Any]:
     config = serve_config(tenant)
-    business = {
-        "apiVersion": "katha.dev/v1alpha1",
-        "kind": "Business",
-        "metadata": {"name": tenant.name, "namespace": tenant.namespace},
-        "spec": tenant.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
-    }
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -122,77 +111,8 @@ def render_config_map(tenant: Tenant) -> dict[str, Any]:
         "data": {
             SERVE_CONFIG_KEY: yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
             ARGS_KEY: json.dumps(config["applications"][0]["args"], ensure_ascii=False),
-            BUSINESS_KEY: yaml.safe_dump(business, sort_keys=False, allow_unicode=True),
         },
     }
-
-
-def index_writer(tenant: Tenant) -> dict[str, Any]:
-    """The one writer of the tenant's index: an init container in the pod that owns the
-    volume, so the agent starts only on a committed version. Its summary (documents,
-    chunks, version, failed sources) is its termination message, which the operator reads
-    from the Pod's status; it exits 0 whenever there is a committed version to serve."""
-    writer = container(
-        INDEX_WRITER,
-        tenant.platform.image,
-        [
-            "python",
-            "-m",
-            "ingestion",
-            f"{CONFIG_MOUNT_PATH}/{BUSINESS_KEY}",
-            "--index-dir",
-            INDEX_MOUNT_PATH,
-            "--base-dir",
-            KNOWLEDGE_DIR,
-            "--summary-file",
-            TERMINATION_LOG,
-        ],
-        resources=resources(tenant),
-        ports=[],
-        mounts=[
-            {"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True},
-            {"name": "index", "mountPath": INDEX_MOUNT_PATH},
-        ],
-        env=[*HOME_ENV, *writer_env(tenant)],
-    )
-    del writer["ports"]
-    writer["terminationMessagePath"] = TERMINATION_LOG
-    writer["terminationMessagePolicy"] = "File"
-    return writer
-
-
-def writer_env(tenant: Tenant) -> list[dict[str, Any]]:
-    """The cluster's own ranges, refused by the writer's fetches as by its NetworkPolicy
-    (ranges outside the private ones, which the writer refuses anyway)."""
-    cidrs = tenant.platform.network.cluster_cidrs
-    return [{"name": BLOCKED_CIDRS_ENV, "value": json.dumps(list(cidrs))}] if cidrs else []
-
-
-def serving_mounts() -> list[dict[str, Any]]:
-    """Config and index read-only; only the agent's own state is writable."""
-    return [
-        {"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True},
-        {"name": "index", "mountPath": INDEX_MOUNT_PATH, "readOnly": True},
-        {"name": "index", "mountPath": STATE_MOUNT_PATH, "subPath": STATE_SUBPATH},
-    ]
-
-
-def knowledge_digest(tenant: Tenant) -> str:
-    """Changes with the knowledge sources: the pods that hold the writer must be recreated."""
-    return digest(tenant.spec.knowledge.model_dump(mode="json", by_alias=True))
-
-
-def render_index_volume(tenant: Tenant) -> dict[str, Any]:
-    """The index PVC; without an owner reference when the spec asks to keep it after deletion."""
-    storage = tenant.spec.knowledge.storage
-    spec: dict[str, Any] = {
-        "accessModes": ["ReadWriteOnce"],
-        "resources": {"requests": {"storage": storage.size}},
-    }
-    if storage.storage_class_name:
-        spec["storageClassName"] = storage.storage_class_name
-    metadata = tenant.metadata("index", owned=not storage.retain_on_delete)
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
 
 
 def render_service_account(tenant: Tenant) -> dict[str, Any]:
@@ -219,14 +139,15 @@ def render_service(tenant: Tenant) -> dict[str, Any]:
 def render_deployment(tenant: Tenant) -> dict[str, Any]:
     """The agent as one pod running a single-node Ray Serve: for clusters without KubeRay."""
     config_map = render_config_map(tenant)
-    pod_labels = {**tenant.labels(), SERVES_LABEL: "true"}
+    pod_labels = {**tenant.labels(), SERVES_LABEL: "true", **index_pod_labels(tenant)}
+    index_volumes, mounts = serving_storage(tenant)
     agent = container(
         "agent",
         tenant.platform.image,
         ["serve", "run", f"{CONFIG_MOUNT_PATH}/{SERVE_CONFIG_KEY}"],
         resources=resources(tenant),
         ports=[{"name": "http", "containerPort": AGENT_PORT}],
-        mounts=serving_mounts(),
+        mounts=[{"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True}, *mounts],
         env=[*HOME_ENV, *LOCAL_RAY_AUTH_ENV, *agent_env(tenant)],
     )
     probe = {"httpGet": {"path": "/-/healthz", "port": AGENT_PORT}, "periodSeconds": 10}
@@ -234,7 +155,7 @@ def render_deployment(tenant: Tenant) -> dict[str, Any]:
     agent["livenessProbe"] = {**probe, "initialDelaySeconds": 60, "failureThreshold": 6}
     volumes = [
         {"name": "config", "configMap": {"name": config_map["metadata"]["name"]}},
-        {"name": "index", "persistentVolumeClaim": {"claimName": tenant.child("index")}},
+        *index_volumes,
     ]
     return {
         "apiVersion": "apps/v1",
@@ -242,8 +163,8 @@ def render_deployment(tenant: Tenant) -> dict[str, Any]:
         "metadata": tenant.metadata("agent"),
         "spec": {
             "replicas": 0 if tenant.spec.suspend else 1,
-            # One writer on a ReadWriteOnce index volume: never two pods at once. A
-            # knowledge change changes the config digest, so a new pod re-runs the writer.
+            # One pod on one node; no second one beside it while it starts (a single
+            # replica runs Ray Serve in-process). The index writer is a Job of its own.
             "strategy": {"type": "Recreate"},
             "selector": {"matchLabels": selector(tenant)},
             "template": {
@@ -251,9 +172,7 @@ def render_deployment(tenant: Tenant) -> dict[str, Any]:
                     "labels": pod_labels,
                     "annotations": {"katha.dev/config-digest": digest(config_map["data"])},
                 },
-                "spec": pod_spec(
-                    [agent], volumes, tenant.child("agent"), initContainers=[index_writer(tenant)]
-                ),
+                "spec": pod_spec([agent], volumes, tenant.child("agent"), **index_affinity(tenant)),
             },
         },
     }

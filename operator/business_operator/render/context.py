@@ -7,7 +7,12 @@ from typing import Any, Literal
 
 from business_operator.names import child_name, labels, owner_reference
 from katha.api import BusinessSpec
-from katha.contracts.serving import AgentAppArgs, LlmEndpoint, knowledge_revision
+from katha.contracts.serving import (
+    INDEX_MOUNT_PATH,
+    AgentAppArgs,
+    LlmEndpoint,
+    knowledge_revision,
+)
 
 Workload = Literal["rayService", "deployment"]
 
@@ -91,9 +96,11 @@ class Tenant:
         return meta
 
     def app_args(self) -> AgentAppArgs:
+        store = self.spec.knowledge.storage.object_store
         return AgentAppArgs(
             tenant=self.key,
             business=self.spec,
+            index_dir=store.url if store is not None else INDEX_MOUNT_PATH,
             llm=self.llm,
             knowledge_revision=knowledge_revision(self.spec),
         )

@@ -7,21 +7,21 @@ import yaml
 
 from business_operator.names import SERVES_LABEL
 from business_operator.render.agent import (
-    HOME_ENV,
     agent_env,
-    index_writer,
-    knowledge_digest,
     render_config_map,
     resources,
-    selector,
     serve_config,
-    serving_mounts,
 )
 from business_operator.render.context import Tenant
+from business_operator.render.index import (
+    CONFIG_MOUNT_PATH,
+    HOME_ENV,
+    index_affinity,
+    index_pod_labels,
+    serving_storage,
+)
 from business_operator.render.pods import container, pod_spec
 from katha.contracts.serving import AGENT_PORT
-
-KNOWLEDGE_DIGEST = "katha.dev/knowledge-digest"
 
 # Ray's token authentication (Ray >= 2.52, KubeRay >= 1.5.1): KubeRay generates a token in a
 # Secret per cluster, sets RAY_AUTH_MODE and RAY_AUTH_TOKEN in every Ray container, and sends
@@ -76,18 +76,16 @@ class _AgentPods:
 
 
 def _agent_pods(tenant: Tenant) -> _AgentPods:
-    labels = {**tenant.labels(), SERVES_LABEL: "true"}
-    mounts = serving_mounts()
-    affinity = same_node_as_the_index(tenant)
-    volumes = [
-        {"name": "config", "configMap": {"name": render_config_map(tenant)["metadata"]["name"]}},
-        {"name": "index", "persistentVolumeClaim": {"claimName": tenant.child("index")}},
-    ]
-    return _AgentPods(labels, mounts, volumes, affinity)
+    labels = {**tenant.labels(), SERVES_LABEL: "true", **index_pod_labels(tenant)}
+    index_volumes, index_mounts = serving_storage(tenant)
+    config_map = render_config_map(tenant)["metadata"]["name"]
+    config = {"name": "config", "configMap": {"name": config_map}}
+    mounts = [{"name": "config", "mountPath": CONFIG_MOUNT_PATH, "readOnly": True}, *index_mounts]
+    return _AgentPods(labels, mounts, [config, *index_volumes], index_affinity(tenant))
 
 
 def _agent_head(tenant: Tenant, pods: _AgentPods) -> dict[str, Any]:
-    head = ray_pod_template(
+    return ray_pod_template(
         pods.labels,
         tenant.platform.image,
         resources={"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
@@ -95,13 +93,8 @@ def _agent_head(tenant: Tenant, pods: _AgentPods) -> dict[str, Any]:
         volumes=pods.volumes,
         service_account=tenant.child("agent"),
         env=agent_env(tenant),
-        initContainers=[index_writer(tenant)],
-        affinity=pods.affinity,
+        **pods.affinity,
     )
-    # KubeRay rolls the whole cluster when its template changes: a knowledge change starts
-    # a new head, whose writer indexes before the new workers serve.
-    head["metadata"]["annotations"] = {KNOWLEDGE_DIGEST: knowledge_digest(tenant)}
-    return head
 
 
 def _agent_workers(tenant: Tenant, pods: _AgentPods) -> dict[str, Any]:
@@ -114,7 +107,7 @@ def _agent_workers(tenant: Tenant, pods: _AgentPods) -> dict[str, Any]:
         volumes=pods.volumes,
         service_account=tenant.child("agent"),
         env=agent_env(tenant),
-        affinity=pods.affinity,
+        **pods.affinity,
     )
     return {
         "groupName": "agent",
@@ -152,14 +145,3 @@ def render_agent_rayservice(tenant: Tenant) -> dict[str, Any]:
             },
         },
     }
-
-
-def same_node_as_the_index(tenant: Tenant) -> dict[str, Any]:
-    """A ReadWriteOnce volume attaches to one node: every pod that mounts the tenant's
-    index (head, workers, and the next cluster's during a KubeRay upgrade) goes to the
-    node of those already there. The first pod matches its own term, so it goes anywhere."""
-    term = {
-        "labelSelector": {"matchLabels": selector(tenant)},
-        "topologyKey": "kubernetes.io/hostname",
-    }
-    return {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
