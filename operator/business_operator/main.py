@@ -148,9 +148,11 @@ async def reconcile_business(
 @kopf.on.delete(*BUSINESSES)
 async def delete_business(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     try:
-        await business.forget(memo.context, dict(body))
+        waiting = await business.forget(memo.context, dict(body))
     except KubeApiError as error:
         raise _retry(error) from error
+    if waiting is not None:  # the Business stays (finalizer) until its index is deleted
+        raise kopf.TemporaryError(waiting, delay=5)
 
 
 @kopf.on.resume(*LANGUAGE_MODELS)

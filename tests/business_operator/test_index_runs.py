@@ -10,7 +10,7 @@ Pod as in a cluster. An agent then answers from what the writer committed.
 
 import base64
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 from kube_api import Api, credentials_secret, eventually
 from kubelet import run_job
+from peers.object_store import S3Server
 from typer.testing import CliRunner
 
 from agent_runtime.agent import Agent
@@ -304,3 +305,55 @@ def test_a_missing_configmap_is_named_with_what_to_do_and_the_run_waits_for_it(
     }
     api.create(prices)
     assert trigger(new_job(api, namespace, 0)) == "created"
+
+
+@pytest.fixture
+def s3() -> Iterator[S3Server]:
+    with S3Server().serve() as server:
+        server.create_bucket("katha-indexes")
+        yield server
+
+
+def test_an_index_in_object_storage_is_written_there_and_goes_with_the_business(
+    api: Api,
+    namespace: str,
+    business_manifest: Callable[..., dict[str, Any]],
+    s3: S3Server,
+    tmp_path: Path,
+) -> None:
+    api.create(credentials_secret(namespace, f"{NAME}-whatsapp"))
+    keys = {"accessKeyId": s3.access_key, "secretAccessKey": s3.secret_key}
+    store_secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "index-store",
+            "namespace": namespace,
+            "labels": {"katha.dev/business": NAME},
+        },
+        "data": {key: base64.b64encode(value.encode()).decode() for key, value in keys.items()},
+    }
+    api.create(store_secret)
+    storage = {
+        "objectStore": {
+            "url": "s3://katha-indexes/shops",
+            "endpoint": s3.base,
+            "region": s3.region,
+            "credentialsSecretRef": {"name": "index-store"},
+        }
+    }
+    api.create(business_manifest(namespace, knowledge={"sources": [HOURS], "storage": storage}))
+    job = new_job(api, namespace, 0)
+    run = run_job(api, namespace, job["metadata"]["name"], tmp_path / "volumes")
+    assert run.exit_codes == [0], run.log.read_text()[-2000:]
+    prefix = f"shops/{namespace}/{NAME}/"
+    assert s3.keys("katha-indexes", prefix)  # the index is in the bucket, not on a volume
+    assert api.get("PersistentVolumeClaim", namespace, f"{NAME}-index") is None
+
+    api.delete("Business", namespace, NAME)
+    cleanup = eventually(lambda: api.get("Job", namespace, f"{NAME}-index-forget"), timeout=30)
+    assert api.get("Business", namespace, NAME) is not None  # held until the index is gone
+    forgot = run_job(api, namespace, cleanup["metadata"]["name"], tmp_path / "volumes")
+    assert forgot.exit_codes == [0], forgot.log.read_text()[-2000:]
+    eventually(lambda: api.get("Business", namespace, NAME) is None, timeout=30)
+    assert s3.keys("katha-indexes", prefix) == []

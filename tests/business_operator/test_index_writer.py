@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 from example_tenants import example_tenant
 
@@ -26,6 +27,7 @@ from business_operator.render.index import (
     INDEX_VOLUME_LABEL,
     KNOWLEDGE_DIR,
     knowledge_digest,
+    render_forget_job,
     render_writer_input,
     render_writer_job,
 )
@@ -211,6 +213,16 @@ def test_an_index_in_object_storage_needs_no_volume_and_keys_come_from_the_secre
         assert env["AWS_ENDPOINT_URL"]["value"] == "http://minio.storage.svc:9000"
         assert env["AWS_REGION"]["value"] == "ap-south-1"
         assert not [m for m in container["volumeMounts"] if m["name"] == "index"]
+    # Deleting the Business deletes its objects (unless kept), with the same keys.
+    forget = render_forget_job(tenant)
+    assert kubernetes_validate.validate(forget, "1.33", strict=True) == "1.33"
+    (cleaner,) = forget["spec"]["template"]["spec"]["containers"]
+    assert cleaner["command"][:3] == ["python", "-m", "ingestion.forget"]
+    assert _option(cleaner["command"], "--index-dir") == "s3://katha-indexes/prod"
+    assert {item["name"] for item in cleaner["env"]} >= {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    }
 
 
 def test_the_writer_refuses_the_clusters_own_ranges_as_its_network_policy_does(

@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from business_operator.claims import creation_time, number_claimed
 from business_operator.grants import SecretUse, granted, grants_check, secret_uses
-from business_operator.handlers.index import run_index
+from business_operator.handlers.index import forget_index, run_index
 from business_operator.kube import KubeClient, decode_secret, secret_has_key
 from business_operator.render import Platform, Tenant, render_agent_children, render_route
 from business_operator.render.context import Workload
@@ -273,7 +273,25 @@ def transitions(
     return events
 
 
-async def forget(context: Context, body: dict[str, Any]) -> None:
-    """On deletion: take the route away first; owned children go with the Business."""
+async def forget(context: Context, body: dict[str, Any]) -> str | None:
+    """On deletion: take the route away first; owned children go with the Business. An
+    index in object storage that is not kept is deleted by a Job first: returns what the
+    deletion still waits for (call again), None when the Business may go."""
     metadata = body.get("metadata") or {}
     await context.routes.remove(f"{metadata.get('namespace', 'default')}/{metadata['name']}")
+    try:
+        business = Business.model_validate(body)
+    except ValidationError:
+        return None  # nothing valid was ever made of it
+    storage = business.spec.knowledge.storage
+    if storage.object_store is None or storage.retain_on_delete:
+        return None
+    tenant = Tenant(
+        name=business.metadata.name,
+        namespace=business.metadata.namespace or "default",
+        uid=str(business.metadata.uid),
+        spec=business.spec,
+        workload="deployment",
+        platform=context.platform,
+    )
+    return await forget_index(context, tenant)

@@ -11,12 +11,16 @@ from business_operator.render.context import Tenant
 from business_operator.render.index import (
     WRITER_COMPONENT,
     knowledge_digest,
+    render_forget_job,
     render_writer_input,
     render_writer_job,
 )
 from business_operator.status import Check
 from katha.api import REFRESH_ANNOTATION
 from katha.api.quantities import parse_duration
+from katha.observability import get_logger
+
+log = get_logger("operator")
 
 
 class HasKube(Protocol):
@@ -109,3 +113,26 @@ async def run_index(
         waiting = f"The index writer waits for its sources: {'; '.join(missing)}{limit}"
         check = Check(False, "SourceMissing", waiting)
     return IndexOutcome(check, report, started)
+
+
+async def forget_index(context: HasKube, tenant: Tenant) -> str | None:
+    """Run the Job that deletes the tenant's index from object storage; what it still
+    waits for, or None once it finished. A Job that failed is reported and not waited
+    for again: a Business must not hang in deletion because a bucket is gone."""
+    job = render_forget_job(tenant)
+    name = job["metadata"]["name"]
+    found = await context.kube.get("batch/v1", "Job", tenant.namespace, name)
+    if found is None:
+        await context.kube.create(job)
+        return f"Job {name} deletes the index from {index_root_of(tenant)}"
+    (run,) = observe([found])
+    if run.finished is None:
+        return f"Job {name} is deleting the index from {index_root_of(tenant)}"
+    if not run.succeeded:
+        log.warning("index.forget_failed", job=name)
+    return None
+
+
+def index_root_of(tenant: Tenant) -> str:
+    store = tenant.spec.knowledge.storage.object_store
+    return store.url if store is not None else "its volume"

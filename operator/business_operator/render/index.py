@@ -273,3 +273,44 @@ def render_writer_job(tenant: Tenant, run: str, trigger: str, request: str = "")
             },
         },
     }
+
+
+FORGET_COMPONENT = "index-cleanup"
+
+
+def render_forget_job(tenant: Tenant) -> dict[str, Any]:
+    """Deletes the Business's index from object storage when the Business is deleted and
+    `retainOnDelete` is false (a volume goes with its claim instead). Same image, identity,
+    credentials and network rules as the writer."""
+    command = [
+        "python",
+        "-m",
+        "ingestion.forget",
+        "--index-dir",
+        index_root(tenant),
+        tenant.namespace,
+        tenant.name,
+    ]
+    cleaner = container(
+        FORGET_COMPONENT,
+        tenant.platform.image,
+        command,
+        resources={"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+        ports=[],
+        mounts=[],
+        env=writer_env(tenant),
+    )
+    del cleaner["ports"]
+    labels = tenant.labels(FORGET_COMPONENT)
+    metadata = tenant.metadata("index-forget", FORGET_COMPONENT)
+    pod = pod_spec([cleaner], [], tenant.child("agent"), restartPolicy="Never")
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata,
+        "spec": {
+            "backoffLimit": WRITER_BACKOFF_LIMIT,
+            "activeDeadlineSeconds": 600,
+            "template": {"metadata": {"labels": labels}, "spec": pod},
+        },
+    }
