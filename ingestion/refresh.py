@@ -1,8 +1,11 @@
-"""One refresh of a Business's index: load every source, chunk, embed what is new, commit."""
+"""One refresh of a Business's index: load every source (the Business's own and the documents
+its owner uploaded), chunk, embed what is new, commit."""
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ingestion.chunking import ChunkingPolicy, chunk_document
@@ -16,6 +19,7 @@ from ingestion.report import Report, SourceReport, SourceStatus
 from ingestion.settings import IngestionSettings
 from ingestion.sources import LoadedSource, Places, load_source, source_key
 from ingestion.text_cleaning import language_of, romanized_copy
+from ingestion.uploads import UPLOAD_PREFIX, UploadStore, indexed_uploads, load_upload
 from katha.api import Business
 from katha.observability import bind_ids, get_logger
 
@@ -41,7 +45,7 @@ def refresh_business(business: Business, refresh: Refresh) -> Report:
     path = index_location(refresh.index_root).child(namespace, name)
     report = Report(tenant=f"{namespace or 'default'}/{name}", index_path=path.uri)
     with bind_ids(tenant=report.tenant):
-        refreshed, reports = _load_sources(business, refresh)
+        refreshed, reports = _load_sources(business, refresh, path)
         stopwatch = _Stopwatch()
         try:
             result = write_index(
@@ -75,9 +79,10 @@ def refresh_business(business: Business, refresh: Refresh) -> Report:
 
 
 def _load_sources(
-    business: Business, refresh: Refresh
+    business: Business, refresh: Refresh, database: IndexLocation
 ) -> tuple[dict[str, list[Chunk]], dict[str, SourceReport]]:
-    """Chunks of every source that could be read, and a report entry for every source."""
+    """Chunks of every source that could be read, and a report entry for every source: the
+    Business's own, then the documents uploaded beside its `database`."""
     settings = refresh.settings
     policy = ChunkingPolicy(settings.chunk_max_chars, settings.chunk_overlap)
     limits = FetchLimits(settings.fetch_timeout_seconds, settings.max_download_bytes)
@@ -87,29 +92,67 @@ def _load_sources(
         for position, source in enumerate(business.spec.knowledge.sources):
             key = source_key(source, position)
             entry = reports[key] = SourceReport(key, source.type, SourceStatus.FAILED)
-            try:
-                loaded = load_source(source, position, refresh.places, client, limits)
-            except SourceError as error:
-                entry.failures.append(str(error))
-                entry.reason = error.reason
-                log.warning("source.failed", source=key, reason=str(error))
-                continue
-            except Exception as error:  # a loader bug must not cost the other sources
-                entry.failures.append(f"{type(error).__name__}: {error}")
-                entry.reason = FailureReason.INTERNAL
-                # No traceback: a pretty one prints local variables, document text among them.
-                log.error("source.failed", source=key, reason=type(error).__name__)
-                continue
-            entry.uri, entry.failures = loaded.uri, list(loaded.loaded.skipped)
-            entry.documents, entry.pages = len(loaded.loaded.documents), loaded.loaded.pages
-            chunks = source_chunks(loaded, policy)
-            if not chunks:
-                entry.failures.insert(0, "no indexable text")
-                entry.reason = FailureReason.NO_TEXT
-                log.warning("source.failed", source=key, reason="no indexable text")
-                continue
-            refreshed[key] = chunks
+            load = partial(load_source, source, position, refresh.places, client, limits)
+            _take(entry, load, policy, refreshed)
+    _load_uploads(database, limits, policy, refreshed, reports)
     return refreshed, reports
+
+
+def _load_uploads(
+    database: IndexLocation,
+    limits: FetchLimits,
+    policy: ChunkingPolicy,
+    refreshed: dict[str, list[Chunk]],
+    reports: dict[str, SourceReport],
+) -> None:
+    """Each document uploaded beside `database` as a source `upload:<file name>`; a deleted
+    one is simply not there, so the writer removes its chunks."""
+    store = UploadStore(database.documents(), limits.timeout_seconds)
+    try:
+        uploads = store.uploads()
+    except SourceError as error:
+        # Unknown is not deleted: every upload indexed before is failed and keeps its chunks.
+        log.error("uploads.unlisted", reason=str(error))
+        for key in indexed_uploads(database) or [f"{UPLOAD_PREFIX}*"]:
+            reports[key] = SourceReport(
+                key, "upload", SourceStatus.FAILED, failures=[str(error)], reason=error.reason
+            )
+        return
+    for upload in uploads:
+        entry = reports[upload.key] = SourceReport(upload.key, upload.kind, SourceStatus.FAILED)
+        _take(entry, partial(load_upload, store, upload, limits.max_bytes), policy, refreshed)
+
+
+def _take(
+    entry: SourceReport,
+    load: Callable[[], LoadedSource],
+    policy: ChunkingPolicy,
+    refreshed: dict[str, list[Chunk]],
+) -> None:
+    """Load one source and put its chunks in `refreshed`, or say in `entry` why not."""
+    key = entry.source
+    try:
+        loaded = load()
+    except SourceError as error:
+        entry.failures.append(str(error))
+        entry.reason = error.reason
+        log.warning("source.failed", source=key, reason=str(error))
+        return
+    except Exception as error:  # a loader bug must not cost the other sources
+        entry.failures.append(f"{type(error).__name__}: {error}")
+        entry.reason = FailureReason.INTERNAL
+        # No traceback: a pretty one prints local variables, document text among them.
+        log.error("source.failed", source=key, reason=type(error).__name__)
+        return
+    entry.uri, entry.failures = loaded.uri, list(loaded.loaded.skipped)
+    entry.documents, entry.pages = len(loaded.loaded.documents), loaded.loaded.pages
+    chunks = source_chunks(loaded, policy)
+    if not chunks:
+        entry.failures.insert(0, "no indexable text")
+        entry.reason = FailureReason.NO_TEXT
+        log.warning("source.failed", source=key, reason="no indexable text")
+        return
+    refreshed[key] = chunks
 
 
 def source_chunks(loaded: LoadedSource, policy: ChunkingPolicy) -> list[Chunk]:

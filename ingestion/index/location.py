@@ -17,6 +17,8 @@ import lancedb
 from ingestion.index.schema import TABLE, tenant_path
 
 OBJECT_STORE_SCHEMES = ("s3://",)
+# Uploaded documents sit beside a tenant database: ROOT/NAMESPACE/NAME.documents.
+DOCUMENTS_SUFFIX = ".documents"
 # Standard AWS variable -> LanceDB (object_store) storage option. AWS_ENDPOINT_URL_S3 is the
 # SDKs' per-service override, so it wins over AWS_ENDPOINT_URL.
 _AWS_OPTIONS = (
@@ -57,6 +59,13 @@ class IndexLocation:
         if self.is_local:
             return IndexLocation(str(tenant_path(self.path, namespace, name)))
         uri = f"{self.uri.rstrip('/')}/{namespace or 'default'}/{name}"
+        return IndexLocation(uri, self.storage_options)
+
+    def documents(self) -> "IndexLocation":
+        """Where the documents a shop owner uploaded live, for the tenant database at this
+        location: ROOT/NAMESPACE/NAME.documents, in the same volume or bucket. No database
+        can be called that: Business names are DNS labels, without dots."""
+        uri = f"{self.uri.rstrip('/')}{DOCUMENTS_SUFFIX}"
         return IndexLocation(uri, self.storage_options)
 
     def connect(self, **options: Any) -> Any:
