@@ -380,3 +380,20 @@ def test_the_run_digest_follows_the_knowledge_only() -> None:
     fewer = _tenant("deployment", knowledge=base.spec.knowledge.model_copy(update={"sources": []}))
     assert knowledge_digest(renamed) == knowledge_digest(base)
     assert knowledge_digest(fewer) != knowledge_digest(base)
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_a_knowledge_change_does_not_roll_the_agent_and_a_persona_change_does(
+    workload: str,
+) -> None:
+    def agent_config(tenant: Tenant) -> Any:
+        workload = _workload(tenant)
+        if workload["kind"] == "Deployment":
+            return workload["spec"]["template"]["metadata"]["annotations"]
+        return workload["spec"]["serveConfigV2"]
+
+    base = _tenant(workload)
+    fewer = _tenant(workload, knowledge=base.spec.knowledge.model_copy(update={"sources": []}))
+    renamed = _tenant(workload, persona=base.spec.persona.model_copy(update={"name": "Kumari"}))
+    assert agent_config(fewer) == agent_config(base)  # the writer's business, not the agent's
+    assert agent_config(renamed) != agent_config(base)

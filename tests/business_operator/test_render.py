@@ -180,19 +180,6 @@ def test_serve_config_carries_the_tenant_and_its_scaling() -> None:
     assert (workers["minReplicas"], workers["maxReplicas"]) == (1, 4)
 
 
-def test_knowledge_change_changes_the_revision_but_persona_change_does_not() -> None:
-    base = _tenant("01-minimal-business", "deployment")
-    renamed = _tenant(
-        "01-minimal-business",
-        "deployment",
-        persona=base.spec.persona.model_copy(update={"name": "Nila"}),
-    )
-    assert base.app_args().knowledge_revision == renamed.app_args().knowledge_revision
-    fewer = base.spec.knowledge.model_copy(update={"sources": []})
-    changed = _tenant("01-minimal-business", "deployment", knowledge=fewer)
-    assert changed.app_args().knowledge_revision != base.app_args().knowledge_revision
-
-
 def _agent_containers(tenant: Tenant) -> list[dict[str, Any]]:
     """Every container that runs agent code: the RayService's head and workers, or the pod."""
     manifests = render_agent_children(tenant)

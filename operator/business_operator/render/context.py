@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from business_operator.names import child_name, labels, owner_reference
 from katha.api import BusinessSpec
+from katha.api.knowledge import Knowledge
 from katha.contracts.serving import (
     INDEX_MOUNT_PATH,
     AgentAppArgs,
     LlmEndpoint,
-    knowledge_revision,
 )
 
 Workload = Literal["rayService", "deployment"]
@@ -96,13 +96,15 @@ class Tenant:
         return meta
 
     def app_args(self) -> AgentAppArgs:
+        """What the serving replicas are given. They only read the index, so the sources
+        (the writer's input) are left out: editing them starts an index writer run and
+        never rolls the agent's pods."""
         store = self.spec.knowledge.storage.object_store
         return AgentAppArgs(
             tenant=self.key,
-            business=self.spec,
+            business=self.spec.model_copy(update={"knowledge": Knowledge()}),
             index_dir=store.url if store is not None else INDEX_MOUNT_PATH,
             llm=self.llm,
-            knowledge_revision=knowledge_revision(self.spec),
         )
 
 
