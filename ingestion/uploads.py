@@ -6,6 +6,7 @@ of its type. A folder and an `s3://` prefix are read the same way, through pyarr
 systems: LanceDB's object store reads tables, not files.
 """
 
+import contextlib
 import hashlib
 import re
 import zipfile
@@ -102,6 +103,18 @@ class UploadStore:
         if len(data) > max_bytes:  # it grew after it was listed
             raise _too_large(upload, max_bytes)
         return data
+
+    def delete_all(self) -> int:
+        """Remove the store and every file in it (the Business is gone); how many files."""
+        files, base = self._file_system()
+        found = files.get_file_info(fs.FileSelector(base, allow_not_found=True, recursive=True))
+        count = sum(1 for info in found if info.type == fs.FileType.File)
+        if found:
+            files.delete_dir_contents(base, missing_dir_ok=True)
+        # The folder itself (in object storage, the marker object a client may have left).
+        with contextlib.suppress(FileNotFoundError):
+            files.delete_dir(base)
+        return count
 
     def _file_system(self) -> tuple[Any, str]:
         """pyarrow's file system for this store and the store's path in it (one S3 client

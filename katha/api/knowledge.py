@@ -155,7 +155,31 @@ class ObjectStore(ApiModel):
     )
 
 
+def _fixed_once_made(schema: dict[str, Any], model: type[Any]) -> None:
+    """Transition rules (checked by the API server on update): what a volume is made with
+    cannot change after, so the operator would be refused re-applying it for ever."""
+    schema["x-kubernetes-validations"] = [
+        {
+            "rule": "self.accessMode == oldSelf.accessMode",
+            "message": "accessMode is fixed when the index volume is made: to move, create "
+            "the Business again (or under another name) with the new mode",
+        },
+        {
+            "rule": "has(self.storageClassName) == has(oldSelf.storageClassName) && "
+            "(!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)",
+            "message": "storageClassName is fixed when the index volume is made",
+        },
+        {
+            "rule": "has(self.objectStore) == has(oldSelf.objectStore)",
+            "message": "the index cannot move between a volume and object storage: create "
+            "the Business again with the storage it should have",
+        },
+    ]
+
+
 class KnowledgeStorage(ApiModel):
+    model_config = ConfigDict(json_schema_extra=_fixed_once_made)
+
     size: Quantity = Field(default="1Gi", description="Size of the index volume.")
     storage_class_name: str | None = Field(default=None, min_length=1, max_length=253)
     access_mode: VolumeAccessMode = Field(

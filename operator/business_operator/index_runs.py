@@ -9,6 +9,7 @@ summary (documents, chunks, version, failed sources) is its termination message,
 the API server keeps in the Pod's status (RBAC: get/list pods and jobs).
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -115,9 +116,12 @@ def expired(runs: list[Run]) -> list[Run]:
     return finished[:-KEPT_RUNS] if len(finished) > KEPT_RUNS else []
 
 
-def run_id(now: datetime) -> str:
-    """A short, sortable, unique-enough suffix for a run's Job name (one per second)."""
-    return format(int(now.timestamp()), "x")
+def run_id(trigger: str, digest: str, request: str, runs: list[Run]) -> str:
+    """The suffix of a run's Job name, from what the run answers and the run before it:
+    the same decision made twice gives the same name; the next decision a new one."""
+    after = runs[-1].name if runs else ""
+    text = "\n".join((trigger, digest, request, after))
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def result(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pyarrow.fs as fs
 import pytest
 from kube_api import Api, credentials_secret, eventually
 from kubelet import run_job
@@ -53,9 +54,10 @@ def price_list() -> bytes:
 
 
 def writer_jobs(api: Api, namespace: str) -> list[dict[str, Any]]:
+    """The Business's writer runs, oldest first (by the order the API server stored them)."""
     selector = f"app.kubernetes.io/instance={NAME},app.kubernetes.io/component=index-writer"
     jobs = api.list_labelled("Job", namespace, selector)
-    return sorted(jobs, key=lambda job: job["metadata"]["name"])
+    return sorted(jobs, key=lambda job: int(job["metadata"]["resourceVersion"]))
 
 
 def trigger(job: dict[str, Any]) -> str:
@@ -346,14 +348,51 @@ def test_an_index_in_object_storage_is_written_there_and_goes_with_the_business(
     job = new_job(api, namespace, 0)
     run = run_job(api, namespace, job["metadata"]["name"], tmp_path / "volumes")
     assert run.exit_codes == [0], run.log.read_text()[-2000:]
-    prefix = f"shops/{namespace}/{NAME}/"
-    assert s3.keys("katha-indexes", prefix)  # the index is in the bucket, not on a volume
+    prefix = f"shops/{namespace}/{NAME}"  # the index (NAME/) and the uploads (NAME.documents/)
+    assert s3.keys("katha-indexes", f"{prefix}/")  # in the bucket, not on a volume
     assert api.get("PersistentVolumeClaim", namespace, f"{NAME}-index") is None
+    owner = fs.S3FileSystem(
+        access_key=s3.access_key,
+        secret_key=s3.secret_key,
+        region=s3.region,
+        endpoint_override=s3.base.removeprefix("http://"),
+        scheme="http",
+    )
+    with owner.open_output_stream(f"katha-indexes/{prefix}.documents/menu.md") as upload:
+        upload.write(b"# Menu\nKottu Rs. 1200\n")
+    # A run is going when the Business is deleted: it is stopped before the cleanup.
+    annotate = {"metadata": {"annotations": {"katha.dev/refresh-requested": "before-delete"}}}
+    api.patch("Business", namespace, NAME, annotate)
+    running = new_job(api, namespace, 1)
 
     api.delete("Business", namespace, NAME)
     cleanup = eventually(lambda: api.get("Job", namespace, f"{NAME}-index-forget"), timeout=30)
+    assert api.get("Job", namespace, running["metadata"]["name"]) is None
+    assert "ownerReferences" not in cleanup["metadata"]  # a foreground deletion keeps it
     assert api.get("Business", namespace, NAME) is not None  # held until the index is gone
     forgot = run_job(api, namespace, cleanup["metadata"]["name"], tmp_path / "volumes")
     assert forgot.exit_codes == [0], forgot.log.read_text()[-2000:]
     eventually(lambda: api.get("Business", namespace, NAME) is None, timeout=30)
-    assert s3.keys("katha-indexes", prefix) == []
+    assert s3.keys("katha-indexes", prefix) == []  # the index and the uploaded menu
+    eventually(lambda: api.get("Job", namespace, f"{NAME}-index-forget") is None, timeout=30)
+
+
+def test_a_missing_object_store_secret_is_named_and_no_run_starts(
+    api: Api, namespace: str, business_manifest: Callable[..., dict[str, Any]]
+) -> None:
+    api.create(credentials_secret(namespace, f"{NAME}-whatsapp"))
+    store = {"url": "s3://katha-indexes/shops", "credentialsSecretRef": {"name": "index-store"}}
+    knowledge = {"sources": [HOURS], "storage": {"objectStore": store}}
+    api.create(business_manifest(namespace, knowledge=knowledge))
+
+    def waiting() -> dict[str, Any] | None:
+        conditions = {c["type"]: c for c in business_status(api, namespace).get("conditions") or []}
+        found = conditions.get("KnowledgeIndexed")
+        return found if found and found["reason"] == "SourceMissing" else None
+
+    condition = eventually(waiting, timeout=30)
+    assert (
+        "Secret index-store (objectStore.credentialsSecretRef) does not exist"
+        in condition["message"]
+    )
+    assert writer_jobs(api, namespace) == []

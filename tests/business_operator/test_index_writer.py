@@ -16,7 +16,7 @@ import pytest
 from example_tenants import example_tenant
 
 from agent_runtime.settings import AgentSettings
-from business_operator.index_runs import FAILED_RETRY, Plan, Run, expired, plan, result
+from business_operator.index_runs import FAILED_RETRY, Plan, Run, expired, plan, result, run_id
 from business_operator.names import INDEX_WRITER
 from business_operator.render import Platform, Tenant, render_agent_children
 from business_operator.render.context import Network
@@ -92,9 +92,12 @@ def test_serving_replicas_only_read_the_index(workload: str) -> None:
             state = next(
                 m for m in container["volumeMounts"] if m["mountPath"] == str(settings.state_dir)
             )
-            # Writable state never overlaps the index: a folder no namespace can be named.
+            # Writable state never overlaps the index: a folder no namespace can be named;
+            # on a volume shared across nodes, one per pod (SQLite wants one host).
             assert state["name"] == "index"
-            assert state["subPath"].startswith(".")
+            assert state["subPathExpr"] == ".katha-state/$(KATHA_POD_NAME)"
+            pod_name = next(item for item in container["env"] if item["name"] == "KATHA_POD_NAME")
+            assert pod_name["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
 
 
 def test_the_writer_job_indexes_the_business_from_its_config_and_every_source_it_names(
@@ -169,6 +172,11 @@ def test_on_a_read_write_once_volume_every_pod_that_mounts_it_shares_a_node(work
             )
     volume = next(m for m in render_agent_children(tenant) if m["kind"] == "PersistentVolumeClaim")
     assert volume["spec"]["accessModes"] == ["ReadWriteOnce"]
+    # All on one node: the replicas share one state folder (and its SQLite) safely.
+    for template in _templates(_workload(tenant)):
+        for container in template["spec"]["containers"]:
+            (state,) = [m for m in container["volumeMounts"] if "state" in m["mountPath"]]
+            assert state["subPath"] == ".katha-state"
 
 
 @pytest.mark.parametrize("workload", WORKLOADS)
@@ -397,3 +405,15 @@ def test_a_knowledge_change_does_not_roll_the_agent_and_a_persona_change_does(
     renamed = _tenant(workload, persona=base.spec.persona.model_copy(update={"name": "Kumari"}))
     assert agent_config(fewer) == agent_config(base)  # the writer's business, not the agent's
     assert agent_config(renamed) != agent_config(base)
+
+
+def test_one_decision_names_one_run_and_the_next_decision_another() -> None:
+    before = [_run("a", 2, finished_hours_ago=1)]
+    first = run_id("schedule", "d1", "", before)
+    # A timer and a change handler deciding the same thing at once make one Job (409).
+    assert run_id("schedule", "d1", "", before) == first
+    # The knowledge going back to an earlier digest still gets a run of its own.
+    assert (
+        run_id("schedule", "d1", "", [*before, _run(first, 0.5, finished_hours_ago=0.1)]) != first
+    )
+    assert run_id("requested", "d1", "r1", before) != first

@@ -42,13 +42,21 @@ def _nodes(
             yield from _nodes(schema["items"], item, f"{path}[{index}]")
 
 
-def cel_problems(schema: dict[str, Any], value: Any) -> list[str]:
+def cel_problems(schema: dict[str, Any], value: Any, old: Any = None) -> list[str]:
+    """The CEL rules' verdicts; a rule naming `oldSelf` is a transition rule, checked only
+    on update (`old` given) where the old object has that node too, as the API server does."""
     environment = celpy.Environment()
+    before = {path: item for _, item, path in _nodes(schema, old, "")} if old is not None else {}
     problems = []
     for node, item, path in _nodes(schema, value, ""):
         for rule in node.get("x-kubernetes-validations", []):
+            variables = {"self": celpy.json_to_cel(item)}
+            if "oldSelf" in rule["rule"]:
+                if path not in before:
+                    continue
+                variables["oldSelf"] = celpy.json_to_cel(before[path])
             program = environment.program(environment.compile(rule["rule"]))
-            if not bool(program.evaluate({"self": celpy.json_to_cel(item)})):
+            if not bool(program.evaluate(variables)):
                 problems.append(f"{path or '<root>'}: {rule['message']}")
     return problems
 
@@ -70,15 +78,19 @@ def draft7(schema: Any) -> Any:
     return converted
 
 
-def schema_problems(schema: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
-    """Every problem the API server would report for this manifest, after defaulting."""
+def schema_problems(
+    schema: dict[str, Any], manifest: dict[str, Any], old: dict[str, Any] | None = None
+) -> list[str]:
+    """Every problem the API server would report for this manifest, after defaulting; with
+    `old`, as an update of that object (transition rules too)."""
     defaulted = apply_defaults(schema, _copy(manifest))
+    previous = apply_defaults(schema, _copy(old)) if old is not None else None
     validator = jsonschema.Draft7Validator(draft7(schema))
     problems = [
         f"{'.'.join(map(str, error.absolute_path))}: {error.message}"
         for error in validator.iter_errors(defaulted)
     ]
-    return problems + (cel_problems(schema, defaulted) if not problems else [])
+    return problems + (cel_problems(schema, defaulted, previous) if not problems else [])
 
 
 @pytest.fixture(scope="session")

@@ -144,3 +144,46 @@ def test_exclusive_bounds_are_checked_as_the_api_server_does(
     assert api_server_check(wrapper, {"value": 0.25}) == []
     assert api_server_check(wrapper, {"value": 10}) == []
     assert api_server_check(wrapper, {"value": 0}) != []
+
+
+def _with_storage(manifest: dict[str, Any], storage: dict[str, Any]) -> dict[str, Any]:
+    changed = yaml.safe_load(yaml.safe_dump(manifest))
+    changed["spec"].setdefault("knowledge", {})["storage"] = storage
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "refused"),
+    [
+        ({}, {"accessMode": "ReadWriteMany"}, "accessMode is fixed"),
+        (
+            {"storageClassName": "standard"},
+            {"storageClassName": "fast"},
+            "storageClassName is fixed",
+        ),
+        ({}, {"storageClassName": "fast"}, "storageClassName is fixed"),
+        (
+            {},
+            {"objectStore": {"url": "s3://katha-indexes/p", "credentialsSecretRef": {"name": "s"}}},
+            "cannot move between a volume and object storage",
+        ),
+        ({"size": "1Gi"}, {"size": "5Gi", "retainOnDelete": True}, None),
+    ],
+)
+def test_what_a_volume_is_made_with_cannot_change_after(
+    before: dict[str, Any],
+    after: dict[str, Any],
+    refused: str | None,
+    api_server_check: Callable[..., list[str]],
+) -> None:
+    """The API server refuses the update (a transition rule) instead of the operator being
+    refused re-applying an immutable claim field on every reconcile."""
+    example = yaml.safe_load((CRDS / "examples" / "01-minimal-business.yaml").read_text())
+    old, new = _with_storage(example, before), _with_storage(example, after)
+    problems = api_server_check(_schema("Business"), new, old)  # as an update of `old`
+    assert api_server_check(_schema("Business"), new) == []  # fine for a new Business
+    if refused is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1
+        assert refused in problems[0]

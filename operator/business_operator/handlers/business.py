@@ -209,7 +209,8 @@ async def reconcile(
     )
     knowledge, stats = index.check, index.report
     if business.spec.suspend:
-        knowledge = Check(None, "Suspended", "No index writer runs while suspended")
+        message = "No new index writer run starts while suspended (one already going finishes)"
+        knowledge = Check(None, "Suspended", message)
     observed = Observation(
         whatsapp=whatsapp,
         agent=agent,
@@ -285,6 +286,11 @@ async def forget(context: Context, body: dict[str, Any]) -> str | None:
         return None  # nothing valid was ever made of it
     storage = business.spec.knowledge.storage
     if storage.object_store is None or storage.retain_on_delete:
+        return None
+    store = str(storage.object_store.credentials_secret_ref.name)
+    if any(use.name == store for use in await refused_secrets(context, business)):
+        # The keys were never granted to this Business: nothing of it was written with
+        # them, and they are not used now either.
         return None
     tenant = Tenant(
         name=business.metadata.name,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from business_operator.index_runs import Plan, expired, observe, plan, result, run_id
-from business_operator.kube import KubeApiError, KubeClient
+from business_operator.kube import KubeApiError, KubeClient, secret_has_key
 from business_operator.render.context import Tenant
 from business_operator.render.index import (
     WRITER_COMPONENT,
@@ -68,7 +68,20 @@ async def missing_sources(kube: KubeClient, tenant: Tenant) -> list[str]:
         claim = files.claim_name
         if await kube.get("v1", "PersistentVolumeClaim", tenant.namespace, claim) is None:
             missing.append(f"PersistentVolumeClaim {claim} (spec.knowledge.files) does not exist")
-    return missing
+    return missing + await _missing_store_keys(kube, tenant)
+
+
+async def _missing_store_keys(kube: KubeClient, tenant: Tenant) -> list[str]:
+    """The object store's Secret and keys: without them the writer's pod never starts."""
+    store = tenant.spec.knowledge.storage.object_store
+    if store is None:
+        return []
+    name = str(store.credentials_secret_ref.name)
+    secret = await kube.get("v1", "Secret", tenant.namespace, name)
+    if secret is None:
+        return [f"Secret {name} (objectStore.credentialsSecretRef) does not exist"]
+    keys = ("accessKeyId", "secretAccessKey")
+    return [f"Secret {name} has no key {key}" for key in keys if not secret_has_key(secret, key)]
 
 
 async def run_index(
@@ -91,21 +104,17 @@ async def run_index(
     due = plan(runs, knowledge_digest(tenant), request, interval, now)
     started = None
     if due.trigger is not None and may_start and not missing:
-        run = run_id(now)
-        await kube.apply(render_writer_input(tenant, run))  # what this run reads
+        # Named after what it answers: a timer and a change handler that both decide to
+        # start this run make one Job (the second gets 409), never two writers.
+        run = run_id(due.trigger, knowledge_digest(tenant), request, runs)
         job = render_writer_job(tenant, run, due.trigger, request)
-        try:
-            created = await kube.create(job)
-        except KubeApiError as error:
-            if error.status != 409:  # 409: this run exists already (a reconcile beside us)
-                raise
-            created = None
+        created = await _start(kube, tenant, run, job)
         runs = observe([*jobs, created or job])
-        started = f"Job {job['metadata']['name']} ({due.trigger})"
+        if created is not None:
+            started = f"Job {job['metadata']['name']} ({due.trigger})"
         due = Plan(None, None)
     for old in expired(runs):
-        await kube.delete("batch/v1", "Job", tenant.namespace, old.name)
-        await kube.delete("v1", "ConfigMap", tenant.namespace, old.name)  # its input
+        await kube.delete("batch/v1", "Job", tenant.namespace, old.name)  # its input goes too
     pods = await kube.list_labelled("v1", "Pod", tenant.namespace, selector)
     check, report = result(runs, pods, due)
     if missing:
@@ -115,21 +124,67 @@ async def run_index(
     return IndexOutcome(check, report, started)
 
 
+async def _start(
+    kube: KubeClient, tenant: Tenant, run: str, job: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Create the run's Job, then its input, owned by the Job (it goes with the Job); None
+    when another reconcile created this run first."""
+    try:
+        created = await kube.create(job)
+    except KubeApiError as error:
+        if error.status == 409:
+            return None
+        raise
+    if created is None:
+        raise KubeApiError(404, f"namespace {tenant.namespace} does not exist")
+    meta = created["metadata"]
+    owner = {"apiVersion": "batch/v1", "kind": "Job", "name": meta["name"], "uid": meta["uid"]}
+    config = render_writer_input(tenant, run)
+    config["metadata"]["ownerReferences"] = [owner]
+    try:
+        await kube.apply(config)  # until it exists, the pod waits to mount it
+    except KubeApiError:
+        await kube.delete("batch/v1", "Job", tenant.namespace, meta["name"])
+        raise
+    return created
+
+
 async def forget_index(context: HasKube, tenant: Tenant) -> str | None:
-    """Run the Job that deletes the tenant's index from object storage; what it still
-    waits for, or None once it finished. A Job that failed is reported and not waited
-    for again: a Business must not hang in deletion because a bucket is gone."""
+    """Delete the tenant's index from object storage: stop its writer runs, then run the
+    cleanup Job; what the deletion still waits for, or None once it may go on.
+
+    It never holds a Business for ever: a cleanup that cannot start (the namespace is
+    being deleted, the store's Secret is gone) or that failed is logged and given up;
+    the Job's deadline bounds one that cannot run."""
+    kube, namespace = context.kube, tenant.namespace
+    selector = writer_selector(tenant)
+    for run in observe(await kube.list_labelled("batch/v1", "Job", namespace, selector)):
+        if run.finished is None:  # a writer still running would write again after cleanup
+            await kube.delete("batch/v1", "Job", namespace, run.name)
+    writers = await kube.list_labelled("v1", "Pod", namespace, selector)
+    if any((pod.get("status") or {}).get("phase") in ("Pending", "Running") for pod in writers):
+        return "the index writer's pods are stopping"
     job = render_forget_job(tenant)
     name = job["metadata"]["name"]
-    found = await context.kube.get("batch/v1", "Job", tenant.namespace, name)
+    found = await kube.get("batch/v1", "Job", namespace, name)
     if found is None:
-        await context.kube.create(job)
+        if await _missing_store_keys(kube, tenant):
+            log.warning("index.forget_skipped", reason="the object store's Secret is gone")
+            return None
+        try:
+            await kube.create(job)
+        except KubeApiError as error:
+            if error.transient:
+                raise
+            log.warning("index.forget_skipped", reason=str(error))
+            return None
         return f"Job {name} deletes the index from {index_root_of(tenant)}"
     (run,) = observe([found])
     if run.finished is None:
         return f"Job {name} is deleting the index from {index_root_of(tenant)}"
     if not run.succeeded:
         log.warning("index.forget_failed", job=name)
+    await kube.delete("batch/v1", "Job", namespace, name)  # it has no owner to go with
     return None
 
 

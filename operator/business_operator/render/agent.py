@@ -14,6 +14,7 @@ from business_operator.render.index import (
     STATE_MOUNT_PATH,
     index_affinity,
     index_pod_labels,
+    pod_name_env,
     serving_storage,
     storage_env,
 )
@@ -68,7 +69,13 @@ def serve_config(tenant: Tenant) -> dict[str, Any]:
 def agent_env(tenant: Tenant) -> list[dict[str, Any]]:
     """Everything the agent container needs from the environment; secrets by reference.
     Serving replicas only read the index: the index writer alone writes it."""
-    return [*READ_ONLY_ENV, *memory_env(tenant), *api_key_env(tenant), *storage_env(tenant)]
+    return [
+        *pod_name_env(tenant),
+        *READ_ONLY_ENV,
+        *memory_env(tenant),
+        *api_key_env(tenant),
+        *storage_env(tenant),
+    ]
 
 
 def api_key_env(tenant: Tenant) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ HOME_ENV = [{"name": "HOME", "value": "/tmp"}]  # noqa: S108 - a pod-local empty
 # the read-only index mount and this writable one never overlap.
 STATE_MOUNT_PATH = "/var/lib/katha/state"
 STATE_SUBPATH = ".katha-state"
+POD_NAME_ENV = "KATHA_POD_NAME"
 BLOCKED_CIDRS_ENV = "KATHA_INGEST_BLOCKED_CIDRS"
 
 WRITER_COMPONENT = "index-writer"
@@ -130,11 +131,27 @@ def serving_storage(tenant: Tenant) -> tuple[list[dict[str, Any]], list[dict[str
         "name": "index",
         "persistentVolumeClaim": {"claimName": tenant.child("index")},
     }
+    state_mount: dict[str, Any] = {"name": "index", "mountPath": STATE_MOUNT_PATH}
+    if on_one_node(tenant):
+        state_mount["subPath"] = STATE_SUBPATH
+    else:
+        # Replicas on several nodes never share one SQLite file (its write-ahead log needs
+        # one host): each pod keeps its own folder. Conversations that must follow a
+        # customer across replicas belong in spec.memory.postgres.
+        state_mount["subPathExpr"] = f"{STATE_SUBPATH}/$({POD_NAME_ENV})"
     mounts: list[dict[str, Any]] = [
         {"name": "index", "mountPath": INDEX_MOUNT_PATH, "readOnly": True},
-        {"name": "index", "mountPath": STATE_MOUNT_PATH, "subPath": STATE_SUBPATH},
+        state_mount,
     ]
     return [volume], mounts
+
+
+def pod_name_env(tenant: Tenant) -> list[dict[str, Any]]:
+    """The pod's name, for its own state folder on a volume shared across nodes."""
+    if tenant.spec.knowledge.storage.object_store is not None or on_one_node(tenant):
+        return []
+    field = {"fieldRef": {"fieldPath": "metadata.name"}}
+    return [{"name": POD_NAME_ENV, "valueFrom": field}]
 
 
 def _source_volumes(tenant: Tenant) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -302,8 +319,10 @@ def render_forget_job(tenant: Tenant) -> dict[str, Any]:
     )
     del cleaner["ports"]
     labels = tenant.labels(FORGET_COMPONENT)
-    metadata = tenant.metadata("index-forget", FORGET_COMPONENT)
-    pod = pod_spec([cleaner], [], tenant.child("agent"), restartPolicy="Never")
+    # Not owned by the Business, nor run as its ServiceAccount: a foreground deletion
+    # removes what the Business owns while this still has to run (the operator deletes it).
+    metadata = tenant.metadata("index-forget", FORGET_COMPONENT, owned=False)
+    pod = pod_spec([cleaner], [], None, restartPolicy="Never")
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",

@@ -11,6 +11,9 @@ POD_SECURITY = {
     "runAsUser": 10001,
     "runAsGroup": 10001,
     "fsGroup": 10001,
+    # Only when the volume's root is not the group's yet: a recursive chown of a large
+    # index volume on every pod start would slow every writer run and agent start.
+    "fsGroupChangePolicy": "OnRootMismatch",
     "seccompProfile": {"type": "RuntimeDefault"},
 }
 
