@@ -165,7 +165,14 @@ def openapi_schema(model: type[BaseModel]) -> dict[str, Any]:
         {
             "rule": "size(self.metadata.name) <= 63",
             "message": "metadata.name must be at most 63 characters",
-        }
+        },
+        {
+            # A DNS label (no dots): it names Services, and the index store relies on it
+            # (NAME.documents beside NAME can never be another resource's index).
+            "rule": "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
+            "message": "metadata.name must be a DNS label: lower-case letters, digits and "
+            "'-', starting and ending with a letter or digit (no dots)",
+        },
     ]
     schema.pop("description", None)
     return schema

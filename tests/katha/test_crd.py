@@ -187,3 +187,13 @@ def test_what_a_volume_is_made_with_cannot_change_after(
     else:
         assert len(problems) == 1
         assert refused in problems[0]
+
+
+@pytest.mark.parametrize("name", ["kandy.bakehouse", "Kandy", "-kandy", "kandy-"])
+def test_a_business_name_must_be_a_dns_label(
+    name: str, api_server_check: Callable[..., list[str]]
+) -> None:
+    example = yaml.safe_load((CRDS / "examples" / "01-minimal-business.yaml").read_text())
+    example["metadata"]["name"] = name
+    problems = api_server_check(_schema("Business"), example)
+    assert [problem for problem in problems if "must be a DNS label" in problem]
