@@ -229,6 +229,13 @@ class KnowledgeStatus(ApiModel):
     failed_sources: list[str] = Field(
         default_factory=list, description="Sources the last run could not read, and why."
     )
+    last_run_digest: str | None = Field(
+        default=None, description="The knowledge the last finished run indexed (a digest)."
+    )
+    last_run_request: str | None = Field(
+        default=None, description="The refresh request the last finished run answered."
+    )
+    last_run_succeeded: bool | None = None
 
 
 class BusinessStatus(ApiModel):

@@ -110,6 +110,25 @@ def plan(runs: list[Run], digest: str, request: str, interval: timedelta, now: d
     return Plan(None if running else trigger, next_run)
 
 
+def remembered(knowledge: dict[str, Any] | None) -> Run | None:
+    """The last finished run as `status.knowledge` recorded it, for when its Job is gone
+    (deleted by hand, or by a cluster policy that puts a TTL on every Job): without it a
+    Business would look never indexed and be indexed again at once, and again."""
+    knowledge = knowledge or {}
+    finished = parse_time(knowledge.get("lastRun"))
+    if finished is None or not knowledge.get("lastRunDigest"):
+        return None
+    return Run(
+        name=str(knowledge.get("writerJob") or ""),
+        created=finished,
+        digest=str(knowledge["lastRunDigest"]),
+        request=str(knowledge.get("lastRunRequest") or ""),
+        trigger="",
+        finished=finished,
+        succeeded=bool(knowledge.get("lastRunSucceeded", True)),
+    )
+
+
 def expired(runs: list[Run]) -> list[Run]:
     """Finished runs beyond the newest KEPT_RUNS: to delete."""
     finished = [run for run in runs if run.finished is not None]
@@ -141,6 +160,10 @@ def result(
         return Check(None, "Indexing", message), report
     last = done[-1]
     report["lastRun"] = _stamp(last.finished)
+    # What the last run answered, so the schedule survives its Job being deleted.
+    report["lastRunDigest"] = last.digest
+    report["lastRunRequest"] = last.request
+    report["lastRunSucceeded"] = last.succeeded
     check, stats = _finished(last, _writer_status(pods, last.name))
     if stats is not None:
         report.update(stats.model_dump(by_alias=True, include=REPORTED, exclude_none=True))

@@ -10,6 +10,7 @@ Pod as in a cluster. An agent then answers from what the writer committed.
 
 import base64
 import io
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -401,3 +402,33 @@ def test_a_missing_object_store_secret_is_named_and_no_run_starts(
         in condition["message"]
     )
     assert writer_jobs(api, namespace) == []
+
+
+def test_runs_whose_jobs_were_deleted_are_remembered_from_the_status(
+    api: Api, namespace: str, shop: dict[str, Any], tmp_path: Path
+) -> None:
+    """A cluster policy that puts a TTL on every Job (or a person) deletes the finished
+    runs: the Business is not taken for never indexed, and its figures stay."""
+    first = new_job(api, namespace, 0)
+    assert run_job(api, namespace, first["metadata"]["name"], tmp_path / "volumes").exit_codes == [
+        0
+    ]
+
+    def reported() -> dict[str, Any] | None:
+        knowledge = business_status(api, namespace).get("knowledge") or {}
+        return knowledge if knowledge.get("lastRun") else None
+
+    before = eventually(reported, timeout=30)
+    api.delete("Job", namespace, first["metadata"]["name"])
+    for pod in api.list_labelled("Pod", namespace, f"job-name={first['metadata']['name']}"):
+        api.delete("Pod", namespace, pod["metadata"]["name"])
+    # Several reconciles later (the timer runs every 2 s): no run started, nothing lost.
+    generation = business_status(api, namespace).get("observedGeneration")
+    api.patch("Business", namespace, NAME, {"spec": {"displayName": "Kandy Bakehouse & Cafe"}})
+    eventually(lambda: business_status(api, namespace).get("observedGeneration") != generation)
+    time.sleep(5)  # not a timing assertion: two timer rounds that must not start a run
+    assert writer_jobs(api, namespace) == []
+    after = business_status(api, namespace)["knowledge"]
+    for key in ("documents", "chunks", "indexVersion", "lastRun", "nextRun"):
+        assert after[key] == before[key], key
+    assert indexed(api, namespace)["reason"] == "Indexed"

@@ -342,6 +342,9 @@ def test_the_newest_finished_runs_summary_is_the_index_state_while_the_next_one_
     assert report == {
         "writerJob": "now",
         "lastRun": "2026-12-04T10:00:00Z",
+        "lastRunDigest": "d1",
+        "lastRunRequest": "",
+        "lastRunSucceeded": True,
         "documents": 3,
         "chunks": 41,
         "indexVersion": 7,

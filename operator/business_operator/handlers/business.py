@@ -1,5 +1,6 @@
 """Reconcile one Business: children, route, and a status built from what was observed."""
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -7,7 +8,7 @@ from pydantic import SecretStr, ValidationError
 
 from business_operator.claims import creation_time, number_claimed
 from business_operator.grants import SecretUse, granted, grants_check, secret_uses
-from business_operator.handlers.index import forget_index, run_index
+from business_operator.handlers.index import IndexOutcome, forget_index, run_index
 from business_operator.kube import KubeClient, decode_secret, secret_has_key
 from business_operator.render import Platform, Tenant, render_agent_children, render_route
 from business_operator.render.context import Workload
@@ -199,34 +200,45 @@ async def reconcile(
     else:
         await context.routes.remove(tenant.key)
     agent = agent_check(workload, applied, business.spec.suspend)
-    # The writer runs while the Business is not suspended and every Secret it names is
-    # granted (object storage keys among them); its results are reported either way.
-    index = await run_index(
-        context,
-        tenant,
-        dict(business.metadata.annotations or {}),
-        may_start=not business.spec.suspend and not refused,
-    )
-    knowledge, stats = index.check, index.report
-    if business.spec.suspend:
-        message = "No new index writer run starts while suspended (one already going finishes)"
-        knowledge = Check(None, "Suspended", message)
+    index = await index_runs(context, tenant, business, bool(refused), previous_status)
     observed = Observation(
         whatsapp=whatsapp,
         agent=agent,
-        knowledge=knowledge,
+        knowledge=index.check,
         model=model_check,
         memory=memory,
         secrets=secrets,
         suspended=business.spec.suspend,
         endpoint=agent_endpoint(tenant),
-        index_stats=stats,
+        index_stats=index.report,
     )
     status = business_status(observed, business.metadata.generation, previous_status)
     events = transitions(previous_status, status)
     if index.started is not None:
         events.append(("Normal", "IndexRunStarted", f"The index writer runs: {index.started}"))
     return Outcome(status=status, events=events)
+
+
+async def index_runs(
+    context: Context,
+    tenant: Tenant,
+    business: Business,
+    refused: bool,
+    previous_status: dict[str, Any] | None,
+) -> IndexOutcome:
+    """The writer runs while the Business is not suspended and every Secret it names is
+    granted (object storage keys among them); its results are reported either way."""
+    index = await run_index(
+        context,
+        tenant,
+        dict(business.metadata.annotations or {}),
+        may_start=not business.spec.suspend and not refused,
+        previous=(previous_status or {}).get("knowledge"),
+    )
+    if not business.spec.suspend:
+        return index
+    message = "No new index writer run starts while suspended (one already going finishes)"
+    return dataclasses.replace(index, check=Check(None, "Suspended", message))
 
 
 async def apply_children(

@@ -5,7 +5,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from business_operator.index_runs import Plan, expired, observe, plan, result, run_id
+from business_operator.index_runs import (
+    Plan,
+    expired,
+    observe,
+    plan,
+    remembered,
+    result,
+    run_id,
+)
 from business_operator.kube import KubeApiError, KubeClient, secret_has_key
 from business_operator.render.context import Tenant
 from business_operator.render.index import (
@@ -90,6 +98,7 @@ async def run_index(
     annotations: dict[str, str],
     *,
     may_start: bool,
+    previous: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> IndexOutcome:
     """Start a writer run when one is due (and `may_start`), delete runs beyond the kept
@@ -99,6 +108,9 @@ async def run_index(
     missing = await missing_sources(kube, tenant) if may_start else []
     jobs = await kube.list_labelled("batch/v1", "Job", tenant.namespace, selector)
     runs = observe(jobs)
+    last_known = remembered(previous)  # `previous`: the status.knowledge written last time
+    if not any(run.finished is not None for run in runs) and last_known is not None:
+        runs = [last_known, *runs]
     request = annotations.get(REFRESH_ANNOTATION, "")
     interval = parse_duration(tenant.spec.knowledge.refresh_interval)
     due = plan(runs, knowledge_digest(tenant), request, interval, now)
@@ -117,6 +129,10 @@ async def run_index(
         await kube.delete("batch/v1", "Job", tenant.namespace, old.name)  # its input goes too
     pods = await kube.list_labelled("v1", "Pod", tenant.namespace, selector)
     check, report = result(runs, pods, due)
+    if previous and last_known is not None and "documents" not in report:
+        # The last run's pod is gone with its Job: its figures stay as they were reported.
+        kept = ("documents", "chunks", "indexVersion", "lastIndexed", "failedSources")
+        report.update({key: previous[key] for key in kept if key in previous})
     if missing:
         limit = f" ({CONFIGMAP_LIMIT})" if any("ConfigMap" in what for what in missing) else ""
         waiting = f"The index writer waits for its sources: {'; '.join(missing)}{limit}"
