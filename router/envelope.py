@@ -3,6 +3,7 @@ router may know (whom to answer), and the pseudonymous conversation id that ties
 
 import hashlib
 import hmac
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -24,8 +25,20 @@ class Recipient(BaseModel):
         return {"recipient": self.user_id or ""}
 
 
+EnvelopeKind = Literal["customer", "owner_echo"]
+
+
 class Envelope(BaseModel):
-    """One message in the inbox. `handle` and `attempts` are the inbox's bookkeeping."""
+    """One message in the inbox. `handle` and `attempts` are the inbox's bookkeeping.
+
+    `kind` "owner_echo" is a reply the owner typed in the WhatsApp Business app (coexistence):
+    it travels through the inbox like a customer message, in the customer's conversation,
+    so it is stored before the webhook is acknowledged (a crash after the 200 cannot lose
+    the takeover), deduplicated by its id, and handled in order with the customer's own
+    messages, all by the inbox code that already promises those things. Its `message`
+    holds only the echo's id, type and time; `recipient` is the customer. Entries stored
+    before `kind` existed load as "customer".
+    """
 
     # Non-finite numbers would be written as null and never read back (a dead letter).
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
@@ -34,6 +47,7 @@ class Envelope(BaseModel):
     phone_number_id: str
     recipient: Recipient
     received_at: float
+    kind: EnvelopeKind = "customer"
     attempts: int = 0
     handle: str = ""
 

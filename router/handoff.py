@@ -1,6 +1,7 @@
 """Handoff to a person: the owner is told, the agent stays quiet in that conversation until
 the owner releases it ("release <ref>" from the owner's number, or an admin call) or the
-handoff times out."""
+handoff times out. The owner can also take a conversation over by simply replying from the
+WhatsApp Business app on the same number (coexistence): the same quiet, without a notice."""
 
 import dataclasses
 import time
@@ -9,7 +10,7 @@ from katha.contracts.messages import AgentReply
 from katha.contracts.routing import Route
 from katha.observability import bind_ids, get_logger
 from router import canned
-from router.conversations import handoff_ref, release_ref
+from router.conversations import handoff_ref, release_ref, with_human
 from router.envelope import Envelope, Recipient
 from router.graph_api import GraphApiClient, GraphApiError
 from router.inbox.base import ConversationState, Inbox
@@ -18,10 +19,37 @@ log = get_logger("router")
 
 
 class Handoff:
-    def __init__(self, inbox: Inbox, graph: GraphApiClient, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        inbox: Inbox,
+        graph: GraphApiClient,
+        timeout_seconds: float,
+        owner_quiet_seconds: float,
+    ) -> None:
         self._inbox = inbox
         self._graph = graph
         self._timeout = timeout_seconds
+        self._owner_quiet = owner_quiet_seconds
+
+    async def owner_replied(self, envelope: Envelope) -> bool:
+        """The owner wrote to this customer from the Business app: the conversation is with
+        a human from now until the quiet period after this reply ends (never shortening a
+        longer handoff already running). Nobody is told: the owner is the one talking.
+        True when this took the conversation over, False when it only extended the quiet
+        (so a redelivered echo is not counted twice)."""
+        now = time.time()
+        state = await self._inbox.conversation(envelope.conversation_id)
+        took_over = not with_human(state, now)
+        until = max(now + self._owner_quiet, state.handoff_until or 0.0)
+        state = dataclasses.replace(
+            state,
+            handoff_until=until,
+            handoff_ref=handoff_ref(envelope.conversation_id),
+            phone_number_id=envelope.phone_number_id,
+        )
+        await self._inbox.save_conversation(envelope.conversation_id, state)
+        log.info("owner.took_over" if took_over else "owner.still_talking")
+        return took_over
 
     async def start(
         self, route: Route, envelope: Envelope, state: ConversationState, reply: AgentReply

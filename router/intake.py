@@ -13,10 +13,16 @@ from prometheus_client import Counter
 
 from katha.contracts.messages import InboundMessage
 from katha.observability import get_logger
-from router.envelope import Envelope, Recipient, conversation_id
+from router.envelope import Envelope, EnvelopeKind, Recipient, conversation_id
 from router.inbox.base import InboxUnavailableError
 from router.limits import FailureAllowance
-from router.notification import IncomingMessage, Notification, SkippedMessage
+from router.notification import (
+    IncomingMessage,
+    Notification,
+    OwnerEcho,
+    Sender,
+    SkippedMessage,
+)
 from router.payload import parse_notification
 from router.services import Services
 from router.signature import HASH_BUDGET_BYTES, authenticate
@@ -93,24 +99,21 @@ class Intake:
         return OK
 
     async def _accept(self, notification: Notification, app_secret: bytes) -> None:
+        """Store every admissible customer message and owner echo in one inbox write: the
+        webhook is answered 200 only once all of them are stored."""
         services = self.services
         envelopes: list[Envelope] = []
         now = time.time()
-        for incoming in notification.messages:
-            number, message_id = incoming.phone_number_id, incoming.message.message_id
-            route = services.routes.route_for(number)
-            if route is None:
-                log.warning("route.unknown", phone_number_id=number, message_id=message_id)
+        parsed: list[tuple[IncomingMessage | OwnerEcho, EnvelopeKind]] = [
+            *((incoming, "customer") for incoming in notification.messages),
+            *((echo, "owner_echo") for echo in notification.echoes),
+        ]
+        for item, kind in parsed:
+            tenant = self._tenant_for(item.phone_number_id, item.message.message_id, app_secret)
+            if tenant is None:
                 continue
-            secret = route.credentials.app_secret.get_secret_value().encode()
-            if not hmac.compare_digest(secret, app_secret):
-                # Another tenant's Meta app signed this: it must not speak for this number.
-                log.error("message.wrong_app", phone_number_id=number, message_id=message_id)
-                continue
-            if route.suspended:
-                log.info("message.suspended", tenant=route.tenant, message_id=message_id)
-                continue
-            envelope = _admitted(services.conversation_key, route.tenant, incoming, now)
+            party = item.sender if isinstance(item, IncomingMessage) else item.customer
+            envelope = _admitted(services.conversation_key, tenant, item, party, kind, now)
             if isinstance(envelope, SkippedMessage):
                 notification.skipped.append(envelope)
                 continue
@@ -119,14 +122,31 @@ class Intake:
             return
         fresh = await services.inbox.accept(envelopes)
         for envelope, new in zip(envelopes, fresh, strict=True):
+            event = "echo" if envelope.kind == "owner_echo" else "message"
             log.info(
-                "message.accepted" if new else "message.duplicate",
+                f"{event}.accepted" if new else f"{event}.duplicate",
                 tenant=envelope.tenant,
                 conversation_id=envelope.conversation_id,
                 message_id=envelope.message_id,
             )
         if any(fresh):
             services.wake_workers()
+
+    def _tenant_for(self, number: str, message_id: str, app_secret: bytes) -> str | None:
+        """The tenant a message to `number` is for, if it may be accepted for it."""
+        route = self.services.routes.route_for(number)
+        if route is None:
+            log.warning("route.unknown", phone_number_id=number, message_id=message_id)
+            return None
+        secret = route.credentials.app_secret.get_secret_value().encode()
+        if not hmac.compare_digest(secret, app_secret):
+            # Another tenant's Meta app signed this: it must not speak for this number.
+            log.error("message.wrong_app", phone_number_id=number, message_id=message_id)
+            return None
+        if route.suspended:
+            log.info("message.suspended", tenant=route.tenant, message_id=message_id)
+            return None
+        return route.tenant
 
     def _report(self, notification: Notification) -> None:
         metrics = self.services.metrics
@@ -158,22 +178,29 @@ class Intake:
 
 
 def _admitted(
-    key: bytes, tenant: str, incoming: IncomingMessage, now: float
+    key: bytes,
+    tenant: str,
+    item: IncomingMessage | OwnerEcho,
+    party: Sender,
+    kind: EnvelopeKind,
+    now: float,
 ) -> Envelope | SkippedMessage:
-    """The message's envelope, or why it cannot be accepted. An envelope is admitted only if
-    the inbox will be able to read back what it writes: anything else would be accepted
-    (200) and then fail every claim."""
-    sender = incoming.sender
-    conversation = conversation_id(key, incoming.phone_number_id, sender.key)
+    """The envelope of a message (`party` wrote it) or of an owner's echo (`party` is the
+    customer it went to), or why it cannot be accepted. Both are keyed by the customer, so
+    an echo lands in the same conversation as that customer's messages. An envelope is
+    admitted only if the inbox will be able to read back what it writes: anything else
+    would be accepted (200) and then fail every claim."""
+    conversation = conversation_id(key, item.phone_number_id, party.key)
     envelope = Envelope(
-        message=InboundMessage.addressed(incoming.message, tenant, conversation),
-        phone_number_id=incoming.phone_number_id,
-        recipient=Recipient(wa_id=sender.wa_id, user_id=sender.user_id),
+        message=InboundMessage.addressed(item.message, tenant, conversation),
+        phone_number_id=item.phone_number_id,
+        recipient=Recipient(wa_id=party.wa_id, user_id=party.user_id),
         received_at=now,
+        kind=kind,
     )
     try:
         Envelope.model_validate_json(envelope.stored())  # what `Envelope.restored` loads
     except ValueError:  # unencodable text outside the message (a contact's name), too deep
-        message_id = loggable(incoming.message.message_id)
-        return SkippedMessage(incoming.phone_number_id, message_id, "unstorable")
+        message_id = loggable(item.message.message_id)
+        return SkippedMessage(item.phone_number_id, message_id, "unstorable")
     return envelope

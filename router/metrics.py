@@ -34,6 +34,11 @@ class RouterMetrics:
         self.handoffs: Counter = m.counter(
             "handoffs_total", "Conversations handed to a person.", ["tenant"]
         )
+        self.owner_takeovers: Counter = m.counter(
+            "owner_takeovers_total",
+            "Conversations the owner took over by replying from the WhatsApp Business app.",
+            ["tenant"],
+        )
         self.dead_letters: Counter = m.counter(
             "dead_letters_total",
             "Inbox entries that could not be loaded, moved to the dead letters.",

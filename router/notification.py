@@ -1,5 +1,6 @@
-"""What one webhook POST carried, as plain values: customer messages, delivery statuses,
-errors, and the names of any shapes the parser did not know."""
+"""What one webhook POST carried, as plain values: customer messages, the owner's own
+replies from the WhatsApp Business app (coexistence echoes), delivery statuses, errors, and
+the names of any shapes the parser did not know."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,19 @@ class IncomingMessage:
 
     phone_number_id: str
     sender: Sender
+    raw_type: str
+    message: CustomerMessage
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerEcho:
+    """A message the owner typed in the WhatsApp Business app on the same number (Meta's
+    `smb_message_echoes`): proof that a person is talking to `customer` right now.
+    `message` carries its id, type and time only: the owner's words are not kept, since
+    nothing reads them yet."""
+
+    phone_number_id: str
+    customer: Sender  # whom the owner wrote to: the conversation it belongs to
     raw_type: str
     message: CustomerMessage
 
@@ -67,6 +81,7 @@ class Notification:
     """Everything one webhook POST carried."""
 
     messages: list[IncomingMessage] = field(default_factory=list)
+    echoes: list[OwnerEcho] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     errors: list[WebhookError] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # field names / shapes not understood

@@ -6,6 +6,9 @@ fatal: a shape this code does not know is kept (under `whatsapp` / `MessageType.
 and reported, never raised; a message that cannot be kept as it is (see
 `router.webhook_json.json_problem`), whose typed parts are the wrong type, or that the
 contract refuses is skipped with a reason, and the rest of the batch is read on.
+
+Coexistence: what the owner types in the WhatsApp Business app on the same number arrives
+as `smb_message_echoes` changes; each echo is parsed here too (`OwnerEcho`), once.
 """
 
 from datetime import UTC, datetime
@@ -17,6 +20,7 @@ from katha.contracts.messages import Choice, CustomerMessage, Location, Media, M
 from router.notification import (
     IncomingMessage,
     Notification,
+    OwnerEcho,
     Sender,
     SkippedMessage,
     StatusUpdate,
@@ -36,6 +40,8 @@ MEDIA_TYPES = frozenset(
 _KNOWN_VALUE_KEYS = frozenset(
     {"messaging_product", "metadata", "contacts", "messages", "statuses", "errors"}
 )
+_ECHO_VALUE_KEYS = frozenset({"messaging_product", "metadata", "message_echoes"})
+ECHOES_FIELD = "smb_message_echoes"
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -248,6 +254,47 @@ def _change(value: dict[str, Any], found: Notification) -> None:
             found.statuses.append(update)
 
 
+def _echo(number: str, echo: dict[str, Any]) -> OwnerEcho | None:
+    """One echo, or None without the id and the customer it went to. Only the id, the
+    customer, the type and the time are read: whatever else it carries (the owner's
+    words, media) is not kept, so it is not judged either; an echo whose id cannot be
+    stored is refused later, when its envelope is (`router.intake`)."""
+    message_id = _str(echo.get("id"))
+    customer = Sender(wa_id=_str(echo.get("to")), user_id=_str(echo.get("to_user_id")))
+    if message_id is None or not customer.key:
+        return None
+    raw_type = _str(echo.get("type")) or "unknown"
+    try:
+        parsed = CustomerMessage(
+            message_id=message_id,
+            type=_message_type(raw_type),
+            timestamp=_timestamp(echo.get("timestamp")),
+        )
+    except ValidationError as error:
+        raise _OutsideContractError(str(error)) from error
+    return OwnerEcho(number, customer, raw_type, parsed)
+
+
+def _echo_change(value: dict[str, Any], found: Notification) -> None:
+    """The owner's own replies from the Business app: each one kept, or skipped with a
+    reason like a bad message, and the rest of the batch read on."""
+    number = _str(_object(value.get("metadata")).get("phone_number_id"))
+    found.unknown.extend(f"value.{key}" for key in value if key not in _ECHO_VALUE_KEYS)
+    if number is None:
+        return
+    for echo in _array(value.get("message_echoes")):
+        raw = _object(echo)
+        reason = "malformed"
+        try:
+            parsed = _echo(number, raw) if isinstance(echo, dict) else None
+        except _OutsideContractError:
+            parsed, reason = None, "contract"
+        if parsed is None:
+            found.skipped.append(SkippedMessage(number, loggable(raw.get("id")), reason))
+        else:
+            found.echoes.append(parsed)
+
+
 def parse_notification(payload: Any) -> Notification:
     """Every message, status and error in one webhook body, in the order Meta sent them."""
     found = Notification()
@@ -259,7 +306,11 @@ def parse_notification(payload: Any) -> Notification:
             if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
                 found.unknown.append("change without a value")
                 continue
-            if change.get("field") not in (None, "messages"):
-                found.unknown.append(f"field {loggable(change.get('field'))}")
+            field = change.get("field")
+            if field == ECHOES_FIELD:
+                _echo_change(change["value"], found)
+                continue
+            if field not in (None, "messages"):
+                found.unknown.append(f"field {loggable(field)}")
             _change(change["value"], found)
     return found

@@ -72,4 +72,12 @@ class RouterSettings(ComponentSettings):
     sender_rate_per_minute: float = Field(default=20.0, gt=0)
     sender_burst: int = Field(default=10, ge=1)
     handoff_timeout_seconds: float = Field(default=24 * 3600.0, gt=0)
+    owner_quiet_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        le=7 * 24 * 3600.0,
+        description="After the owner writes to a customer from the WhatsApp Business app "
+        "(coexistence), the agent stays quiet in that conversation this long; every further "
+        "reply of theirs starts it again.",
+    )
     reply_window_seconds: float = Field(default=24 * 3600.0, gt=0)

@@ -61,7 +61,9 @@ class Worker:
         )
         self._senders = SenderRate(settings.sender_rate_per_minute / 60, settings.sender_burst)
         self._told_to_slow_down: set[str] = set()
-        self._handoff = Handoff(inbox, graph, settings.handoff_timeout_seconds)
+        self._handoff = Handoff(
+            inbox, graph, settings.handoff_timeout_seconds, settings.owner_quiet_seconds
+        )
 
     def dead_lettered(self, letter: DeadLetter) -> None:
         """An inbox entry could not be loaded and was set aside: count it, say so."""
@@ -116,6 +118,11 @@ class Worker:
             return
         if route.suspended:
             log.info("message.suspended")
+            return
+        if envelope.kind == "owner_echo":
+            # The owner's own reply: it silences the agent here, and opens no reply window.
+            if await self._handoff.owner_replied(envelope):
+                self._metrics.owner_takeovers.labels(route.tenant).inc()
             return
         state = await self._remember(route, envelope)
         if is_owner(route.owner_number, envelope.recipient.wa_id):

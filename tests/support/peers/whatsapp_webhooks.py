@@ -1,4 +1,6 @@
-"""Webhook bodies in Meta's documented shape (WhatsApp Cloud API, messages field)."""
+"""Webhook bodies in Meta's documented shape (WhatsApp Cloud API: the messages field, and
+the smb_message_echoes field coexistence numbers send for what the owner types in the
+WhatsApp Business app)."""
 
 import itertools
 import json
@@ -8,6 +10,7 @@ from typing import Any
 from router.signature import sign
 
 _ids = itertools.count(1)
+BUSINESS_DISPLAY_NUMBER = "94112345678"
 
 
 def message_id() -> str:
@@ -46,7 +49,10 @@ def notification(
 ) -> dict[str, Any]:
     value: dict[str, Any] = {
         "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "94112345678", "phone_number_id": phone_number_id},
+        "metadata": {
+            "display_phone_number": BUSINESS_DISPLAY_NUMBER,
+            "phone_number_id": phone_number_id,
+        },
     }
     if messages:
         senders = {m.get("from") for m in messages if m.get("from")}
@@ -57,6 +63,44 @@ def notification(
     return {
         "object": "whatsapp_business_account",
         "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
+    }
+
+
+def echo(
+    body: str,
+    *,
+    to: str = "94771234567",
+    business: str = BUSINESS_DISPLAY_NUMBER,
+    id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One entry of `message_echoes`: a text the owner sent from the Business app."""
+    return {
+        "from": business,
+        "to": to,
+        "id": id or message_id(),
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": body},
+        **extra,
+    }
+
+
+def echoes(phone_number_id: str, entries: list[Any]) -> dict[str, Any]:
+    """An `smb_message_echoes` webhook carrying `entries`, as Meta documents it."""
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": BUSINESS_DISPLAY_NUMBER,
+            "phone_number_id": phone_number_id,
+        },
+        "message_echoes": entries,
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {"id": "102290129340398", "changes": [{"field": "smb_message_echoes", "value": value}]}
+        ],
     }
 
 
