@@ -1,6 +1,6 @@
 """What a tenant's committed index holds, and the index writer's short result for Kubernetes.
 
-In a cluster the index is written by one `index-writer` init container; its result goes
+In a cluster the index is written by one `index-writer` Job at a time; its result goes
 to the container's termination message, which the operator reads from the Pod's status.
 The kubelet keeps at most 4 KiB of it (and cuts the rest), so the JSON is built to fit.
 """

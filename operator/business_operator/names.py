@@ -11,7 +11,7 @@ SERVES_LABEL = f"{API_GROUP}/serves"
 # A Secret shared by several Businesses lists them here ("name-a,name-b"); a Secret of one
 # Business carries BUSINESS_LABEL instead. Nothing else may be referenced (see grants.py).
 BUSINESSES_ANNOTATION = f"{API_GROUP}/businesses"
-# The init container that writes a tenant's index; its termination message is the result.
+# The container of a writer Job that writes a tenant's index; its termination message is the result.
 INDEX_WRITER = "index-writer"
 MANAGED_BY = "katha-operator"
 

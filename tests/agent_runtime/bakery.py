@@ -174,6 +174,20 @@ TEA_FAQ: list[dict[str, str]] = [
 ]
 
 
+def bakery_with_pizza_faq_spec() -> dict[str, Any]:
+    """The bakery's knowledge changed: one more FAQ (a refresh must pick it up)."""
+    items = [*FAQ_ITEMS, {"q": "Do you sell pizza?", "a": "No, we only bake cakes and buns."}]
+    return bakery_spec(
+        knowledge={
+            "sources": [
+                {"type": "pdf", "name": "menu", "file": "menu.pdf"},
+                {"type": "spreadsheet", "name": "prices", "file": "prices.xlsx"},
+                {"type": "faq", "name": "faq", "items": items},
+            ]
+        }
+    )
+
+
 def tea_shop_spec() -> dict[str, Any]:
     """A second tenant whose answers must never reach the bakery's customers."""
     return bakery_spec(

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from agent_runtime.api.app import create_app
 from agent_runtime.knowledge import REVISION_FILE
 
-from .bakery import FAQ_ITEMS, bakery_spec, tea_shop_spec
+from .bakery import bakery_with_pizza_faq_spec, tea_shop_spec
 from .conftest import BAKERY, TEA_SHOP, AgentFactory, ask, message
 
 
@@ -50,16 +50,7 @@ def test_a_new_knowledge_revision_triggers_a_refresh_and_the_same_one_does_not(
 
 
 def test_a_refresh_during_traffic_never_fails_a_request(make_agent: AgentFactory) -> None:
-    items = [*FAQ_ITEMS, {"q": "Do you sell pizza?", "a": "No, we only bake cakes and buns."}]
-    spec = bakery_spec(
-        knowledge={
-            "sources": [
-                {"type": "pdf", "name": "menu", "file": "menu.pdf"},
-                {"type": "spreadsheet", "name": "prices", "file": "prices.xlsx"},
-                {"type": "faq", "name": "faq", "items": items},
-            ]
-        }
-    )
+    spec = bakery_with_pizza_faq_spec()
     agent = make_agent(spec=spec)
     before = agent.knowledge.stats().index_version
     failures: list[str] = []

@@ -15,7 +15,7 @@ from ingestion.settings import IngestionSettings
 from ingestion.sources import Places
 from katha.api import Business
 
-from .bakery import FAQ_ITEMS, bakery_spec
+from .bakery import bakery_with_pizza_faq_spec
 from .conftest import AgentFactory, ask
 
 
@@ -73,17 +73,8 @@ def test_a_read_only_replica_answers_from_the_newest_committed_version(
 ) -> None:
     old = make_agent(settings={"index_read_only": True, "state_dir": str(tmp_path / "a")})
     old_version = old.knowledge.stats().index_version
-    # The writer commits a new version (as the index-writer init container would).
-    items = [*FAQ_ITEMS, {"q": "Do you sell pizza?", "a": "No, we only bake cakes and buns."}]
-    spec = bakery_spec(
-        knowledge={
-            "sources": [
-                {"type": "pdf", "name": "menu", "file": "menu.pdf"},
-                {"type": "spreadsheet", "name": "prices", "file": "prices.xlsx"},
-                {"type": "faq", "name": "faq", "items": items},
-            ]
-        }
-    )
+    # The writer commits a new version (as the index writer's Job would).
+    spec = bakery_with_pizza_faq_spec()
     business = Business.model_validate(
         {"metadata": {"name": "mihiri", "namespace": "tenants"}, "spec": spec}
     )
