@@ -79,12 +79,28 @@ async def _running(services: Services, *, watch_routes: bool) -> AsyncIterator[N
         yield
     finally:
         services.started = False
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await http.aclose()
-        await services.inbox.close()
-        log.info("router.stopped")
+        await _stop(tasks, http, services.inbox)
+
+
+# Each step of stopping gets this long: a router must be gone within Kubernetes' grace
+# period whatever hangs (messages are safe in the inbox), and the log says what did.
+STOP_STEP_SECONDS = 3.0
+
+
+async def _stop(tasks: list[asyncio.Task[None]], http: httpx.AsyncClient, inbox: Inbox) -> None:
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=STOP_STEP_SECONDS)
+        if pending:
+            log.error("router.tasks_not_stopped", tasks=sorted(t.get_name() for t in pending))
+    for name, step in (("http", http.aclose), ("inbox", inbox.close)):
+        try:
+            async with asyncio.timeout(STOP_STEP_SECONDS):
+                await step()
+        except TimeoutError:
+            log.error("router.close_timed_out", step=name)
+    log.info("router.stopped")
 
 
 async def _start_inbox(

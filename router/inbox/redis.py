@@ -64,6 +64,10 @@ return 0
 """
 GROUP = "router"
 RECONNECT_RETRIES = 2
+# Bounds connecting and, in redis-py, closing a connection too (disconnect waits for the
+# socket to close under this timeout; with none it may wait for ever, and the router
+# would not stop on SIGTERM).
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 log = get_logger("router")
 
@@ -107,7 +111,9 @@ class RedisInbox:
         # lost that way after the Graph API took a reply means the reply is sent twice.
         # Every command here is safe to repeat (accept dedupes by message id).
         client = aioredis.Redis.from_url(
-            self._url, retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), RECONNECT_RETRIES)
+            self._url,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), RECONNECT_RETRIES),
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
         )
         try:
             await self._create_group(client)
