@@ -69,7 +69,7 @@ class Agent:
             read_only=settings.index_read_only,
             poll_seconds=settings.index_poll_seconds,
         )
-        self.metrics = AgentMetrics()
+        self.metrics = AgentMetrics(self.knowledge.run_totals)
         self.retention = timedelta(days=retention_days(args, settings))
         postgres = settings.postgres_url.get_secret_value() if settings.postgres_url else None
         self.saver = checkpointer(state / "conversations.sqlite", postgres)

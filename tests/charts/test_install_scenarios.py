@@ -56,9 +56,54 @@ SERVICE_MONITOR_SCHEMA: dict[str, Any] = {
 }
 
 
+_ENDPOINT = SERVICE_MONITOR_SCHEMA["properties"]["spec"]["properties"]["endpoints"]
+# The PodMonitor's: every agent pod in any namespace, by label expression, on named ports.
+POD_MONITOR_SCHEMA: dict[str, Any] = {
+    **SERVICE_MONITOR_SCHEMA,
+    "properties": {
+        **SERVICE_MONITOR_SCHEMA["properties"],
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["selector", "podMetricsEndpoints"],
+            "properties": {
+                "selector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "matchExpressions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["key", "operator"],
+                                "properties": {
+                                    "key": {"type": "string"},
+                                    "operator": {"enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
+                                    "values": {"type": "array", "items": {"type": "string"}},
+                                },
+                            },
+                        }
+                    },
+                },
+                "namespaceSelector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"any": {"type": "boolean"}},
+                },
+                "podMetricsEndpoints": _ENDPOINT,
+            },
+        },
+    },
+}
+
+
 def validate(manifest: Manifest) -> None:
-    if manifest["kind"] == "ServiceMonitor":
-        jsonschema.validate(manifest, SERVICE_MONITOR_SCHEMA)
+    if manifest["kind"] in ("ServiceMonitor", "PodMonitor"):
+        schema = (
+            SERVICE_MONITOR_SCHEMA if manifest["kind"] == "ServiceMonitor" else POD_MONITOR_SCHEMA
+        )
+        jsonschema.validate(manifest, schema)
         return
     version = kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
     assert version == KUBERNETES_VERSION

@@ -24,8 +24,7 @@ FAQ = {"type": "faq", "name": "faq", "items": [{"q": "Do you deliver?", "a": "Ye
 
 
 def _sample(metrics: IngestionMetrics, name: str, **labels: str) -> float | None:
-    value = metrics.metrics.registry.get_sample_value(f"katha_ingestion_{name}", labels)
-    return None if value is None else float(value)
+    return metrics.sample(name, **labels)
 
 
 def test_python_m_ingestion_pushes_the_tenants_metrics_to_a_pushgateway(

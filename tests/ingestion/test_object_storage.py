@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from peers.object_store import S3Server
+from prometheus_client import generate_latest
 
 from agent_runtime.agent import Agent
 from agent_runtime.knowledge import KnowledgeBase
@@ -145,9 +146,22 @@ def test_a_read_only_agent_answers_from_the_bucket_and_follows_the_next_version(
             time.sleep(0.05)
         assert "within 5 km" in (_ask(agent, "Do you deliver?") or "")
         assert agent.knowledge.stats().chunks == 2
+        # The writer's runs reach Prometheus through the agent: it exports the totals
+        # each run recorded in the bucket (the writer Job itself cannot be scraped).
+        tenant = 'tenant="tenants/ceylon-spice"'
+        runs = f'katha_ingestion_runs_total{{outcome="succeeded",{tenant}}} 2.0'
+        while runs not in (text := _metrics(agent)):
+            assert time.monotonic() < deadline, f"the agent never exported both runs: {text}"
+            time.sleep(0.05)
+        assert f'katha_ingestion_chunks_total{{outcome="added",{tenant}}} 2.0' in text
+        assert f"katha_ingestion_index_chunks{{{tenant}}} 2.0" in text
     finally:
         agent.close()
     assert "index-follow" not in {thread.name for thread in threading.enumerate()}
+
+
+def _metrics(agent: Agent) -> str:
+    return generate_latest(agent.metrics.metrics.registry).decode()
 
 
 def test_object_storage_needs_a_read_only_agent_and_a_local_state_folder(
