@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -17,6 +17,49 @@ from katha.api.refs import SecretKeyRef, SecretRef
 PersonaLanguage = Literal["si", "en", "ta", "singlish"]
 
 
+TemplateCategory = Literal["UTILITY", "MARKETING"]
+# Meta's template language codes: "en", "en_US", "si", "ta" ...
+TEMPLATE_LANGUAGE = r"^[a-z]{2,3}(_[A-Z]{2})?$"
+
+
+class Template(ApiModel):
+    """A message template approved in WhatsApp Manager, for what Katha may send first
+    (outside a 24-hour window). Its body's parameters are fixed by its purpose (see
+    `Templates`); Katha sends it in the first of `languages` the recipient reads."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,512}$", description="The template's name in Meta.")
+    languages: list[Annotated[str, Field(pattern=TEMPLATE_LANGUAGE)]] = Field(
+        min_length=1,
+        max_length=8,
+        description=(
+            "Approved translations, e.g. [si, ta, en]: a customer gets the one in their "
+            "language, else the first English one (the bridge), else none."
+        ),
+    )
+    category: TemplateCategory = Field(
+        default="UTILITY",
+        description=(
+            "As approved in Meta; a MARKETING template never goes to a customer who "
+            "stopped marketing messages."
+        ),
+    )
+
+
+class Templates(ApiModel):
+    """Templates Katha uses when a free-form message would be refused (more than 24 hours
+    after the recipient last wrote). Body parameters, in order:
+    - handoffNotice (to the owner): {{1}} the conversation reference, {{2}} the customer's
+      name or number, {{3}} why the agent handed over;
+    - handoffEnded (to the customer, when the owner releases a conversation): {{1}} the
+      assistant's name;
+    - reopen (to the customer, when an answer is ready after their window closed): {{1}} the
+      business's display name."""
+
+    handoff_notice: Template | None = None
+    handoff_ended: Template | None = None
+    reopen: Template | None = None
+
+
 class WhatsApp(ApiModel):
     phone_number_id: PhoneNumberId = Field(
         description="The phone number ID from Meta's WhatsApp Manager (not the phone number)."
@@ -25,8 +68,15 @@ class WhatsApp(ApiModel):
         description="A Secret with the keys accessToken, appSecret and verifyToken."
     )
     business_account_id: str | None = Field(
-        default=None, pattern=r"^[0-9]{8,20}$", description="The WhatsApp Business Account ID."
+        default=None,
+        pattern=r"^[0-9]{8,20}$",
+        description=(
+            "The WhatsApp Business Account ID: Meta's account-wide webhooks (restrictions, "
+            "quality, template status) carry only this, so without it they cannot reach "
+            "this Business."
+        ),
     )
+    templates: Templates = Field(default_factory=Templates)
 
 
 class Tone(StrEnum):
@@ -238,12 +288,60 @@ class KnowledgeStatus(ApiModel):
     last_run_succeeded: bool | None = None
 
 
+class Restriction(ApiModel):
+    type: str = Field(
+        description="Meta's restriction_type, e.g. RESTRICTED_BIZ_INITIATED_MESSAGING."
+    )
+    expires_at: datetime | None = None
+
+
+class AccountSignal(ApiModel):
+    """Meta's newest account_update for the Business's WhatsApp Business Account."""
+
+    event: str = Field(description="ACCOUNT_RESTRICTION, ACCOUNT_VIOLATION, DISABLED_UPDATE, ...")
+    restrictions: list[Restriction] = Field(default_factory=list)
+    violation: str | None = None
+    ban_state: str | None = None
+    at: datetime
+
+
+class QualitySignal(ApiModel):
+    """Meta's newest phone_number_quality_update for the number."""
+
+    event: str = Field(description="FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE, ONBOARDING, ...")
+    messaging_limit: str | None = Field(default=None, description="TIER_250, TIER_1K, ...")
+    previous_limit: str | None = None
+    at: datetime
+
+
+class TemplateSignal(ApiModel):
+    """Meta's newest message_template_status_update for one template translation."""
+
+    name: str
+    language: str
+    event: str = Field(description="APPROVED, PAUSED, REJECTED, DISABLED, FLAGGED, ...")
+    reason: str | None = None
+    category: str | None = None
+    at: datetime
+
+
+class WhatsAppStatus(ApiModel):
+    """What Meta said about the number and its account, as the router received it (it
+    writes this part of the status; the operator turns it into conditions and Events).
+    `templates` is keyed `<name>:<language>`."""
+
+    account: AccountSignal | None = None
+    quality: QualitySignal | None = None
+    templates: dict[str, TemplateSignal] = Field(default_factory=dict)
+
+
 class BusinessStatus(ApiModel):
     phase: BusinessPhase = BusinessPhase.PENDING
     observed_generation: int | None = Field(default=None, ge=0)
     conditions: list[Condition] = Field(default_factory=list)
     endpoint: str | None = None
     knowledge: KnowledgeStatus | None = None
+    whatsapp: WhatsAppStatus | None = None
 
 
 class Business(ApiModel):

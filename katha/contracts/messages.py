@@ -115,6 +115,21 @@ class InboundMessage(CustomerMessage):
         )
 
 
+AGENT_NOTES_PATH = "/v1/notes"
+
+
+class OwnerNote(_Contract):
+    """What the owner wrote to a customer themselves (from the WhatsApp Business app, on the
+    same number): the router gives it to the agent, which keeps it in that conversation's
+    memory as the business's own words and answers nothing. `POST /v1/notes`."""
+
+    message_id: str = Field(min_length=1, max_length=256)
+    tenant: str = Field(min_length=1, description="namespace/name of the Business")
+    conversation_id: str = Field(min_length=1, max_length=128)
+    timestamp: datetime
+    text: str = Field(min_length=1, max_length=65536)
+
+
 class Source(_Contract):
     title: str | None = None
     uri: str

@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from katha.api.business import Templates
 from katha.api.fields import PhoneNumber, PhoneNumberId
 from katha.contracts.messages import MessageType
 
@@ -63,6 +64,23 @@ class Route(BaseModel):
             "Message types the agent answers (the operator and katha up write "
             "katha.contracts.serving.AGENT_READS); others get a polite canned reply."
         ),
+    )
+    business_account_id: str | None = Field(
+        default=None,
+        description=(
+            "The WhatsApp Business Account: account-wide webhooks (restrictions, quality, "
+            "template status) carry only this id."
+        ),
+    )
+    templates: Templates = Field(
+        default_factory=Templates,
+        description="Approved templates for what must be sent outside a 24-hour window.",
+    )
+    display_name: str | None = Field(
+        default=None, description="The business's name, a template parameter."
+    )
+    assistant_name: str | None = Field(
+        default=None, description="The persona's name, a template parameter."
     )
     claimed_at: AwareDatetime | None = Field(
         default=None,
