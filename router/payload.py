@@ -8,10 +8,13 @@ and reported, never raised; a message that cannot be kept as it is (see
 contract refuses is skipped with a reason, and the rest of the batch is read on.
 
 Coexistence: what the owner types in the WhatsApp Business app on the same number arrives
-as `smb_message_echoes` changes; each echo is parsed here too (`OwnerEcho`), once.
+as `smb_message_echoes` changes; each echo is parsed here too (`OwnerEcho`), once, with the
+owner's words when it is a text.
+
+Meta's other signals (account, quality, template status, marketing preferences, a
+customer's change of number or user id) are parsed in `router.payload_signals`.
 """
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,6 +28,18 @@ from router.notification import (
     SkippedMessage,
     StatusUpdate,
     WebhookError,
+)
+from router.payload_signals import (
+    SIGNALS,
+    as_array,
+    as_object,
+    as_text,
+    contacts_by_id,
+    identity_change,
+    is_identity_change,
+    read_time,
+    remember_number,
+    sender_of,
 )
 from router.webhook_json import json_problem, loggable
 
@@ -42,21 +57,6 @@ _KNOWN_VALUE_KEYS = frozenset(
 )
 _ECHO_VALUE_KEYS = frozenset({"messaging_product", "metadata", "message_echoes"})
 ECHOES_FIELD = "smb_message_echoes"
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _array(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _timestamp(value: Any) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError, OSError):  # OSError: past the platform's range
-        return datetime.now(UTC)
 
 
 def _code(value: Any) -> int | None:
@@ -79,54 +79,18 @@ def _message_type(raw: str) -> MessageType:
         return MessageType.UNKNOWN
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _senders(contacts: Any) -> dict[str, Sender]:
-    """Contacts by every id they can be looked up with (wa_id and user_id)."""
-    found: dict[str, Sender] = {}
-    for contact in _array(contacts):
-        if not isinstance(contact, dict):
-            continue
-        profile = _object(contact.get("profile"))
-        sender = Sender(
-            wa_id=_str(contact.get("wa_id")),
-            user_id=_str(contact.get("user_id")),
-            username=_str(profile.get("username")),
-            name=_str(profile.get("name")),
-        )
-        for key in (sender.wa_id, sender.user_id):
-            if key:
-                found[key] = sender
-    return found
-
-
-def _sender(message: dict[str, Any], contacts: dict[str, Sender]) -> Sender:
-    wa_id, user_id = _str(message.get("from")), _str(message.get("from_user_id"))
-    known = contacts.get(user_id or "") or contacts.get(wa_id or "")
-    if known is None and len(contacts) == 1:
-        known = next(iter(contacts.values()))
-    return Sender(
-        wa_id=wa_id or (known.wa_id if known else None),
-        user_id=user_id or (known.user_id if known else None),
-        username=known.username if known else None,
-        name=known.name if known else None,
-    )
-
-
 def _content(kind: MessageType, raw_type: str, body: Any) -> dict[str, Any]:
     """The typed parts of one message's type-specific object."""
-    part = _object(body)
+    part = as_object(body)
     if kind is MessageType.TEXT:
-        return {"text": _str(part.get("body"))}
-    if kind in MEDIA_TYPES and _str(part.get("id")):
+        return {"text": as_text(part.get("body"))}
+    if kind in MEDIA_TYPES and as_text(part.get("id")):
         media = Media(
             id=part["id"],
-            mime_type=_str(part.get("mime_type")),
-            sha256=_str(part.get("sha256")),
-            caption=_str(part.get("caption")),
-            filename=_str(part.get("filename")),
+            mime_type=as_text(part.get("mime_type")),
+            sha256=as_text(part.get("sha256")),
+            caption=as_text(part.get("caption")),
+            filename=as_text(part.get("filename")),
             voice=raw_type == "voice" or bool(part.get("voice")),
         )
         return {"media": media, "text": media.caption}
@@ -134,21 +98,21 @@ def _content(kind: MessageType, raw_type: str, body: Any) -> dict[str, Any]:
         location = Location(
             latitude=float(part["latitude"]),
             longitude=float(part["longitude"]),
-            name=_str(part.get("name")),
-            address=_str(part.get("address")),
+            name=as_text(part.get("name")),
+            address=as_text(part.get("address")),
         )
         return {"location": location}
     if kind is MessageType.INTERACTIVE:
-        reply = _object(part.get(str(part.get("type"))))
-        choice = Choice(id=_str(reply.get("id")), title=_str(reply.get("title")))
+        reply = as_object(part.get(str(part.get("type"))))
+        choice = Choice(id=as_text(reply.get("id")), title=as_text(reply.get("title")))
         return {"choice": choice, "text": choice.title}
     if kind is MessageType.BUTTON:
-        return {"choice": Choice(id=_str(part.get("payload")), title=_str(part.get("text")))}
-    if kind is MessageType.REACTION and _str(part.get("message_id")):
-        reaction = Reaction(message_id=part["message_id"], emoji=_str(part.get("emoji")))
+        return {"choice": Choice(id=as_text(part.get("payload")), title=as_text(part.get("text")))}
+    if kind is MessageType.REACTION and as_text(part.get("message_id")):
+        reaction = Reaction(message_id=part["message_id"], emoji=as_text(part.get("emoji")))
         return {"reaction": reaction}
     if kind is MessageType.ORDER:
-        return {"text": _str(part.get("text"))}
+        return {"text": as_text(part.get("text"))}
     return {}
 
 
@@ -159,14 +123,14 @@ class _OutsideContractError(Exception):
 def _message(
     phone_number_id: str, message: dict[str, Any], contacts: dict[str, Sender]
 ) -> IncomingMessage | None:
-    message_id = _str(message.get("id"))
+    message_id = as_text(message.get("id"))
     if message_id is None:
         return None
-    raw_type = _str(message.get("type")) or "unknown"
+    raw_type = as_text(message.get("type")) or "unknown"
     kind = _message_type(raw_type)
     body_key = "voice" if raw_type == "voice" and "voice" in message else raw_type
     content = _content(kind, raw_type, message.get(body_key))
-    context = _object(message.get("context"))
+    context = as_object(message.get("context"))
     known = {"from", "from_user_id", "id", "timestamp", "type", "context", body_key}
     # Unknown fields travel on; the sender's other ids ("from_parent_user_id") never do.
     extra = {
@@ -178,14 +142,14 @@ def _message(
         extra[raw_type] = message.get(body_key)  # passed on for the agent to read
     if extra:  # under "whatsapp": the contract allows extras
         content["whatsapp"] = extra
-    sender = _sender(message, contacts)
+    sender = sender_of(message, contacts)
     try:
         parsed = CustomerMessage(
             message_id=message_id,
             type=kind,
-            timestamp=_timestamp(message.get("timestamp")),
+            timestamp=read_time(message.get("timestamp")),
             sender_name=sender.name,
-            reply_to=_str(context.get("id")),
+            reply_to=as_text(context.get("id")),
             **content,
         )
     except ValidationError as error:
@@ -194,16 +158,16 @@ def _message(
 
 
 def _status(phone_number_id: str, status: dict[str, Any]) -> StatusUpdate | None:
-    message_id = _str(status.get("id"))
+    message_id = as_text(status.get("id"))
     if message_id is None:
         return None
-    errors = [error for error in _array(status.get("errors")) if isinstance(error, dict)]
+    errors = [error for error in as_array(status.get("errors")) if isinstance(error, dict)]
     codes = tuple(c for c in (_code(error.get("code")) for error in errors) if c is not None)
     return StatusUpdate(
         phone_number_id=phone_number_id,
         message_id=message_id,
-        status=_str(status.get("status")) or "unknown",
-        timestamp=_timestamp(status.get("timestamp")),
+        status=as_text(status.get("status")) or "unknown",
+        timestamp=read_time(status.get("timestamp")),
         error_codes=codes,
     )
 
@@ -211,14 +175,21 @@ def _status(phone_number_id: str, status: dict[str, Any]) -> StatusUpdate | None
 def _checked_message(
     number: str, message: Any, contacts: dict[str, Sender], found: Notification
 ) -> IncomingMessage | None:
-    """One message parsed, or None (recorded in `found.skipped`) when it cannot be."""
-    raw = _object(message)
+    """One message parsed, or None when it is not one to answer: a change of the customer's
+    number or user id (recorded in `found.identity_changes`), or one that cannot be read
+    (recorded in `found.skipped`)."""
+    raw = as_object(message)
     message_id = loggable(raw.get("id"))
     # Judged before anything else looks inside: nothing below may meet a value it would
     # recurse into without end, store as null, or fail to encode.
     reason = json_problem(message) if isinstance(message, dict) else "malformed"
     parsed: IncomingMessage | None = None
-    if reason is None:
+    if reason is None and is_identity_change(raw):
+        change = identity_change(number, raw)
+        if change is not None:
+            found.identity_changes.append(change)
+            return None
+    elif reason is None:
         try:
             parsed = _message(number, raw, contacts)
         except _OutsideContractError:
@@ -231,44 +202,46 @@ def _checked_message(
 
 
 def _change(value: dict[str, Any], found: Notification) -> None:
-    metadata = _object(value.get("metadata"))
-    number = _str(metadata.get("phone_number_id"))
+    metadata = as_object(value.get("metadata"))
+    number = as_text(metadata.get("phone_number_id"))
     found.unknown.extend(f"value.{key}" for key in value if key not in _KNOWN_VALUE_KEYS)
-    for error in _array(value.get("errors")):
+    for error in as_array(value.get("errors")):
         if isinstance(error, dict):
             title = loggable(error.get("title"), limit=200)
             found.errors.append(WebhookError(number, _code(error.get("code")), title))
     if number is None:
         return
-    contacts = _senders(value.get("contacts"))
-    for message in _array(value.get("messages")):
+    contacts = contacts_by_id(value.get("contacts"))
+    for message in as_array(value.get("messages")):
         parsed = _checked_message(number, message, contacts, found)
         if parsed is None:
             continue
         if parsed.message.type is MessageType.UNKNOWN:
             found.unknown.append(f"message type {loggable(parsed.raw_type)}")
         found.messages.append(parsed)
-    for status in _array(value.get("statuses")):
+    for status in as_array(value.get("statuses")):
         update = _status(number, status) if isinstance(status, dict) else None
         if update is not None:
             found.statuses.append(update)
 
 
 def _echo(number: str, echo: dict[str, Any]) -> OwnerEcho | None:
-    """One echo, or None without the id and the customer it went to. Only the id, the
-    customer, the type and the time are read: whatever else it carries (the owner's
-    words, media) is not kept, so it is not judged either; an echo whose id cannot be
-    stored is refused later, when its envelope is (`router.intake`)."""
-    message_id = _str(echo.get("id"))
-    customer = Sender(wa_id=_str(echo.get("to")), user_id=_str(echo.get("to_user_id")))
+    """One echo, or None without the id and the customer it went to. The id, the customer,
+    the type, the time and a text's words are read: the agent keeps the owner's words in
+    the conversation's memory. Media is not kept (nothing reads it)."""
+    message_id = as_text(echo.get("id"))
+    customer = Sender(wa_id=as_text(echo.get("to")), user_id=as_text(echo.get("to_user_id")))
     if message_id is None or not customer.key:
         return None
-    raw_type = _str(echo.get("type")) or "unknown"
+    raw_type = as_text(echo.get("type")) or "unknown"
+    kind = _message_type(raw_type)
+    words = as_text(as_object(echo.get("text")).get("body")) if kind is MessageType.TEXT else None
     try:
         parsed = CustomerMessage(
             message_id=message_id,
-            type=_message_type(raw_type),
-            timestamp=_timestamp(echo.get("timestamp")),
+            type=kind,
+            timestamp=read_time(echo.get("timestamp")),
+            text=words,
         )
     except ValidationError as error:
         raise _OutsideContractError(str(error)) from error
@@ -278,39 +251,55 @@ def _echo(number: str, echo: dict[str, Any]) -> OwnerEcho | None:
 def _echo_change(value: dict[str, Any], found: Notification) -> None:
     """The owner's own replies from the Business app: each one kept, or skipped with a
     reason like a bad message, and the rest of the batch read on."""
-    number = _str(_object(value.get("metadata")).get("phone_number_id"))
+    number = as_text(as_object(value.get("metadata")).get("phone_number_id"))
     found.unknown.extend(f"value.{key}" for key in value if key not in _ECHO_VALUE_KEYS)
     if number is None:
         return
-    for echo in _array(value.get("message_echoes")):
-        raw = _object(echo)
-        reason = "malformed"
-        try:
-            parsed = _echo(number, raw) if isinstance(echo, dict) else None
-        except _OutsideContractError:
-            parsed, reason = None, "contract"
+    for echo in as_array(value.get("message_echoes")):
+        raw = as_object(echo)
+        # Judged like a customer's message: the owner's words travel on to the agent.
+        reason = json_problem(echo) if isinstance(echo, dict) else "malformed"
+        parsed = None
+        if reason is None:
+            try:
+                parsed = _echo(number, raw)
+            except _OutsideContractError:
+                reason = "contract"
         if parsed is None:
-            found.skipped.append(SkippedMessage(number, loggable(raw.get("id")), reason))
+            message_id = loggable(raw.get("id"))
+            found.skipped.append(SkippedMessage(number, message_id, reason or "malformed"))
         else:
             found.echoes.append(parsed)
 
 
+def _entry(entry: dict[str, Any], found: Notification) -> None:
+    """Every change of one entry, each by its field. The entry's id is the WhatsApp
+    Business Account: the only address Meta gives account-wide signals."""
+    for change in as_array(entry.get("changes")):
+        if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
+            found.unknown.append("change without a value")
+            continue
+        field, value = change.get("field"), change["value"]
+        remember_number(entry, value, found)
+        if field == ECHOES_FIELD:
+            _echo_change(value, found)
+            continue
+        signal = SIGNALS.get(field) if isinstance(field, str) else None
+        if signal is not None:
+            signal(entry, value, found)
+            continue
+        if field not in (None, "messages"):
+            found.unknown.append(f"field {loggable(field)}")
+        _change(value, found)
+
+
 def parse_notification(payload: Any) -> Notification:
-    """Every message, status and error in one webhook body, in the order Meta sent them."""
+    """Everything in one webhook body (messages, echoes, statuses, errors and Meta's
+    signals), in the order Meta sent it."""
     found = Notification()
     if not isinstance(payload, dict):
         found.unknown.append("body is not an object")
         return found
-    for entry in _array(payload.get("entry")):
-        for change in _array(_object(entry).get("changes")):
-            if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
-                found.unknown.append("change without a value")
-                continue
-            field = change.get("field")
-            if field == ECHOES_FIELD:
-                _echo_change(change["value"], found)
-                continue
-            if field not in (None, "messages"):
-                found.unknown.append(f"field {loggable(field)}")
-            _change(change["value"], found)
+    for entry in as_array(payload.get("entry")):
+        _entry(as_object(entry), found)
     return found

@@ -1,17 +1,19 @@
 """Every webhook shape Meta documents is parsed: all entries and changes, every message
-type, statuses with errors, username-only senders; unknown shapes are kept, never fatal."""
+type, statuses with errors, username-only senders, the owner's echoes with their words, the
+numbers and accounts metadata names; unknown shapes are kept, never fatal."""
 
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from peers.whatsapp_webhooks import message, notification
+from peers.whatsapp_webhooks import echo, echoes, message, notification, text
 
 from katha.contracts.messages import MessageType
 from router.payload import parse_notification
 
 NUMBER = "105954558954427"
+WABA = "102290129340398"  # the account the webhook builders name
 
 
 @pytest.mark.parametrize("name", ["incoming", "sent", "delivered", "read"])
@@ -264,3 +266,83 @@ def test_unknown_fields_are_kept_and_reported() -> None:
     found = parse_notification(payload)
     assert "value.shiny_new_field" in found.unknown
     assert found.messages[0].message.whatsapp_fields["referral"] == {"source_id": "ad"}
+
+
+# Owner echoes keep the owner's words ------------------------------------------------------
+
+
+def test_a_text_echo_keeps_the_owners_words() -> None:
+    found = parse_notification(echoes(NUMBER, [echo("Here's the info you requested.")]))
+    (kept,) = found.echoes
+    assert kept.message.text == "Here's the info you requested."
+    assert kept.message.type is MessageType.TEXT
+    assert found.numbers == {"94112345678": NUMBER}
+    assert found.waba_of == {NUMBER: WABA}
+
+
+def test_an_echo_that_is_not_text_keeps_no_words() -> None:
+    photo = echo("", type="image", image={"id": "1479537139650973", "caption": "menu"})
+    del photo["text"]
+    (kept,) = parse_notification(echoes(NUMBER, [photo])).echoes
+    assert (kept.raw_type, kept.message.text) == ("image", None)
+
+
+@pytest.mark.parametrize(
+    ("words", "reason"),
+    [("x" * 65_537, "contract"), ("\ud800", "unencodable_text")],
+)
+def test_an_echo_whose_words_cannot_travel_is_skipped_and_the_next_kept(
+    words: str, reason: str
+) -> None:
+    found = parse_notification(echoes(NUMBER, [echo(words, id="wamid.BAD"), echo("fine")]))
+    assert [(s.reason, s.message_id) for s in found.skipped] == [(reason, "wamid.BAD")]
+    assert [e.message.text for e in found.echoes] == ["fine"]
+
+
+def test_an_echo_with_an_odd_text_keeps_no_words() -> None:
+    for body in ({"body": 5}, "text", None, {"body": ""}):
+        sent = echo("x")
+        sent["text"] = body
+        (kept,) = parse_notification(echoes(NUMBER, [sent])).echoes
+        assert kept.message.text is None
+
+
+# Numbers and accounts are learnt from every metadata block --------------------------------
+
+
+def test_numbers_and_accounts_are_learnt_from_messages_statuses_and_echoes() -> None:
+    payload = notification("206065669065538", [text("hi")])
+    statuses = notification(
+        NUMBER, statuses=[{"id": "wamid.X", "status": "read", "timestamp": "1700000000"}]
+    )
+    statuses["entry"][0]["id"] = "900000000000001"
+    statuses["entry"][0]["changes"][0]["value"]["metadata"]["display_phone_number"] = (
+        "+94 11 7654321"
+    )
+    payload["entry"].append(statuses["entry"][0])
+    payload["entry"].append(echoes("306065669065538", [echo("x")])["entry"][0])
+    found = parse_notification(payload)
+    assert found.numbers == {
+        "94112345678": "306065669065538",  # the last block that named it
+        "94117654321": NUMBER,
+    }
+    assert found.waba_of == {
+        "206065669065538": WABA,
+        NUMBER: "900000000000001",
+        "306065669065538": WABA,
+    }
+
+
+def test_odd_metadata_teaches_nothing() -> None:
+    for metadata in ({}, {"phone_number_id": 5}, {"display_phone_number": "1555"}, "x"):
+        payload = notification(NUMBER, [text("hi")])
+        payload["entry"][0]["changes"][0]["value"]["metadata"] = metadata
+        del payload["entry"][0]["id"]
+        found = parse_notification(payload)
+        assert (found.numbers, found.waba_of) == ({}, {})
+    payload = notification(NUMBER, [text("hi")])
+    payload["entry"][0]["changes"][0]["value"]["metadata"]["display_phone_number"] = "n/a"
+    payload["entry"][0]["id"] = "\ud800"
+    found = parse_notification(payload)
+    assert (found.numbers, found.waba_of) == ({}, {})
+    assert len(found.messages) == 1
