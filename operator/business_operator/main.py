@@ -8,13 +8,14 @@ setting. Kopf runs startup handlers before it watches anything or logs in.
 """
 
 import logging
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import httpx
 import kopf
 from pydantic import ValidationError
 
-from business_operator.handlers import business, language_model
+from business_operator.handlers import business, language_model, signals
 from business_operator.kube import KubeApiError, KubeClient
 from business_operator.render import Platform
 from business_operator.routing_table import RoutingTableWriter
@@ -143,6 +144,23 @@ async def reconcile_business(
     for kind, reason, message in outcome.events:
         kopf.event(body, type=kind, reason=reason, message=message)
     patch.status.update(outcome.status)
+
+
+@kopf.on.event(*BUSINESSES)
+async def business_signals(
+    event: kopf.RawEvent, body: kopf.Body, patch: kopf.Patch, **_: Any
+) -> None:
+    """Meta's signals, which the router writes into status.whatsapp, as conditions and
+    Events. On every event: Kopf's change handlers never see a status change. An expired
+    restriction clears at the next repair timer's reconcile, which computes them too."""
+    if event.get("type") == "DELETED":
+        return
+    update = signals.settle(dict(body), datetime.now(UTC))
+    if update is None:
+        return
+    for kind, reason, message in update.events:
+        kopf.event(body, type=kind, reason=reason, message=message)
+    patch.status.update(update.status)
 
 
 @kopf.on.delete(*BUSINESSES)

@@ -17,6 +17,17 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Signals:
+    """What Meta says of the number (business_operator.signals reads them from the status)."""
+
+    restricted: Check  # MessagingRestricted: ok=True means restricted
+    templates: Check
+    quality: Check | None = None  # once Meta sent a quality update
+    limit: Check | None = None  # once a quality update named a messaging limit
+    silenced: bool = False  # the restriction stops the number answering customers
+
+
+@dataclass(frozen=True)
 class Observation:
     whatsapp: Check
     agent: Check
@@ -27,6 +38,7 @@ class Observation:
     suspended: bool = False
     endpoint: str | None = None
     index_stats: dict[str, Any] = field(default_factory=dict)
+    signals: Signals | None = None
 
 
 def _status_word(ok: bool | None) -> str:
@@ -36,9 +48,14 @@ def _status_word(ok: bool | None) -> str:
 def phase(observed: Observation) -> BusinessPhase:
     if observed.suspended:
         return BusinessPhase.SUSPENDED
-    if observed.whatsapp.ok is False or any(
-        check is not None and not check.ok
-        for check in (observed.model, observed.memory, observed.secrets)
+    silenced = observed.signals is not None and observed.signals.silenced
+    if (
+        silenced
+        or observed.whatsapp.ok is False
+        or any(
+            check is not None and not check.ok
+            for check in (observed.model, observed.memory, observed.secrets)
+        )
     ):
         return BusinessPhase.DEGRADED
     if observed.agent.ok is not True:
@@ -51,9 +68,14 @@ def phase(observed: Observation) -> BusinessPhase:
 def _ready(observed: Observation, current: BusinessPhase) -> Check:
     if current is BusinessPhase.READY:
         return Check(True, "AllChecksPassed", "The agent answers customers from its knowledge.")
+    silenced = None
+    if observed.signals is not None and observed.signals.silenced:
+        restricted = observed.signals.restricted
+        silenced = Check(False, restricted.reason, restricted.message)
     checks = [
         ("SecretsGranted", observed.secrets),
         ("WhatsAppConfigured", observed.whatsapp),
+        ("MessagingRestricted", silenced),
         ("ModelAvailable", observed.model),
         ("MemoryConfigured", observed.memory),
         ("AgentAvailable", observed.agent),
@@ -86,6 +108,13 @@ def conditions(
         ("MemoryConfigured", observed.memory),
         ("SecretsGranted", observed.secrets),
     ]
+    if observed.signals is not None:
+        named += [
+            ("MessagingRestricted", observed.signals.restricted),
+            ("QualityRating", observed.signals.quality),
+            ("MessagingLimit", observed.signals.limit),
+            ("TemplatesReady", observed.signals.templates),
+        ]
     result = []
     for kind, check in named:
         if check is None:

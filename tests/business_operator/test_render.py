@@ -24,6 +24,7 @@ from business_operator.render import (
 )
 from business_operator.render.index import render_writer_input, render_writer_job
 from katha.api import Business, LanguageModel
+from katha.api.business import Template, Templates
 from katha.contracts.messages import MessageType
 from katha.contracts.routing import Credentials
 from katha.contracts.serving import AGENT_READS
@@ -315,12 +316,35 @@ def test_without_keys_no_key_variables_are_rendered(workload: str) -> None:
         assert "KATHA_AGENT_TAVILY_API_KEY" not in env
 
 
+CREDENTIALS = Credentials(
+    access_token=SecretStr("EAAG-test-token"),
+    app_secret=SecretStr("app-secret-0123456789"),
+    verify_token=SecretStr("verify-token-0123456789"),
+)
+
+
 def test_the_route_tells_the_router_every_type_the_agent_reads() -> None:
-    credentials = Credentials(
-        access_token=SecretStr("EAAG-test-token"),
-        app_secret=SecretStr("app-secret-0123456789"),
-        verify_token=SecretStr("verify-token-0123456789"),
-    )
-    route = render_route(_tenant("01-minimal-business", "deployment"), credentials)
+    route = render_route(_tenant("01-minimal-business", "deployment"), CREDENTIALS)
     assert route.accepts == list(AGENT_READS)
     assert MessageType.IMAGE in route.accepts  # a captioned photo reaches the agent
+
+
+def test_the_route_carries_the_account_templates_and_names_the_router_sends_with() -> None:
+    """Account-wide webhooks name only the account; templates need the names filled in."""
+    example = _tenant("02-every-source-type", "deployment")
+    templates = Templates(
+        handoff_notice=Template(name="owner_handoff", languages=["en"]),
+        reopen=Template(name="reopen_chat", languages=["si", "en"], category="MARKETING"),
+    )
+    whatsapp = example.spec.whatsapp.model_copy(update={"templates": templates})
+    route = render_route(
+        _tenant("02-every-source-type", "deployment", whatsapp=whatsapp), CREDENTIALS
+    )
+    assert route.business_account_id == "102290129340398"
+    assert route.templates == templates
+    assert route.display_name == "Ceylon Spice Kitchen"
+    assert route.assistant_name == "Nila"
+    plain = render_route(_tenant("01-minimal-business", "deployment"), CREDENTIALS)
+    assert plain.business_account_id is None
+    assert plain.templates == Templates()
+    assert plain.assistant_name == "Katha"  # the persona's default name

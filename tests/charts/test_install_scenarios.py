@@ -163,8 +163,8 @@ def test_default_install_is_crds_operator_and_single_router_with_a_volume(
     manifests = rendered("default")
     assert kinds(manifests) == sorted(
         ["CustomResourceDefinition"] * 2
-        + ["ClusterRole"] * 2
-        + ["ClusterRoleBinding"] * 2
+        + ["ClusterRole"] * 3
+        + ["ClusterRoleBinding"] * 3
         + ["Role"] * 2
         + ["RoleBinding"] * 2
         + ["ServiceAccount"] * 2

@@ -207,7 +207,9 @@ def chart_allows(gate: Gate, user: Any, method: str, path: str, **query: str) ->
     return gate.policy.authorize(user, request_attributes(method, path, query))
 
 
-def test_the_charts_router_account_reads_the_routing_table_and_nothing_else() -> None:
+def test_the_charts_router_account_reads_the_routing_table_and_patches_business_status_only() -> (
+    None
+):
     gate = chart_gate()
     narrowed = {"fieldSelector": "metadata.name=katha-routes"}
     assert chart_allows(gate, ROUTER, "GET", f"{SECRETS}/katha-routes")
@@ -215,7 +217,33 @@ def test_the_charts_router_account_reads_the_routing_table_and_nothing_else() ->
     assert not chart_allows(gate, ROUTER, "PATCH", f"{SECRETS}/katha-routes")
     assert not chart_allows(gate, ROUTER, "GET", SECRETS)
     assert not chart_allows(gate, ROUTER, "GET", "/api/v1/namespaces/shop/secrets/x")
+    assert not chart_allows(gate, ROUTER, "GET", "/api/v1/secrets")
+    # Meta's account signals go into status.whatsapp of any Business it routes...
+    assert chart_allows(gate, ROUTER, "PATCH", f"{BUSINESSES}/b/status")
+    cafe = "/apis/katha.dev/v1alpha1/namespaces/cafe/businesses"
+    assert chart_allows(gate, ROUTER, "PATCH", f"{cafe}/c/status")
+    # ... by a merge patch only: it neither reads, replaces nor changes a Business's spec.
+    assert not chart_allows(gate, ROUTER, "PATCH", f"{BUSINESSES}/b")
+    assert not chart_allows(gate, ROUTER, "PUT", f"{BUSINESSES}/b/status")
+    assert not chart_allows(gate, ROUTER, "GET", f"{BUSINESSES}/b/status")
     assert not chart_allows(gate, ROUTER, "GET", f"{BUSINESSES}/b")
+    assert not chart_allows(gate, ROUTER, "GET", BUSINESSES)
+    assert not chart_allows(gate, ROUTER, "GET", "/apis/katha.dev/v1alpha1/businesses")
+    assert not chart_allows(gate, ROUTER, "DELETE", f"{BUSINESSES}/b")
+    languagemodel = "/apis/katha.dev/v1alpha1/namespaces/katha-system/languagemodels/m/status"
+    assert not chart_allows(gate, ROUTER, "PATCH", languagemodel)
+
+
+def test_a_namespaced_router_patches_business_status_only_where_the_operator_watches(
+    rendered: Callable[[str], list[Manifest]],
+) -> None:
+    policy = Policy.from_manifests(rendered("namespaced"))
+    shops = "/apis/katha.dev/v1alpha1/namespaces/shops/businesses/b/status"
+    cafes = "/apis/katha.dev/v1alpha1/namespaces/cafes/businesses/b/status"
+    assert policy.authorize(ROUTER, request_attributes("PATCH", shops, {}))
+    assert not policy.authorize(ROUTER, request_attributes("PATCH", cafes, {}))
+    spec = shops.removesuffix("/status")
+    assert not policy.authorize(ROUTER, request_attributes("PATCH", spec, {}))
 
 
 def test_the_charts_operator_account_manages_tenants_everywhere_but_the_table_only_by_name() -> (

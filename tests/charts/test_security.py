@@ -106,8 +106,21 @@ def test_router_may_only_read_the_routing_table_secret(
         if m["kind"] in {"RoleBinding", "ClusterRoleBinding"}
         and any(subject["name"] == "katha-router" for subject in m["subjects"])
     ]
-    assert [binding["roleRef"]["name"] for binding in bindings] == ["katha-router-routes"]
-    assert bindings[0]["kind"] == "RoleBinding"
+    routes = [b for b in bindings if b["roleRef"]["name"] == "katha-router-routes"]
+    assert [binding["kind"] for binding in routes] == ["RoleBinding"]
+    # Besides, it may patch Businesses' status (status.whatsapp), and nothing else there.
+    others = [b for b in bindings if b not in routes]
+    assert {binding["roleRef"]["name"] for binding in others} == {"katha-router-business-status"}
+    for binding in others:
+        where = binding["metadata"].get("namespace")
+        (status_role,) = [
+            m
+            for m in manifests
+            if (m["kind"], m["metadata"]["name"])
+            == (binding["roleRef"]["kind"], "katha-router-business-status")
+            and m["metadata"].get("namespace") == where
+        ]
+        assert granted(status_role) == {("katha.dev", "businesses/status", "patch")}
 
 
 def test_operator_gets_a_cluster_role_for_what_it_manages_in_every_namespace(

@@ -2,6 +2,7 @@
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
@@ -14,6 +15,7 @@ from business_operator.render import Platform, Tenant, render_agent_children, re
 from business_operator.render.context import Workload
 from business_operator.render.route import agent_endpoint
 from business_operator.routing_table import RoutingTableWriter
+from business_operator.signals import SIGNAL_CONDITIONS, condition_events, observe, read_whatsapp
 from business_operator.status import Check, Observation, business_status
 from katha.api import Business, LanguageModelPhase
 from katha.contracts.routing import Credentials
@@ -175,7 +177,9 @@ async def reconcile(
 
     Raises pydantic.ValidationError for an invalid spec and KubeApiError for API failures.
     """
-    business = Business.model_validate(body)
+    # The status is the operator's and the router's own writing: only what a person wrote
+    # is validated (a bad signal from the router is dropped by read_whatsapp instead).
+    business = Business.model_validate({key: body[key] for key in body if key != "status"})
     namespace = business.metadata.namespace or "default"
     refused = await refused_secrets(context, business)
     secrets = grants_check(namespace, business.metadata.name, refused)
@@ -211,6 +215,9 @@ async def reconcile(
         suspended=business.spec.suspend,
         endpoint=agent_endpoint(tenant),
         index_stats=index.report,
+        # Recomputed on every reconcile, so the repair timer also clears a restriction
+        # once it expires (the signal handler reacts only to the router's writes).
+        signals=observe(business.spec, read_whatsapp(previous_status), datetime.now(UTC)),
     )
     status = business_status(observed, business.metadata.generation, previous_status)
     events = transitions(previous_status, status)
@@ -272,14 +279,18 @@ async def apply_children(
 def transitions(
     previous: dict[str, Any] | None, current: dict[str, Any]
 ) -> list[tuple[str, str, str]]:
-    """An event for each condition whose status or reason changed, so a timer never spams."""
-    before = {
-        item.get("type"): (item.get("status"), item.get("reason"))
-        for item in (previous or {}).get("conditions") or []
-    }
+    """An event for each condition whose status or reason changed, so a timer never spams;
+    Meta's signals have their own (business_operator.signals.condition_events)."""
+    before = {item.get("type"): item for item in (previous or {}).get("conditions") or []}
     events = []
     for item in current["conditions"]:
-        if before.get(item["type"]) == (item["status"], item["reason"]):
+        old = before.get(item["type"]) or {}
+        if item["type"] in SIGNAL_CONDITIONS:
+            said = (old.get("status"), old.get("reason"), old.get("message"))
+            if said != (item["status"], item["reason"], item["message"]):
+                events += condition_events(before.get(item["type"]), item)
+            continue
+        if (old.get("status"), old.get("reason")) == (item["status"], item["reason"]):
             continue
         kind = "Warning" if item["status"] == "False" else "Normal"
         events.append((kind, item["reason"], f"{item['type']}: {item['message']}"))

@@ -19,4 +19,11 @@ def render_route(tenant: Tenant, credentials: Credentials) -> Route:
         suspended=spec.suspend,
         owner_number=spec.handoff.owner_number if spec.handoff.enabled else None,
         accepts=list(AGENT_READS),
+        # Meta's account-wide webhooks carry only the account's id: the router finds the
+        # Business by it, and fills the templates it sends outside a 24-hour window with
+        # the names below.
+        business_account_id=spec.whatsapp.business_account_id,
+        templates=spec.whatsapp.templates,
+        display_name=spec.display_name,
+        assistant_name=spec.persona.name,
     )
