@@ -21,6 +21,7 @@ from agent_runtime.memory import (
     keep_latest,
 )
 from agent_runtime.metrics import AgentMetrics
+from agent_runtime.owner_notes import keep_note
 from agent_runtime.settings import AgentSettings
 from agent_runtime.state import fresh_turn
 from agent_runtime.tracing import tenant_tracer
@@ -33,7 +34,7 @@ from ingestion.settings import IngestionSettings
 from ingestion.sources import Places
 from katha.api import Business
 from katha.api.meta import ObjectMeta
-from katha.contracts.messages import AgentReply, InboundMessage, Source
+from katha.contracts.messages import AgentReply, InboundMessage, OwnerNote, Source
 from katha.contracts.serving import AgentAppArgs
 from katha.observability import bind_ids, get_logger
 from katha.replies import text_only
@@ -125,6 +126,18 @@ class Agent:
             if text is None:
                 return self._not_text(message)
             return self._answer(message, text)
+
+    def keep_note(self, note: OwnerNote) -> bool:
+        """Keep what the owner wrote to the customer in that conversation's memory; nothing
+        runs and nothing is answered. False when the note was already kept."""
+        if note.tenant != self.args.tenant:
+            raise WrongTenantError(f"this agent serves {self.args.tenant}, not {note.tenant}")
+        with bind_ids(
+            tenant=self.args.tenant,
+            conversation_id=note.conversation_id,
+            message_id=note.message_id,
+        ):
+            return keep_note(self.graph, self.saver, note, self.retention, self.clock)
 
     def _answer(self, message: InboundMessage, text: str) -> AgentReply:
         conversation = message.conversation_id

@@ -12,7 +12,7 @@ from agent_runtime.intents import Intent, classify
 from agent_runtime.languages import customer_language, reply_language
 from agent_runtime.phrases import greeting, phrase
 from agent_runtime.retrieval import hybrid_search
-from agent_runtime.state import State, Turn
+from agent_runtime.state import State, Turn, owner_turns
 from agent_runtime.websearch import WebSearchError
 from katha.lang import normalize
 from katha.observability import get_logger
@@ -79,10 +79,9 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
         return _said(phrase("out_of_scope", language, persona, business), language, 1.0)
     if intent in _HANDOFF_PHRASES:
         return _handoff(context, _HANDOFF_PHRASES[intent], intent.value, language)
-    if not state.enough and not state.web_results:
-        log.info("retrieval.miss", language=state.language, confidence=state.confidence)
-        context.metrics.unanswered.labels(state.language).inc()
-        return {**_handoff(context, "handoff", "low_confidence", language), "unanswered": True}
+    found = state.enough or bool(state.web_results)
+    if not found and not owner_turns(state.history):  # the owner's words may still answer
+        return _miss(context, state, "low_confidence")
     question = Question(
         text=state.message,
         reply_language=language,
@@ -101,9 +100,7 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
         time.perf_counter() - started
     )
     if draft is None:
-        log.info("retrieval.miss", language=state.language, confidence=state.confidence)
-        context.metrics.unanswered.labels(state.language).inc()
-        return {**_handoff(context, "handoff", "not_in_knowledge", language), "unanswered": True}
+        return _miss(context, state, "not_in_knowledge" if found else "low_confidence")
     update = _drafted(draft)
     if not needs_translation(draft.language, language):
         update["history"] = [Turn("agent", draft.text, draft.language)]
@@ -141,6 +138,13 @@ def _said(text: str, language: str, confidence: float) -> Update:
         "confidence": confidence,
         "history": [Turn("agent", text, language)],
     }
+
+
+def _miss(context: Context, state: State, reason: str) -> Update:
+    """Nothing the agent knows answers: a person is asked, and the question is counted."""
+    log.info("retrieval.miss", language=state.language, confidence=state.confidence)
+    context.metrics.unanswered.labels(state.language).inc()
+    return {**_handoff(context, "handoff", reason, state.reply_language), "unanswered": True}
 
 
 def _handoff(context: Context, key: str, reason: str, language: str) -> Update:

@@ -8,11 +8,15 @@ from agent_runtime.websearch import WebResult
 
 # Turns of the conversation kept in memory (a customer and an agent message each count).
 HISTORY_TURNS = 12
+# Owner notes whose message ids are remembered, so a redelivered echo is not kept twice.
+NOTES_REMEMBERED = 64
 
 
 @dataclass(frozen=True)
 class Turn:
-    role: str  # "customer" | "agent"
+    # "customer" | "agent" | "owner": the owner, a person, writing from the WhatsApp
+    # Business app on the business's number (katha.contracts.messages.OwnerNote)
+    role: str
     text: str
     language: str
 
@@ -22,9 +26,19 @@ def keep_recent(history: list[Turn], new: list[Turn]) -> list[Turn]:
     return [*history, *new][-HISTORY_TURNS:]
 
 
+def keep_recent_notes(noted: list[str], new: list[str]) -> list[str]:
+    """The reducer of owner-note ids: append, then forget all but the last NOTES_REMEMBERED."""
+    return [*noted, *new][-NOTES_REMEMBERED:]
+
+
+def owner_turns(history: list[Turn]) -> list[Turn]:
+    """What the owner said in this conversation, oldest first."""
+    return [turn for turn in history if turn.role == "owner"]
+
+
 @dataclass
 class State:
-    """One message's way through the graph; only `history` outlives the message."""
+    """One message's way through the graph; only `history` and `noted` outlive the message."""
 
     message: str = ""
     previous_language: str | None = None
@@ -43,6 +57,8 @@ class State:
     handoff_reason: str | None = None
     unanswered: bool = False  # a question the knowledge (and the web) could not answer
     history: Annotated[list[Turn], keep_recent] = field(default_factory=list)
+    # The message ids of the owner notes kept in `history`: a redelivery is recognised by them.
+    noted: Annotated[list[str], keep_recent_notes] = field(default_factory=list)
 
 
 def fresh_turn(message: str, previous_language: str | None) -> dict[str, object]:

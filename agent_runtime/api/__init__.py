@@ -1,1 +1,1 @@
-"""The agent's HTTP API: messages from the router, health, and the knowledge index."""
+"""The agent's HTTP API: messages and owner notes from the router, health, the index."""

@@ -3,13 +3,14 @@
 from fastapi import FastAPI, Response
 
 from agent_runtime.agent import Agent
-from agent_runtime.api import health, index, messages, unanswered
+from agent_runtime.api import health, index, messages, notes, unanswered
 
 
 def create_app(agent: Agent) -> FastAPI:
     app = FastAPI(title=f"Katha agent for {agent.args.tenant}", docs_url=None, redoc_url=None)
     app.state.agent = agent
     app.include_router(messages.router)
+    app.include_router(notes.router)
     app.include_router(health.router)
     app.include_router(index.router)
     app.include_router(unanswered.router)

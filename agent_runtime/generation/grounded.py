@@ -1,6 +1,7 @@
 """The built-in responder: no LLM, the answer is the business's own words.
 
-It picks the best passage (in the customer's language when the knowledge has the same
+What the owner told this customer, when it answers the question, comes first. Otherwise it
+picks the best passage (in the customer's language when the knowledge has the same
 fact in it), then the lines of it that match the question: an FAQ's answer verbatim, a
 price row rendered readably, a menu line. Every fact it states is copied from a source.
 """
@@ -11,6 +12,7 @@ from agent_runtime.generation.base import Draft, Question
 from agent_runtime.languages import language_family
 from agent_runtime.phrases import note_for, now_note, phrase
 from agent_runtime.retrieval import Passage
+from agent_runtime.state import owner_turns
 from katha.api.business import Persona
 from katha.lang import Language, fold_romanized, romanize
 from katha.lang.script import count_letters
@@ -19,6 +21,8 @@ from katha.lang.script import count_letters
 # is this close in similarity: the same fact, said in the customer's words.
 SAME_FACT_MARGIN = 0.04
 MAX_LINES = 3
+# Words a question shares with what the owner told the customer for that to be the answer.
+OWNER_MATCH_WORDS = 2
 _WORD = re.compile(r"[a-z]+|\d+")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 # Words every question carries; they say nothing about which line answers it.
@@ -85,6 +89,9 @@ class GroundedResponder:
         return "grounded"
 
     def answer(self, question: Question) -> Draft | None:
+        said = owner_answer(question)
+        if said is not None:
+            return said
         if not question.passages:
             return web_answer(question)
         family = language_family(question.reply_language)
@@ -106,6 +113,27 @@ class GroundedResponder:
         note = note_for(draft.language, language)
         text = f"{draft.text}\n{note}" if note else draft.text
         return Draft(text, draft.language, draft.used, draft.backend, draft.web)
+
+
+def owner_answer(question: Question) -> Draft | None:
+    """What the owner told this customer, repeated verbatim, when it answers the question:
+    their newest note sharing two of its words (its only word, for a one-word question) and
+    more of them than the best passage does.
+
+    It is about this customer ("your cake will be ready at 5 pm") and newer than any
+    source, so where it fits the question better it is the answer: never contradicted by
+    a general FAQ. A question the knowledge fits as well ("the price of the chocolate cake"
+    after "your chocolate cake is ready") keeps the knowledge's answer.
+    """
+    wanted = _words(question.text)
+    if not wanted:
+        return None
+    known = len(wanted & _words(question.passages[0].text)) if question.passages else 0
+    needed = max(min(OWNER_MATCH_WORDS, len(wanted)), known + 1)
+    for turn in reversed(owner_turns(question.history)):
+        if len(wanted & _words(turn.text)) >= needed:
+            return Draft(turn.text, written_in(turn.text, turn.language), [], "grounded")
+    return None
 
 
 def web_answer(question: Question) -> Draft | None:

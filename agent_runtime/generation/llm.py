@@ -1,8 +1,8 @@
 """Answers written by any OpenAI-compatible chat endpoint (vLLM, OpenAI) via langchain-openai.
 
-The model sees only the retrieved facts. Its answer is checked before it is sent: a number
-(price, time, quantity) that no fact or the question contains means the model made it up,
-and the grounded responder answers instead.
+The model sees only the retrieved facts (and what the owner told this customer). Its answer
+is checked before it is sent: a number (price, time, quantity) that no fact, owner's note or
+the question contains means the model made it up, and the grounded responder answers instead.
 """
 
 import re
@@ -15,6 +15,7 @@ from agent_runtime.generation.base import Draft, Question
 from agent_runtime.generation.grounded import GroundedResponder
 from agent_runtime.languages import customer_language
 from agent_runtime.prompts import HANDOFF_MARKER, system_prompt, translate_prompt
+from agent_runtime.state import Turn, owner_turns
 from katha.api.business import Persona
 from katha.contracts.serving import LlmEndpoint
 from katha.observability import get_logger
@@ -50,9 +51,7 @@ class LlmResponder:
 
     def answer(self, question: Question) -> Draft | None:
         messages: list[BaseMessage] = [SystemMessage(system_prompt(question))]
-        for turn in question.history:
-            kind = HumanMessage if turn.role == "customer" else AIMessage
-            messages.append(kind(turn.text))
+        messages += [_message(turn) for turn in question.history]
         messages.append(HumanMessage(question.text))
         try:
             text = self._complete(messages)
@@ -63,6 +62,7 @@ class LlmResponder:
             return None
         evidence = [question.text, question.now or "", *(p.text for p in question.passages)]
         evidence += [result.snippet for result in question.web_results]
+        evidence += [turn.text for turn in owner_turns(question.history)]  # "ready at 5 pm"
         invented = unsupported_numbers(text, evidence)
         if invented:
             log.warning("generation.ungrounded", backend="llm", numbers=len(invented))
@@ -85,6 +85,16 @@ class LlmResponder:
     def _complete(self, messages: list[BaseMessage]) -> str:
         reply = self._chat.invoke(messages)
         return reply.content if isinstance(reply.content, str) else str(reply.content)
+
+
+def _message(turn: Turn) -> BaseMessage:
+    """A turn of the conversation as the model sees it: the customer is the user, the agent
+    the assistant, and the owner (a person) the business's side under the name "owner"."""
+    if turn.role == "customer":
+        return HumanMessage(turn.text)
+    if turn.role == "owner":
+        return AIMessage(turn.text, name="owner")
+    return AIMessage(turn.text)
 
 
 def unsupported_numbers(text: str, evidence: list[str]) -> set[str]:
