@@ -13,6 +13,7 @@ from katha.observability import get_logger
 from router.agent import AgentClient
 from router.api import admin, health, webhook
 from router.api.fastpath import WebhookFastPath
+from router.business_status import LoggedStatusWriter, StatusWriter, status_writer
 from router.dispatcher import Dispatcher
 from router.graph_api import GraphApiClient
 from router.inbox import open_inbox
@@ -34,8 +35,11 @@ def create_app(
     *,
     inbox: Inbox | None = None,
     routes: LiveRoutes | None = None,
+    status: StatusWriter | None = None,
 ) -> FastAPI:
-    """The router. `inbox` and `routes` default to what `settings` names."""
+    """The router. `inbox` and `routes` default to what `settings` names; `status` (where
+    Meta's account signals are written for people) to the Businesses' status when the
+    routes come from the cluster, else the log."""
     services = Services(
         settings=settings,
         routes=routes if routes is not None else LiveRoutes(),
@@ -44,17 +48,22 @@ def create_app(
     )
     services.routes.count_into(services.metrics.metrics)
 
+    if status is None:
+        status = status_writer(settings) if routes is None else LoggedStatusWriter()
+    intake = Intake(services, status=status)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with _running(services, watch_routes=routes is None):
             yield
+        await intake.signals.aclose()
 
     app = FastAPI(title="Katha router", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.services = services
     app.include_router(webhook.router)
     app.include_router(health.router)
     app.include_router(admin.router)
-    app.state.intake = intake = Intake(services)
+    app.state.intake = intake
     app.add_middleware(WebhookFastPath, intake=intake)
     return app
 
@@ -144,7 +153,15 @@ def _dispatcher(services: Services, http: httpx.AsyncClient) -> Dispatcher:
         max_backoff_seconds=settings.retry_max_seconds,
     )
     agent = AgentClient(http, settings.agent_timeout_seconds)
-    worker = Worker(settings, services.inbox, services.routes, agent, graph, services.metrics)
+    worker = Worker(
+        settings,
+        services.inbox,
+        services.routes,
+        agent,
+        graph,
+        services.metrics,
+        services.conversation_key,
+    )
     return Dispatcher(
         services.inbox,
         worker,

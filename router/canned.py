@@ -25,3 +25,17 @@ def handoff_notice(ref: str, customer: str, name: str | None, reason: str | None
         f"A customer needs a person: {who}.{why} The assistant stays quiet in this "
         f"conversation until you reply 'release {ref}' here."
     )
+
+
+_HANDOFF_ENDED = {
+    Language.SINHALA: "ස්තූතියි! {assistant} නැවතත් ඔබට උදව් කිරීමට සූදානම්. ඕනෑම ප්‍රශ්නයක් අහන්න.",
+    Language.SINGLISH: "Sthuthiyi! {assistant} aye obata udaw karanna lasthi. Oni deyak ahanna.",
+    Language.TAMIL: "நன்றி! {assistant} மீண்டும் உங்களுக்கு உதவ தயாராக உள்ளது. எதையும் கேளுங்கள்.",
+    Language.TANGLISH: "Nandri! {assistant} thirumba ungalukku help panna ready. Edhuvum kelunga.",
+    Language.ENGLISH: "Thank you for waiting! {assistant} is back to help you. Ask me anything.",
+}
+
+
+def handoff_ended(language: str | None, assistant: str) -> str:
+    """To the customer when the owner gives the conversation back to the assistant."""
+    return in_language(_HANDOFF_ENDED, language).format(assistant=assistant)

@@ -25,7 +25,7 @@ class Recipient(BaseModel):
         return {"recipient": self.user_id or ""}
 
 
-EnvelopeKind = Literal["customer", "owner_echo"]
+EnvelopeKind = Literal["customer", "owner_echo", "handoff_ended"]
 
 
 class Envelope(BaseModel):
@@ -38,6 +38,9 @@ class Envelope(BaseModel):
     messages, all by the inbox code that already promises those things. Its `message`
     holds only the echo's id, type and time; `recipient` is the customer. Entries stored
     before `kind` existed load as "customer".
+
+    `kind` "handoff_ended" is the router's own entry, put in a conversation when the owner
+    releases it: the customer is told the assistant is back (router.handoff.release).
     """
 
     # Non-finite numbers would be written as null and never read back (a dead letter).

@@ -87,6 +87,36 @@ class GraphApiClient:
         pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
         return await self._post(phone_number_id, token, body, pair)
 
+    async def send_template(
+        self,
+        phone_number_id: str,
+        token: str,
+        recipient: Recipient,
+        name: str,
+        language: str,
+        parameters: list[str],
+    ) -> GraphApiResult:
+        """An approved template: what may go to someone whose 24-hour window is closed.
+        `parameters` fill the body's {{1}}, {{2}} ... in order."""
+        body: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            **recipient.graph_fields(),
+            "type": "template",
+            "template": {
+                "name": name,
+                "language": {"code": language},
+                "components": [
+                    {
+                        "type": "body",
+                        "parameters": [{"type": "text", "text": text} for text in parameters],
+                    }
+                ],
+            },
+        }
+        pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
+        return await self._post(phone_number_id, token, body, pair)
+
     async def mark_read(self, phone_number_id: str, token: str, message_id: str) -> None:
         """Blue ticks and the typing indicator (it shows for up to 25 s or until we answer)."""
         body = {

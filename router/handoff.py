@@ -1,19 +1,27 @@
 """Handoff to a person: the owner is told, the agent stays quiet in that conversation until
 the owner releases it ("release <ref>" from the owner's number, or an admin call) or the
 handoff times out. The owner can also take a conversation over by simply replying from the
-WhatsApp Business app on the same number (coexistence): the same quiet, without a notice."""
+WhatsApp Business app on the same number (coexistence): the same quiet, without a notice.
+
+The owner's notice is words inside the owner's own 24-hour window and the Business's
+`handoffNotice` template outside it (router.outreach). A release puts a `handoff_ended`
+entry in the inbox, in the customer's conversation: the worker then tells the customer
+the assistant is back (words or the `handoffEnded` template), in order with their
+messages, and durably."""
 
 import dataclasses
 import time
+from datetime import UTC, datetime
 
-from katha.contracts.messages import AgentReply
+from katha.contracts.messages import AgentReply, CustomerMessage, InboundMessage, MessageType
 from katha.contracts.routing import Route
 from katha.observability import bind_ids, get_logger
-from router import canned
+from router import canned, identity
 from router.conversations import handoff_ref, release_ref, with_human
 from router.envelope import Envelope, Recipient
-from router.graph_api import GraphApiClient, GraphApiError
 from router.inbox.base import ConversationState, Inbox
+from router.notification import Sender
+from router.outreach import Outgoing, Outreach
 
 log = get_logger("router")
 
@@ -22,12 +30,14 @@ class Handoff:
     def __init__(
         self,
         inbox: Inbox,
-        graph: GraphApiClient,
+        outreach: Outreach,
+        key: bytes,
         timeout_seconds: float,
         owner_quiet_seconds: float,
     ) -> None:
         self._inbox = inbox
-        self._graph = graph
+        self._outreach = outreach
+        self._key = key
         self._timeout = timeout_seconds
         self._owner_quiet = owner_quiet_seconds
 
@@ -63,22 +73,29 @@ class Handoff:
             return
         if "owner" in await self._inbox.sent_parts(envelope.message_id):
             return
-        customer = envelope.recipient.wa_id or envelope.recipient.user_id or "unknown"
-        notice = canned.handoff_notice(
-            ref, customer, envelope.message.sender_name, reply.handoff_reason
+        name, number = envelope.message.sender_name, envelope.recipient.wa_id
+        customer = number or "a WhatsApp user without a shared number"
+        notice = canned.handoff_notice(ref, customer, name, reply.handoff_reason)
+        owner = Sender(wa_id=route.owner_number.lstrip("+"))
+        conversation = await identity.resolve(
+            self._inbox, self._key, envelope.phone_number_id, owner
         )
-        owner = Recipient(wa_id=route.owner_number.lstrip("+"))
-        token = route.credentials.access_token.get_secret_value()
-        try:
-            await self._graph.send_text(envelope.phone_number_id, token, owner, notice)
-        except GraphApiError as error:
-            # Outside the owner's own 24-hour window only a template would reach them.
-            log.error("handoff.owner_not_told", code=error.code)
-            return
-        await self._inbox.mark_sent(envelope.message_id, "owner")
-        log.info("handoff.owner_told")
+        who = f"{name} ({customer})" if name else customer
+        outgoing = Outgoing(
+            purpose="handoff_notice",
+            recipient=Recipient(wa_id=owner.wa_id),
+            conversation_id=conversation,
+            text=notice,
+            parameters=[ref, who, reply.handoff_reason or "-"],
+            language=None,
+        )
+        if await self._outreach.send(route, envelope.phone_number_id, outgoing):
+            await self._inbox.mark_sent(envelope.message_id, "owner")
+            log.info("handoff.owner_told")
+        else:
+            log.error("handoff.owner_not_told")
 
-    async def owner_command(self, envelope: Envelope) -> None:
+    async def owner_command(self, route: Route, envelope: Envelope) -> None:
         ref = release_ref(envelope.message.text)
         if ref is None:
             log.info("owner.message")
@@ -87,11 +104,39 @@ class Handoff:
         if conversation is None:
             log.info("handoff.release_unknown")
             return
-        await release(self._inbox, conversation)
+        await release(self._inbox, conversation, route)
+
+    async def ended(self, route: Route, envelope: Envelope, language: str | None) -> None:
+        """Tell the customer of a released conversation that the assistant is back."""
+        if "ended" in await self._inbox.sent_parts(envelope.message_id):
+            return
+        assistant = route.assistant_name or "the assistant"
+        outgoing = Outgoing(
+            purpose="handoff_ended",
+            recipient=envelope.recipient,
+            conversation_id=envelope.conversation_id,
+            text=canned.handoff_ended(language, assistant),
+            parameters=[assistant],
+            language=language,
+        )
+        if await self._outreach.send(route, envelope.phone_number_id, outgoing):
+            await self._inbox.mark_sent(envelope.message_id, "ended")
 
 
-async def release(inbox: Inbox, conversation_id: str) -> bool:
-    """Give a conversation back to the agent (the owner's command or an admin call)."""
+CUSTOMER = "customer:"  # conversation id -> the customer's WhatsApp ids (whom to answer)
+
+
+async def remember_customer(inbox: Inbox, conversation_id: str, recipient: Recipient) -> None:
+    """Whom a conversation answers, for what the business starts later (the follow-up
+    after a handoff): written when the ids change, never logged."""
+    stored = recipient.model_dump_json()
+    if await inbox.record(CUSTOMER + conversation_id) != stored:
+        await inbox.save_record(CUSTOMER + conversation_id, stored)
+
+
+async def release(inbox: Inbox, conversation_id: str, route: Route | None) -> bool:
+    """Give a conversation back to the agent (the owner's command or an admin call), and
+    queue the customer's follow-up in their conversation (when its route is known)."""
     state = await inbox.conversation(conversation_id)
     if state.handoff_until is None:
         return False
@@ -100,4 +145,22 @@ async def release(inbox: Inbox, conversation_id: str) -> bool:
     )
     with bind_ids(conversation_id=conversation_id):
         log.info("handoff.released")
+        stored = await inbox.record(CUSTOMER + conversation_id)
+        if route is None or stored is None or state.phone_number_id is None:
+            log.warning("handoff.follow_up_unaddressed")
+            return True
+        now = time.time()
+        message = CustomerMessage(
+            message_id=f"katha.handoff-ended.{conversation_id}.{int(now * 1000)}",
+            type=MessageType.TEXT,
+            timestamp=datetime.fromtimestamp(now, UTC),
+        )
+        follow_up = Envelope(
+            message=InboundMessage.addressed(message, route.tenant, conversation_id),
+            phone_number_id=state.phone_number_id,
+            recipient=Recipient.model_validate_json(stored),
+            received_at=now,
+            kind="handoff_ended",
+        )
+        await inbox.accept([follow_up])
     return True

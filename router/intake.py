@@ -13,7 +13,9 @@ from prometheus_client import Counter
 
 from katha.contracts.messages import InboundMessage
 from katha.observability import get_logger
-from router.envelope import Envelope, EnvelopeKind, Recipient, conversation_id
+from router import identity
+from router.business_status import LoggedStatusWriter, StatusWriter
+from router.envelope import Envelope, EnvelopeKind, Recipient
 from router.inbox.base import InboxUnavailableError
 from router.limits import FailureAllowance
 from router.notification import (
@@ -25,6 +27,7 @@ from router.notification import (
 )
 from router.payload import parse_notification
 from router.services import Services
+from router.signals import Signals
 from router.signature import HASH_BUDGET_BYTES, authenticate
 from router.webhook_json import UnreadableBodyError, loggable, read_body
 
@@ -45,8 +48,10 @@ class Intake:
         services: Services,
         failures: FailureAllowance | None = None,
         hash_budget: int = HASH_BUDGET_BYTES,
+        status: StatusWriter | None = None,
     ) -> None:
         self.services = services
+        self.signals = Signals(services, status if status is not None else LoggedStatusWriter())
         self.failures = failures if failures is not None else FailureAllowance()
         self.hash_budget = hash_budget
         self.skipped: Counter = services.metrics.metrics.counter(
@@ -88,6 +93,7 @@ class Intake:
             return BAD_REQUEST
         notification = parse_notification(payload)
         try:
+            await self._signals(notification, app_secret)
             await self._accept(notification, app_secret)
         except InboxUnavailableError:
             # No 200: Meta keeps the message and retries; nothing is lost.
@@ -97,6 +103,16 @@ class Intake:
         self._report(notification)
         metrics.labels("accepted").inc()
         return OK
+
+    async def _signals(self, notification: Notification, app_secret: bytes) -> None:
+        """What the webhook says besides messages (identity changes first: a message in the
+        same batch then lands in the conversation it carried over)."""
+        try:
+            await self.signals.apply(notification, app_secret)
+        except InboxUnavailableError:
+            raise
+        except Exception as error:  # the store behind the inbox is down: Meta retries
+            raise InboxUnavailableError(type(error).__name__) from error
 
     async def _accept(self, notification: Notification, app_secret: bytes) -> None:
         """Store every admissible customer message and owner echo in one inbox write: the
@@ -113,7 +129,8 @@ class Intake:
             if tenant is None:
                 continue
             party = item.sender if isinstance(item, IncomingMessage) else item.customer
-            envelope = _admitted(services.conversation_key, tenant, item, party, kind, now)
+            conversation = await self._conversation(item.phone_number_id, party)
+            envelope = _admitted(tenant, item, conversation, party, kind, now)
             if isinstance(envelope, SkippedMessage):
                 notification.skipped.append(envelope)
                 continue
@@ -131,6 +148,14 @@ class Intake:
             )
         if any(fresh):
             services.wake_workers()
+
+    async def _conversation(self, number: str, party: Sender) -> str:
+        try:
+            return await identity.resolve(
+                self.services.inbox, self.services.conversation_key, number, party
+            )
+        except Exception as error:  # the store behind the inbox is down: Meta retries
+            raise InboxUnavailableError(type(error).__name__) from error
 
     def _tenant_for(self, number: str, message_id: str, app_secret: bytes) -> str | None:
         """The tenant a message to `number` is for, if it may be accepted for it."""
@@ -157,6 +182,7 @@ class Intake:
                 phone_number_id=skipped.phone_number_id,
                 message_id=skipped.message_id,
                 reason=skipped.reason,
+                kind=skipped.kind,
             )
         for update in notification.statuses:
             status = update.status if update.status in _STATUSES else "other"
@@ -178,9 +204,9 @@ class Intake:
 
 
 def _admitted(
-    key: bytes,
     tenant: str,
     item: IncomingMessage | OwnerEcho,
+    conversation: str,
     party: Sender,
     kind: EnvelopeKind,
     now: float,
@@ -190,7 +216,6 @@ def _admitted(
     an echo lands in the same conversation as that customer's messages. An envelope is
     admitted only if the inbox will be able to read back what it writes: anything else
     would be accepted (200) and then fail every claim."""
-    conversation = conversation_id(key, item.phone_number_id, party.key)
     envelope = Envelope(
         message=InboundMessage.addressed(item.message, tenant, conversation),
         phone_number_id=item.phone_number_id,

@@ -51,6 +51,15 @@ class LiveRoutes:
     def route_for(self, phone_number_id: str) -> Route | None:
         return self._table.route_for(phone_number_id)
 
+    def routes_for_account(self, business_account_id: str) -> list[Route]:
+        """The routes of every Business that declares this WhatsApp Business Account (what
+        Meta's account-wide webhooks name instead of a number)."""
+        return [
+            route
+            for route in self._table.routes
+            if route.business_account_id == business_account_id
+        ]
+
     def count_into(self, metrics: Metrics) -> None:
         """Export `katha_router_routes_dropped{reason}`: entries the current table left out."""
         self._dropped_gauge = metrics.gauge(

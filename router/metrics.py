@@ -47,3 +47,32 @@ class RouterMetrics:
         self.sends: Counter = m.counter(
             "sends_total", "Graph API sends by result and error code.", ["result", "code"]
         )
+        self.account_signals: Counter = m.counter(
+            "account_signals_total",
+            "Meta's account-wide webhooks applied to a tenant, by signal and event "
+            "(account_update, phone_number_quality_update, message_template_status_update).",
+            ["tenant", "signal", "event"],
+        )
+        self.messaging_restricted: Gauge = m.gauge(
+            "messaging_restricted",
+            "1 while Meta restricts the tenant's messaging, by kind (business_initiated, "
+            "customer_initiated).",
+            ["tenant", "kind"],
+        )
+        self.templates_sent: Counter = m.counter(
+            "templates_sent_total",
+            "Templates sent (or not) for what had to go outside a 24-hour window, by purpose "
+            "and result.",
+            ["tenant", "purpose", "result"],
+        )
+        self.marketing_preferences: Counter = m.counter(
+            "marketing_preferences_total",
+            "Customers who stopped or resumed marketing messages.",
+            ["tenant", "value"],
+        )
+        self.identity_changes: Counter = m.counter(
+            "identity_changes_total",
+            "Customers whose WhatsApp id changed (new number or BSUID), by whether their "
+            "conversation was found and carried over.",
+            ["tenant", "result"],
+        )

@@ -19,6 +19,23 @@ log = get_logger("router")
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
+def kubernetes_client(settings: RouterSettings, timeout: httpx.Timeout) -> httpx.AsyncClient:
+    """A client for the API server, as this pod's service account (in a cluster), or for
+    `settings.kubernetes_api_url`."""
+    host = os.environ.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
+    port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+    base = settings.kubernetes_api_url or f"https://{host}:{port}"
+    token_file = SERVICE_ACCOUNT / "token"
+    headers = {}
+    if token_file.is_file():
+        headers["Authorization"] = f"Bearer {token_file.read_text().strip()}"
+    ca = SERVICE_ACCOUNT / "ca.crt"
+    verify: ssl.SSLContext | bool = (
+        ssl.create_default_context(cafile=str(ca)) if ca.is_file() else True
+    )
+    return httpx.AsyncClient(base_url=base, headers=headers, verify=verify, timeout=timeout)
+
+
 class SecretRouteSource:
     def __init__(
         self,
@@ -36,20 +53,7 @@ class SecretRouteSource:
 
     @classmethod
     def in_cluster(cls, settings: RouterSettings, live_routes: LiveRoutes) -> Self:
-        host = os.environ.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
-        port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
-        base = settings.kubernetes_api_url or f"https://{host}:{port}"
-        token_file = SERVICE_ACCOUNT / "token"
-        headers = {}
-        if token_file.is_file():
-            headers["Authorization"] = f"Bearer {token_file.read_text().strip()}"
-        ca = SERVICE_ACCOUNT / "ca.crt"
-        verify: ssl.SSLContext | bool = (
-            ssl.create_default_context(cafile=str(ca)) if ca.is_file() else True
-        )
-        client = httpx.AsyncClient(
-            base_url=base, headers=headers, verify=verify, timeout=httpx.Timeout(10.0, read=None)
-        )
+        client = kubernetes_client(settings, timeout=httpx.Timeout(10.0, read=None))
         return cls(client, settings.namespace, settings.routes_secret, live_routes)
 
     def _apply(self, secret: dict[str, Any]) -> None:

@@ -5,12 +5,13 @@ import dataclasses
 import time
 from collections import defaultdict
 
-from katha.contracts.messages import AgentReply, MessageType, ReplyTracking
+from katha.contracts.messages import AgentReply, MessageType, OwnerNote, ReplyTracking
 from katha.contracts.routing import Route
 from katha.observability import bind_ids, get_logger
 from katha.replies import text_only
 from router import canned
-from router.agent import AgentClient, AgentUnavailableError
+from router.account import account_state
+from router.agent import AgentClient, AgentRefusedError, AgentUnavailableError
 from router.conversations import is_owner, window_open, with_human
 from router.envelope import Envelope
 from router.graph_api import (
@@ -19,12 +20,13 @@ from router.graph_api import (
     GraphApiUnavailableError,
     OutsideWindowError,
 )
-from router.handoff import Handoff
+from router.handoff import Handoff, remember_customer
 from router.inbox.base import ConversationState, Inbox
 from router.inbox.dead_letters import DeadLetter
 from router.limits import CircuitBreaker, SenderRate
 from router.live_routes import LiveRoutes
 from router.metrics import RouterMetrics
+from router.outreach import Outgoing, Outreach
 from router.settings import RouterSettings
 from router.split import split_text
 
@@ -49,6 +51,7 @@ class Worker:
         agent: AgentClient,
         graph: GraphApiClient,
         metrics: RouterMetrics,
+        conversation_key: bytes = b"",
     ) -> None:
         self._settings = settings
         self._inbox = inbox
@@ -61,8 +64,13 @@ class Worker:
         )
         self._senders = SenderRate(settings.sender_rate_per_minute / 60, settings.sender_burst)
         self._told_to_slow_down: set[str] = set()
+        self._outreach = Outreach(inbox, graph, metrics, settings.reply_window_seconds)
         self._handoff = Handoff(
-            inbox, graph, settings.handoff_timeout_seconds, settings.owner_quiet_seconds
+            inbox,
+            self._outreach,
+            conversation_key,
+            settings.handoff_timeout_seconds,
+            settings.owner_quiet_seconds,
         )
 
     def dead_lettered(self, letter: DeadLetter) -> None:
@@ -123,10 +131,15 @@ class Worker:
             # The owner's own reply: it silences the agent here, and opens no reply window.
             if await self._handoff.owner_replied(envelope):
                 self._metrics.owner_takeovers.labels(route.tenant).inc()
+            await self._note(route, envelope)
+            return
+        if envelope.kind == "handoff_ended":
+            state = await self._inbox.conversation(envelope.conversation_id)
+            await self._handoff.ended(route, envelope, state.language)
             return
         state = await self._remember(route, envelope)
         if is_owner(route.owner_number, envelope.recipient.wa_id):
-            await self._handoff.owner_command(envelope)
+            await self._handoff.owner_command(route, envelope)
             return
         if with_human(state):
             log.info("message.with_human")
@@ -147,7 +160,31 @@ class Worker:
         await self._inbox.save_conversation(envelope.conversation_id, state)
         if envelope.attempts == 0:
             self._metrics.messages.labels(route.tenant, message.type.value).inc()
+            await remember_customer(self._inbox, envelope.conversation_id, envelope.recipient)
         return state
+
+    async def _note(self, route: Route, envelope: Envelope) -> None:
+        """The owner's words go into the conversation's memory at the agent (asked once;
+        a redelivered echo is the same note, which the agent keeps once)."""
+        text = envelope.message.text
+        if not text or "note" in await self._inbox.sent_parts(envelope.message_id):
+            return
+        note = OwnerNote(
+            message_id=envelope.message_id,
+            tenant=route.tenant,
+            conversation_id=envelope.conversation_id,
+            timestamp=envelope.message.timestamp,
+            text=text,
+        )
+        try:
+            await self._agent.note(route.endpoint, note)
+        except AgentRefusedError as error:  # an agent without notes: asking again won't help
+            log.error("owner.note_refused", error=str(error))
+        except AgentUnavailableError as error:
+            log.warning("owner.note_failed", error=str(error), attempt=envelope.attempts + 1)
+            raise RetryLaterError(self._backoff(envelope.attempts), "agent unavailable") from error
+        await self._inbox.mark_sent(envelope.message_id, "note")
+        log.info("owner.noted")
 
     async def _learn_language(
         self, envelope: Envelope, state: ConversationState, reply: AgentReply
@@ -175,9 +212,11 @@ class Worker:
             return False
         if not window_open(state, self._settings.reply_window_seconds):
             # Only templates may follow after 24 hours; the agent is not asked for words
-            # that cannot be sent.
+            # that cannot be sent. The Business's `reopen` template, if any, asks the
+            # customer to write again (which opens a new window).
             log.error("reply.outside_window")
             self._metrics.sends.labels("outside_window", "131047").inc()
+            await self._reopen(route, envelope, state)
             return False
         if message.type in SILENT_TYPES:
             log.info("message.ignored", type=message.type.value)
@@ -187,6 +226,20 @@ class Worker:
             await self._send(route, envelope, state, {"canned": text_only(language)})
             return False
         return True
+
+    async def _reopen(self, route: Route, envelope: Envelope, state: ConversationState) -> None:
+        if "reopen" in await self._inbox.sent_parts(envelope.message_id):
+            return
+        outgoing = Outgoing(
+            purpose="reopen",
+            recipient=envelope.recipient,
+            conversation_id=envelope.conversation_id,
+            text=None,
+            parameters=[route.display_name or ""],
+            language=state.language,
+        )
+        if await self._outreach.send(route, envelope.phone_number_id, outgoing):
+            await self._inbox.mark_sent(envelope.message_id, "reopen")
 
     async def _reply_and_send(
         self, route: Route, envelope: Envelope, state: ConversationState
@@ -258,6 +311,11 @@ class Worker:
         if not window_open(state, self._settings.reply_window_seconds):
             log.error("reply.outside_window")
             self._metrics.sends.labels("outside_window", "131047").inc()
+            return
+        if not (await account_state(self._inbox, route.tenant)).may_reply():
+            # Meta restricts this account's replies: each one would be refused.
+            log.error("reply.restricted")
+            self._metrics.sends.labels("restricted", "").inc()
             return
         done = await self._inbox.sent_parts(envelope.message_id)
         token = route.credentials.access_token.get_secret_value()

@@ -29,7 +29,12 @@ async def release_conversation(
     authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, bool]:
     _authorize(services, authorization)
-    released = await release(services.inbox, conversation_id)
+    state = await services.inbox.conversation(conversation_id)
+    number = state.phone_number_id
+    route = services.routes.route_for(number) if number else None
+    released = await release(services.inbox, conversation_id, route)
+    if released:
+        services.wake_workers()
     return {"released": released}
 
 

@@ -87,3 +87,13 @@ class Inbox(Protocol):
     async def find_handoff(self, phone_number_id: str, ref: str) -> str | None:
         """The conversation id an owner's release command names, if it is with a human."""
         ...
+
+    async def record(self, name: str) -> str | None:
+        """A small durable record the router keeps without expiry (a customer's other ids,
+        a marketing opt-out, what Meta said about an account); None when there is none."""
+        ...
+
+    async def save_record(self, name: str, value: str, *, only_new: bool = False) -> bool:
+        """Keep `value` under `name`; with `only_new`, only when there is none yet. True
+        when it was written."""
+        ...

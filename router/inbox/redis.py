@@ -374,3 +374,9 @@ class RedisInbox:
 
     async def find_handoff(self, phone_number_id: str, ref: str) -> str | None:
         return await self._state.find_handoff(phone_number_id, ref)
+
+    async def record(self, name: str) -> str | None:
+        return await self._state.record(name)
+
+    async def save_record(self, name: str, value: str, *, only_new: bool = False) -> bool:
+        return await self._state.save_record(name, value, only_new=only_new)

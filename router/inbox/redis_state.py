@@ -84,6 +84,14 @@ class RedisState:
         value = await self._redis.get(f"{self._prefix}handoff:{phone_number_id}:{ref}")
         return _text(value) if value is not None else None
 
+    async def record(self, name: str) -> str | None:
+        value = await self._redis.get(f"{self._prefix}record:{name}")
+        return _text(value) if value is not None else None
+
+    async def save_record(self, name: str, value: str, *, only_new: bool = False) -> bool:
+        written = await self._redis.set(f"{self._prefix}record:{name}", value, nx=only_new)
+        return bool(written)
+
     async def dead_letters(self, stream: str, limit: int) -> list[DeadLetter]:
         entries: Any = await self._redis.xrevrange(stream, count=limit)
         letters: list[DeadLetter] = []

@@ -289,3 +289,12 @@ class SqliteInbox:
             (phone_number_id, ref, time.time()),
         ).fetchone()
         return str(row[0]) if row else None
+
+    async def record(self, name: str) -> str | None:
+        row = self.db.execute("SELECT value FROM records WHERE name = ?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    async def save_record(self, name: str, value: str, *, only_new: bool = False) -> bool:
+        verb = "INSERT OR IGNORE" if only_new else "INSERT OR REPLACE"
+        cursor = self.db.execute(f"{verb} INTO records (name, value) VALUES (?, ?)", (name, value))
+        return cursor.rowcount > 0

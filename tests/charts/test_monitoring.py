@@ -112,6 +112,8 @@ def test_dashboard_shows_traffic_latency_inbox_handoffs_and_send_errors_from_rea
         "Handoffs to a person per tenant",
         "Knowledge refreshes per tenant",
         "Hours since the knowledge was last refreshed",
+        "Meta's account signals per tenant",
+        "Business-initiated messages by purpose and result",
     } <= titles
     by_title = {panel["title"]: panel["targets"][0]["expr"] for panel in dashboard["panels"]}
     assert "sum by (tenant, language)" in by_title["Answers per tenant and language"]

@@ -19,6 +19,7 @@ from peers.loopback import ServerThread
 from peers.whatsapp_webhooks import notification, signed, text
 
 from router.app import create_app
+from router.business_status import StatusWriter
 from router.services import Services
 from router.settings import RouterSettings
 
@@ -124,13 +125,14 @@ class RouterHarness(RouterClient):
         self.routes_file = workdir / "routes.json"
         write_routes(self.routes_file, tenants)
         self.tenants = {tenant.name: tenant for tenant in tenants}
+        status: StatusWriter | None = overrides.pop("status", None)
         self.settings = RouterSettings(
             routes_file=self.routes_file,
             inbox_url=inbox_url,
             graph_api_url=graph.url,
             **{**FAST, **overrides},
         )
-        self.app = create_app(self.settings)
+        self.app = create_app(self.settings, status=status)
         self.server = ServerThread(self.app)
 
     @property

@@ -48,7 +48,7 @@ def _texts_to(graph: GraphApi, customer: str) -> list[str | None]:
     return [call.text for call in graph.texts() if call.to == customer]
 
 
-def test_the_documented_echo_is_parsed_once_without_the_owners_words() -> None:
+def test_the_documented_echo_is_parsed_once_with_the_owners_words() -> None:
     payload = echoes("106540352242922", [echo("Here's the info you requested.", to=CUSTOMER_A)])
     found = parse_notification(payload)
     assert found.messages == []
@@ -58,7 +58,7 @@ def test_the_documented_echo_is_parsed_once_without_the_owners_words() -> None:
     assert parsed.phone_number_id == "106540352242922"
     assert parsed.customer.wa_id == CUSTOMER_A
     assert parsed.raw_type == "text"
-    assert parsed.message.text is None  # not kept: nothing reads it in this step
+    assert parsed.message.text == "Here's the info you requested."  # for the agent's memory
 
 
 def test_an_owner_echo_silences_the_bot_for_that_customer_only(
@@ -78,6 +78,13 @@ def test_an_owner_echo_silences_the_bot_for_that_customer_only(
     time.sleep(0.5)
     assert [m.text for m in agents["alpha"][0].received] == ["are you open today?"]
     assert _texts_to(graph, CUSTOMER_A) == []
+    # The agent keeps what the owner said, in customer A's conversation, and answers nothing.
+    agent = agents["alpha"][0]
+    (note,) = wait_for(lambda: agent.notes, what="the owner's words at the agent")
+    assert note.text == "I'll sort this out myself"
+    b_conversation = agent.received[0].conversation_id
+    assert note.conversation_id != b_conversation
+    assert note.tenant == "tenants/alpha"
     assert _texts_to(graph, OWNER) == []  # no notice: the owner is the one talking
     read = [call.body.get("message_id") for call in graph.calls if call.is_read_receipt]
     assert read == [b_message]  # A's message was not even marked read by the bot
@@ -125,8 +132,11 @@ def test_the_owners_release_command_ends_the_takeover_early(
     ref = agent.received[0].conversation_id.removeprefix("c-")[:8]
     router.say("alpha", f"release {ref}", sender=OWNER)
     time.sleep(0.3)
+    # The customer is told the assistant is back (their window is open: in words).
+    wait_for(lambda: len(_texts_to(graph, CUSTOMER_A)) == 2, what="the follow-up")
+    assert "is back to help you" in (_texts_to(graph, CUSTOMER_A)[1] or "")
     router.say("alpha", "back to the bot", sender=CUSTOMER_A)
-    wait_for(lambda: len(_texts_to(graph, CUSTOMER_A)) == 2, what="the bot again")
+    wait_for(lambda: len(_texts_to(graph, CUSTOMER_A)) == 3, what="the bot again")
     assert [m.text for m in agent.received] == ["hi", "back to the bot"]
 
 

@@ -27,6 +27,16 @@ class GraphCall:
         return self.body.get("to") or self.body.get("recipient")
 
     @property
+    def template(self) -> tuple[str, str, list[str]] | None:
+        """(name, language code, body parameters) of a template message."""
+        if self.body.get("type") != "template":
+            return None
+        template = self.body["template"]
+        body = [c for c in template.get("components", []) if c.get("type") == "body"]
+        parameters = [p["text"] for c in body for p in c.get("parameters", [])]
+        return template["name"], template["language"]["code"], parameters
+
+    @property
     def reply_to(self) -> str | None:
         return (self.body.get("context") or {}).get("message_id")
 
@@ -45,6 +55,9 @@ class GraphApi:
     calls: list[GraphCall] = field(default_factory=list)
     failures: list[tuple[int, int]] = field(default_factory=list)
     refused: list[GraphCall] = field(default_factory=list)
+    # Recipients whose 24-hour window Meta considers closed: a free-form message to them
+    # is refused with 131047, as Meta does; a template goes through.
+    closed: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def app(self) -> FastAPI:
@@ -60,6 +73,9 @@ class GraphApi:
             )
             with self.lock:
                 failure = self.failures.pop(0) if self.failures else None
+                free_form = call.template is None and not call.is_read_receipt
+                if failure is None and free_form and call.to in self.closed:
+                    failure = (400, 131047)
                 (self.refused if failure else self.calls).append(call)
                 count = len(self.calls)
             if failure is not None:

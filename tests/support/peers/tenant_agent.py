@@ -1,14 +1,15 @@
 """A tenant's agent as the router meets it: POST /v1/messages with an InboundMessage, an
-AgentReply back; it can be slow, fail, or answer anything. Served as an ASGI app."""
+AgentReply back; it can be slow, fail, or answer anything; POST /v1/notes with the owner's
+own words (kept, nothing answered). Served as an ASGI app."""
 
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from katha.contracts.messages import AgentReply, InboundMessage
+from katha.contracts.messages import AgentReply, InboundMessage, OwnerNote
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Agent:
     delay: float = 0.0
     failing: bool = False
     received: list[InboundMessage] = field(default_factory=list)
+    notes: list[OwnerNote] = field(default_factory=list)
     answer: Callable[[InboundMessage], AgentReply] | None = None
     in_flight: int = 0
     max_in_flight: int = 0
@@ -52,5 +54,13 @@ class Agent:
                 return JSONResponse(reply.model_dump(mode="json"))
             finally:
                 self.in_flight -= 1
+
+        @api.post("/v1/notes")
+        async def notes(note: OwnerNote) -> Response:
+            if self.failing:
+                return JSONResponse({"detail": "overloaded"}, status_code=503)
+            if all(kept.message_id != note.message_id for kept in self.notes):
+                self.notes.append(note)
+            return Response(status_code=204)
 
         return api

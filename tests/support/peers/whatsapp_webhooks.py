@@ -104,6 +104,17 @@ def echoes(phone_number_id: str, entries: list[Any]) -> dict[str, Any]:
     }
 
 
+WABA_ID = "102290129340398"
+
+
+def account_change(field: str, value: dict[str, Any], *, waba_id: str = WABA_ID) -> dict[str, Any]:
+    """An account-wide webhook (account_update, phone_number_quality_update,
+    message_template_status_update, user_preferences): it names the WhatsApp Business
+    Account in `entry.id`, and the time of the event."""
+    entry = {"id": waba_id, "time": int(time.time()), "changes": [{"field": field, "value": value}]}
+    return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
 def signed(payload: dict[str, Any] | bytes, app_secret: str) -> tuple[bytes, dict[str, str]]:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return body, {

@@ -1,0 +1,76 @@
+"""Which conversation a customer's message belongs to, whatever id WhatsApp names them by.
+
+Since 2026 a customer may have a business-scoped user id (BSUID, `user_id`) and no phone
+number that Meta shares, and the BSUID changes when they change number. Everything the
+router and the agent keep (handoff state, rate limits, the agent's memory) is keyed by one
+pseudonymous conversation id, so the ids a customer is known by are tied to one:
+- a customer's conversation id is made from their BSUID when they have one, else from
+  their phone number (`conversation_id`);
+- when a message names both, the phone number's id becomes an alias of it, so a later
+  message that names only the phone number (an older webhook, a status) finds it too;
+- when Meta says the customer's id changed (`user_changed_user_id`, `user_changed_number`),
+  the new ids become aliases of the conversation the old one led to.
+An alias is one durable record per id (`alias:<conversation id>` in the inbox), never
+rewritten once set except by an identity change, and followed one step: it always names
+a conversation that leads to itself.
+"""
+
+from router.envelope import conversation_id
+from router.inbox.base import Inbox
+from router.notification import Sender
+
+ALIAS = "alias:"
+
+
+def _ids(key: bytes, phone_number_id: str, sender: Sender) -> list[str]:
+    """The conversation ids this sender's ids make, BSUID first."""
+    return [
+        conversation_id(key, phone_number_id, value)
+        for value in (sender.user_id, sender.wa_id, None if sender.user_id else sender.username)
+        if value
+    ]
+
+
+async def _followed(inbox: Inbox, candidate: str) -> str:
+    return await inbox.record(ALIAS + candidate) or candidate
+
+
+async def resolve(inbox: Inbox, key: bytes, phone_number_id: str, sender: Sender) -> str:
+    """The conversation `sender` writes in, learning that their ids go together.
+
+    The first message that names a BSUID settles its conversation: one the customer's
+    phone number already had (a customer who wrote before BSUIDs), else its own. The BSUID
+    is then recorded as leading there (even to itself), so later messages cost one read.
+    """
+    ids = _ids(key, phone_number_id, sender)
+    if not ids:
+        return conversation_id(key, phone_number_id, "")
+    conversation = await inbox.record(ALIAS + ids[0])
+    if conversation is None:
+        conversation = ids[0]
+        for other in ids[1:]:
+            followed = await _followed(inbox, other)
+            if followed != other or (await inbox.conversation(other)).last_inbound_at:
+                conversation = followed
+                break
+        await inbox.save_record(ALIAS + ids[0], conversation, only_new=True)
+    for other in ids[1:]:
+        if other != conversation:
+            await inbox.save_record(ALIAS + other, conversation, only_new=True)
+    return conversation
+
+
+async def merge(
+    inbox: Inbox, key: bytes, phone_number_id: str, previous: Sender, current: Sender
+) -> str | None:
+    """After Meta said `previous` is now `current`: the new ids lead to the conversation
+    the old ones did (its memory, handoff and limits go on). The conversation id, or None
+    when the old ids are unknown (then the new ones start afresh, as Meta's own would)."""
+    old = _ids(key, phone_number_id, previous)
+    if not old:
+        return None
+    conversation = await _followed(inbox, old[0])
+    for new in _ids(key, phone_number_id, current):
+        if new != conversation:
+            await inbox.save_record(ALIAS + new, conversation)
+    return conversation
