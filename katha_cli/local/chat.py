@@ -3,7 +3,9 @@
 Each line becomes a WhatsApp Cloud API webhook (the `messages` field, Meta's current
 shape), signed with the tenant's app secret as Meta signs it, and posted to the router;
 the reply is read back from the local outbox with the language and sources the router
-attached to it.
+attached to it. The local Graph API is told of each message first, as Meta knows every
+message it delivers: it opens the customer's 24-hour window for free-form replies. A template
+reply reads "[template NAME LANGUAGE] parameters".
 """
 
 import json
@@ -16,13 +18,16 @@ from typing import Any
 import httpx
 
 from katha.contracts.messages import ReplyTracking
+from katha_cli.local.meta_rules import template_parameters
 from katha_cli.local.outbox import MAX_WAIT_SECONDS, OutboxMessage
 from katha_cli.local.state import TenantInfo, UpState
 from router.signature import sign
 
 DEFAULT_CUSTOMER = "94770000000"
 RELEASE = re.compile(r"release ([0-9a-z]+)")
+RELEASE_REF = re.compile(r"[0-9a-z]+")
 WEBHOOK_PATH = "/webhooks/whatsapp"
+INBOUND_PATH = "/local/inbound"  # the local Graph API learns of each customer message
 # Sample questions for --lang when a Business has no FAQ question in that language.
 FALLBACK_SAMPLES = {
     "si": ["ඔබ විවෘතව තිබෙන වේලාවන් මොනවාද?"],
@@ -122,6 +127,7 @@ class Customer:
         message_id = "wamid.katha." + secrets.token_hex(12)
         body = webhook_body(self.tenant, self.number, self.name, message_id, text)
         raw = json.dumps(body, ensure_ascii=False).encode()
+        self._opened_window(raw)
         headers = {
             "Content-Type": "application/json",
             "X-Hub-Signature-256": sign(raw, self.tenant.app_secret.encode()),
@@ -137,6 +143,20 @@ class Customer:
         if response.status_code != 200:
             raise ChatError(f"the router refused the webhook: HTTP {response.status_code}")
         return message_id
+
+    def _opened_window(self, raw: bytes) -> None:
+        """Tell the local Graph API this message is on its way, before the router could
+        answer it: "Meta" then accepts free-form replies to this customer for 24 hours."""
+        headers = {"Content-Type": "application/json"}
+        try:
+            response = self._http.post(
+                self.state.graph_url + INBOUND_PATH, content=raw, headers=headers
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise ChatError(
+                f"the local Graph API at {self.state.graph_url} did not answer: {error}"
+            ) from None
 
     def ask(self, text: str) -> Answer:
         after = self._last_seq()
@@ -174,21 +194,32 @@ class Customer:
         owner = (self.tenant.owner_number or "").lstrip("+")
         if not owner:
             raise ChatError(f"{self.tenant.key} has no handoff owner number")
-        notices = [
-            message
-            for message in self._outbox(0, 0, recipient=owner)
-            if message.text and self.number in message.text
-        ]
-        found = RELEASE.search(notices[-1].text or "") if notices else None
-        if found is None:
+        notices = [message.text or "" for message in self._outbox(0, 0, recipient=owner)]
+        # By number first: many testers keep the default profile name.
+        refs = [ref for notice in notices if (ref := self._handoff_ref(notice, self.number))]
+        refs = refs or [ref for notice in notices if (ref := self._handoff_ref(notice, self.name))]
+        if not refs:
             raise ChatError("no conversation of this customer is with a person")
         as_customer = self.number
         self.number = owner
         try:
-            self.send(found.group(0))
+            self.send(f"release {refs[-1]}")
         finally:
             self.number = as_customer
-        return found.group(1)
+        return refs[-1]
+
+    @staticmethod
+    def _handoff_ref(notice: str, customer: str) -> str | None:
+        """The reference of a handoff notice naming `customer`: the "release <ref>" of a
+        free-form notice, or the first parameter of a handoffNotice template (its second
+        names the customer, by name or number)."""
+        parameters = template_parameters(notice)
+        if parameters is not None:
+            about = " ".join(parameters[1:2])
+            ref = parameters[0] if parameters else ""
+            return ref if customer in about and RELEASE_REF.fullmatch(ref) else None
+        found = RELEASE.search(notice)
+        return found.group(1) if found and customer in notice else None
 
     def _last_seq(self) -> int:
         response = self._http.get(f"{self.state.graph_url}/outbox/last")

@@ -6,6 +6,11 @@ the state folder) that `katha chat` reads through `GET /outbox`; for a live tena
 passed on to graph.facebook.com unchanged, and Meta's answer (429s included) goes back to
 the router, whose retries and pacing then work as in a cluster. Either way the router's
 own code path is the one that runs in production.
+
+For local tenants it also refuses what Meta would (`meta_rules`): a free-form message to
+someone who has not written in the last 24 hours, and undeclared templates. Local senders
+(`katha chat`) tell it each customer message through `POST /local/inbound`, as Meta knows
+every message it delivers.
 """
 
 import asyncio
@@ -24,7 +29,19 @@ import httpx
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from katha.api.business import Templates
 from katha.contracts.messages import ReplyTracking
+from katha_cli.local.meta_rules import (
+    GraphRules,
+    Refusal,
+    inbound_senders,
+    is_read_receipt,
+    recipient_of,
+    sender_key,
+    template_refusal,
+    template_text,
+    window_refusal,
+)
 
 META_GRAPH_URL = "https://graph.facebook.com"
 GRAPH_VERSION = "v23.0"
@@ -43,6 +60,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox (recipient, seq);
+CREATE TABLE IF NOT EXISTS inbound (
+    phone_number_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (phone_number_id, sender)
+);
 """
 
 # The longest one long-poll may wait; a client wanting longer polls again.
@@ -76,7 +99,8 @@ class OutboxMessage:
 
 
 class Outbox:
-    """Every message the router sent, in order; thread-safe, one SQLite file."""
+    """Every message the router sent, in order, and when each customer last wrote to each
+    number; thread-safe, one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +115,9 @@ class Outbox:
         kind = str(body.get("type") or ("read" if body.get("status") == "read" else "unknown"))
         text_part = body.get("text")
         text = text_part.get("body") if isinstance(text_part, dict) else None
-        recipient = body.get("to") or body.get("recipient")
+        if kind == "template":
+            text = template_text(body)
+        recipient = recipient_of(body)
         reply_to = (body.get("context") or {}).get("message_id")
         tracking = body.get("biz_opaque_callback_data")
         row = (
@@ -123,6 +149,24 @@ class Outbox:
         with self._lock:
             rows = self._db.execute(query + " ORDER BY seq", params).fetchall()
         return [_message(row) for row in rows]
+
+    def record_inbound(self, senders: list[tuple[str, str]], at: float) -> None:
+        """Customers wrote to these numbers at `at`: their 24-hour windows start again."""
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO inbound (phone_number_id, sender, at) VALUES (?, ?, ?)"
+                " ON CONFLICT (phone_number_id, sender) DO UPDATE SET at = MAX(at, excluded.at)",
+                [(number, sender, at) for number, sender in senders],
+            )
+
+    def last_inbound(self, phone_number_id: str, sender: str) -> float | None:
+        """When `sender` (a phone number or BSUID) last wrote to this number, if ever."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT at FROM inbound WHERE phone_number_id = ? AND sender = ?",
+                (phone_number_id, sender_key(sender)),
+            ).fetchone()
+        return float(row[0]) if row else None
 
     def last_seq(self) -> int:
         with self._lock:
@@ -156,12 +200,15 @@ def create_graph_app(
     meta_url: str = META_GRAPH_URL,
     on_message: Callable[[OutboxMessage], None] | None = None,
     timeout: float = 10.0,
+    rules: GraphRules | None = None,
 ) -> FastAPI:
-    """The Graph API stand-in; `live_numbers` are passed on to `meta_url`."""
+    """The Graph API stand-in; `live_numbers` are passed on to `meta_url`, the others are
+    held to `rules` (Meta's window and templates) before they land in the outbox."""
     app = FastAPI(title="katha local Graph API", docs_url=None, redoc_url=None)
     client = httpx.AsyncClient(timeout=timeout)
     app.router.on_shutdown.append(client.aclose)
     arrived = Arrivals()
+    meta = rules or GraphRules()
 
     def record(phone_number_id: str, body: dict[str, Any], *, forwarded: bool) -> OutboxMessage:
         message = _record(outbox, phone_number_id, body, on_message, forwarded=forwarded)
@@ -174,13 +221,28 @@ def create_graph_app(
         body = _whatsapp_body(raw)
         if isinstance(body, Response):
             return body
-        if phone_number_id in live_numbers:
+        if phone_number_id in live_numbers:  # Meta itself enforces its rules there
             url = f"{meta_url}/{version}/{phone_number_id}/messages"
             upstream = await _forward(client, url, raw, request.headers.get("authorization", ""))
             if upstream.is_success:
                 record(phone_number_id, body, forwarded=True)
             return _relayed(upstream)
-        return _accepted(record(phone_number_id, body, forwarded=False))
+        refusal = _refusal(outbox, meta, phone_number_id, body)
+        if refusal is not None:
+            return refusal.response()
+        return _accepted(record(phone_number_id, body, forwarded=False), body)
+
+    @app.post("/local/inbound")
+    async def inbound(request: Request) -> dict[str, int]:
+        """A local sender posts here each webhook it is about to deliver to the router,
+        as Meta knows every customer message before the business sees it."""
+        try:
+            webhook = json.loads(await request.body())
+        except ValueError:
+            webhook = None
+        senders = inbound_senders(webhook)
+        outbox.record_inbound(senders, meta.clock())
+        return {"recorded": len(senders)}
 
     @app.get("/outbox")
     async def read_outbox(
@@ -261,17 +323,33 @@ def _relayed(upstream: httpx.Response) -> Response:
     )
 
 
-def _accepted(message: OutboxMessage) -> JSONResponse:
-    """What the Graph API answers for a message it took."""
+def _refusal(
+    outbox: Outbox, rules: GraphRules, phone_number_id: str, body: dict[str, Any]
+) -> Refusal | None:
+    """What Meta would refuse of a local tenant's message: templates any time unless not
+    declared (or with the wrong parameters), anything else outside the recipient's window."""
+    if is_read_receipt(body):
+        return None
+    recipient = recipient_of(body)
+    if recipient is None:
+        return Refusal(400, 100, "Invalid parameter", "The parameter to is required.")
+    if body.get("type") == "template":
+        return template_refusal(rules.templates.get(phone_number_id, Templates()), body)
+    return window_refusal(outbox.last_inbound(phone_number_id, recipient), rules)
+
+
+def _accepted(message: OutboxMessage, body: dict[str, Any]) -> JSONResponse:
+    """What the Graph API answers for a message it took: a phone send names the `wa_id`, a
+    BSUID send (`recipient` without `to`) the `user_id`."""
     if message.kind == "read":
         return JSONResponse({"success": True})
     recipient = message.recipient or ""
+    contact = {"input": recipient, "wa_id" if body.get("to") else "user_id": recipient}
+    sent: dict[str, str] = {"id": message.message_id}
+    if message.kind == "template":
+        sent["message_status"] = "accepted"
     return JSONResponse(
-        {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": recipient, "wa_id": recipient}],
-            "messages": [{"id": message.message_id}],
-        }
+        {"messaging_product": "whatsapp", "contacts": [contact], "messages": [sent]}
     )
 
 

@@ -19,6 +19,7 @@ from katha_cli.local import Say, ray_agents, router_process
 from katha_cli.local.indexing import IndexOutcome, index_all
 from katha_cli.local.interrupts import Interrupts, StartInterruptedError
 from katha_cli.local.lock import StateLockedError, lock_state_dir, unlock
+from katha_cli.local.meta_rules import META_WINDOW_SECONDS, WINDOW_ENV, window_seconds_from_env
 from katha_cli.local.outbox import Outbox, OutboxMessage
 from katha_cli.local.servers import BackgroundServer, bind
 from katha_cli.local.state import STATE_FILE, write_private
@@ -58,6 +59,7 @@ class LocalPlatform:
         self.router_url = ""
         self.graph_url = ""
         self.agents_url = ""
+        self.window_seconds = META_WINDOW_SECONDS  # Meta's reply window, as the outbox keeps it
         self.interrupts = Interrupts(say)
         self._lock: int | None = None
         self._wrote_state = False
@@ -74,6 +76,7 @@ class LocalPlatform:
         self.interrupts.catch()
         workspace = load_workspace(options.directory, self.state_dir)
         self.workspace = workspace
+        self.window_seconds = window_seconds_from_env()  # a typo fails before minutes of work
         self._describe(workspace)
         # Bind the sockets first: a port in use is reported before minutes of indexing.
         router_sock = bind(options.host, options.port, "router")
@@ -109,6 +112,10 @@ class LocalPlatform:
             self.say(f"  ✓ {tenant.key} ({tenant.display_name}): {mode}")
             for missing in missing_files(tenant):
                 self.say(f"    ! no such file for source {missing}")
+        if self.window_seconds != META_WINDOW_SECONDS:
+            self.say(
+                f"  · Meta's 24-hour reply window is {self.window_seconds:g} s here ({WINDOW_ENV})"
+            )
         for model in workspace.language_models:
             self.say(
                 f"  · LanguageModel {model.metadata.name}: needs a GPU, not served here; "
@@ -131,7 +138,10 @@ class LocalPlatform:
 
     def _start_router(self, workspace: Workspace, router_sock: socket.socket) -> None:
         self.outbox = Outbox(self.state_dir / "outbox.db")
-        graph = router_process.start_graph_api(self.outbox, workspace, on_message=self._show)
+        window = self.window_seconds
+        graph = router_process.start_graph_api(
+            self.outbox, workspace, on_message=self._show, window_seconds=window
+        )
         self.servers.append(graph)
         routes_file = self.state_dir / "routes.json"
         router_process.write_routes(workspace, self.agents_url, routes_file)
@@ -142,6 +152,7 @@ class LocalPlatform:
             routes_file=routes_file,
             graph_url=graph.url,
             log_level=self.options.log_level,
+            window_seconds=window,
         )
         self.servers.append(router)
         self.router_url = router.url

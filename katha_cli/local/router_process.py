@@ -11,6 +11,7 @@ import httpx
 
 from katha.contracts.routing import Route, RoutingTable, route_document
 from katha.contracts.serving import AGENT_READS
+from katha_cli.local.meta_rules import META_WINDOW_SECONDS, GraphRules
 from katha_cli.local.outbox import GRAPH_VERSION, Outbox, OutboxMessage, create_graph_app
 from katha_cli.local.servers import BackgroundServer, bind
 from katha_cli.local.state import write_private
@@ -22,7 +23,8 @@ LOCAL_HANDOFF_SECONDS = 600.0
 
 
 def route(tenant: LocalTenant, agents_url: str) -> Route:
-    handoff = tenant.business.spec.handoff
+    spec = tenant.business.spec
+    handoff = spec.handoff
     return Route(
         phone_number_id=tenant.phone_number_id,
         tenant=tenant.key,
@@ -30,15 +32,33 @@ def route(tenant: LocalTenant, agents_url: str) -> Route:
         credentials=tenant.credentials,
         owner_number=handoff.owner_number if handoff.enabled else None,
         accepts=list(AGENT_READS),
+        business_account_id=spec.whatsapp.business_account_id,
+        templates=spec.whatsapp.templates,
+        display_name=tenant.display_name,
+        assistant_name=spec.persona.name,
     )
 
 
+def graph_rules(workspace: Workspace, window_seconds: float) -> GraphRules:
+    """Meta's rules for the local numbers: each Business's declared templates, the window."""
+    templates = {
+        tenant.phone_number_id: tenant.business.spec.whatsapp.templates
+        for tenant in workspace.tenants
+    }
+    return GraphRules(templates=templates, window_seconds=window_seconds)
+
+
 def start_graph_api(
-    outbox: Outbox, workspace: Workspace, on_message: Callable[[OutboxMessage], None]
+    outbox: Outbox,
+    workspace: Workspace,
+    on_message: Callable[[OutboxMessage], None],
+    window_seconds: float = META_WINDOW_SECONDS,
 ) -> BackgroundServer:
-    """The local Graph API: local tenants' replies land in the outbox, live ones go to Meta."""
+    """The local Graph API: local tenants' replies land in the outbox once they pass Meta's
+    rules, live ones go to Meta."""
     live = frozenset(tenant.phone_number_id for tenant in workspace.tenants if tenant.live)
-    graph_app = create_graph_app(outbox, live, on_message=on_message)
+    rules = graph_rules(workspace, window_seconds)
+    graph_app = create_graph_app(outbox, live, on_message=on_message, rules=rules)
     return BackgroundServer(graph_app, bind("127.0.0.1", 0, "local Graph API"), "graph").start()
 
 
@@ -56,6 +76,7 @@ def start_router(
     routes_file: Path,
     graph_url: str,
     log_level: str,
+    window_seconds: float = META_WINDOW_SECONDS,
 ) -> BackgroundServer:
     from router.app import create_app
     from router.settings import RouterSettings
@@ -69,6 +90,9 @@ def start_router(
         log_level=log_level,
         reply_tracking=True,  # what `katha chat` shows: language, intent, sources
         handoff_timeout_seconds=LOCAL_HANDOFF_SECONDS,
+        # The router's idea of the window is the local Graph API's, so that it chooses
+        # templates when the local "Meta" would refuse a free-form message.
+        reply_window_seconds=window_seconds,
     )
     return BackgroundServer(create_app(settings), sock, "router").start()
 

@@ -1,5 +1,6 @@
 """`katha validate` and `katha crd` as a platform engineer runs them."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,11 +11,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO_ROOT / "crds" / "examples").glob("*.yaml"))
 
 
-def _katha(*args: str) -> subprocess.CompletedProcess[str]:
+def _katha(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     # The console script pip installed next to this interpreter, as a user would run it.
     katha = Path(sys.executable).parent / "katha"
     assert katha.is_file(), "the katha console script is not installed"
-    return subprocess.run([str(katha), *args], capture_output=True, text=True, cwd=REPO_ROOT)
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [str(katha), *args], capture_output=True, text=True, cwd=REPO_ROOT, env=environment
+    )
 
 
 def test_validate_accepts_the_examples() -> None:
@@ -87,6 +91,25 @@ def test_up_refuses_a_folder_without_businesses(tmp_path: Path) -> None:
     result = _katha("up", str(tmp_path), "--state-dir", str(tmp_path / "state"))
     assert result.returncode == 2
     assert "holds no Business" in result.stderr
+
+
+def test_up_refuses_a_reply_window_that_is_not_a_number_before_starting(tmp_path: Path) -> None:
+    shop = tmp_path / "shops" / "tea"
+    shop.mkdir(parents=True)
+    (shop / "business.yaml").write_text(
+        "apiVersion: katha.dev/v1alpha1\nkind: Business\n"
+        "metadata: {name: tea, namespace: demo}\n"
+        "spec:\n  displayName: Tea\n"
+        "  whatsapp: {phoneNumberId: '100000000000001', credentialsSecretRef: {name: tea-wa}}\n"
+        "  knowledge: {sources: [{name: notes, type: text, file: notes.md}]}\n"
+    )
+    (shop / "notes.md").write_text("Open 8 to 6.\n")
+    window = {"KATHA_LOCAL_WINDOW_SECONDS": "a day"}
+    result = _katha("up", str(tmp_path / "shops"), "--state-dir", str(tmp_path / "st"), env=window)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "KATHA_LOCAL_WINDOW_SECONDS must be a positive number of seconds" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Ray" not in result.stdout  # refused before minutes of starting anything
 
 
 @pytest.mark.parametrize(

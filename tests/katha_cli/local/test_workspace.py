@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from katha.contracts.routing import load_document
 from katha.contracts.serving import AGENT_READS
 from katha_cli.local.credentials import GENERATED_PREFIX, env_name, read_env_file
-from katha_cli.local.router_process import route
+from katha_cli.local.router_process import graph_rules, route, write_routes
 from katha_cli.local.workspace import WorkspaceError, files_digest, load_workspace
 
 BUSINESS = """\
@@ -269,3 +270,39 @@ def test_katha_ups_routes_tell_the_router_every_type_the_agent_reads(tmp_path: P
     business(shops, "tea", "100000000000001")
     tenant = load_workspace(shops, tmp_path / "state").tenants[0]
     assert route(tenant, "http://127.0.0.1:9").accepts == list(AGENT_READS)
+
+
+def test_katha_ups_routes_carry_the_account_templates_and_names(tmp_path: Path) -> None:
+    # The router reads the routes file as it reads the cluster's Secret: account-wide
+    # webhooks find the Business by its account ID, templates fill in the names.
+    shops = tmp_path / "shops"
+    path = business(shops, "tea", "100000000000001")
+    path.write_text(
+        path.read_text()
+        .replace(
+            "    credentialsSecretRef",
+            '    businessAccountId: "102290129340398"\n'
+            "    templates:\n"
+            "      handoffNotice: {name: katha_handoff, languages: [si, en]}\n"
+            "      reopen: {name: katha_reopen, languages: [en_US], category: MARKETING}\n"
+            "    credentialsSecretRef",
+        )
+        .replace("  knowledge:", "  persona: {name: Nila}\n  knowledge:")
+    )
+    workspace = load_workspace(shops, tmp_path / "state")
+    routes_file = tmp_path / "state" / "routes.json"
+    write_routes(workspace, "http://127.0.0.1:9", routes_file)
+    loaded = load_document(routes_file.read_text())
+    assert loaded.dropped == ()
+    (written,) = loaded.table.routes
+    assert written.business_account_id == "102290129340398"
+    assert written.templates.handoff_notice is not None
+    assert written.templates.handoff_notice.name == "katha_handoff"
+    assert written.templates.handoff_notice.languages == ["si", "en"]
+    assert written.templates.reopen is not None
+    assert written.templates.reopen.category == "MARKETING"
+    assert written.templates.handoff_ended is None
+    assert (written.display_name, written.assistant_name) == ("tea shop", "Nila")
+    rules = graph_rules(workspace, window_seconds=90)
+    assert rules.templates == {"100000000000001": written.templates}
+    assert rules.window_seconds == 90
