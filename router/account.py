@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from katha.api.business import TEMPLATE_STOPPED_EVENTS
 from router.inbox.base import Inbox
 
 RECORD = "account:"
@@ -27,10 +28,8 @@ CUSTOMER_INITIATED = "RESTRICTED_CUSTOMER_INITIATED_MESSAGING"
 # Account events after which nothing can be sent from the number.
 GONE = frozenset({"ACCOUNT_OFFBOARDED", "ACCOUNT_DELETED"})
 BANNED = frozenset({"DISABLE"})
-# Template events after which Meta refuses the template.
-UNUSABLE_TEMPLATE = frozenset(
-    {"PAUSED", "DISABLED", "REJECTED", "PENDING_DELETION", "DELETED", "ARCHIVED", "LOCKED"}
-)
+# Template events after which Meta refuses the template (shared with the operator).
+UNUSABLE_TEMPLATE = TEMPLATE_STOPPED_EVENTS
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,15 @@ class AccountState:
     quality: str | None = None
     messaging_limit: str | None = None
     templates: dict[str, str] = field(default_factory=dict)  # "<name>:<language>" -> event
+    # When Meta sent the newest signal applied to each part ("account", "quality",
+    # "template:<name>:<language>"): Meta retries and does not keep order, so an older
+    # signal arriving late is ignored instead of undoing a newer one.
+    seen: dict[str, float] = field(default_factory=dict)
+
+    def is_newer(self, part: str, at: float) -> bool:
+        """Not older than the last applied (Meta's times are whole seconds: two signals
+        in one second both apply, and a redelivery changes nothing)."""
+        return at >= self.seen.get(part, float("-inf"))
 
     def restricted(self, kind: str, now: float | None = None) -> bool:
         if kind in self.restrictions:
@@ -99,8 +107,23 @@ def expiry(moment: datetime | None) -> float | None:
 
 
 async def marketing_stopped(inbox: Inbox, conversation_id: str) -> bool:
-    return await inbox.record(OPTED_OUT + conversation_id) == "stop"
+    return _preference(await inbox.record(OPTED_OUT + conversation_id))[0] == "stop"
 
 
-async def set_marketing(inbox: Inbox, conversation_id: str, stopped: bool) -> None:
-    await inbox.save_record(OPTED_OUT + conversation_id, "stop" if stopped else "resume")
+def _preference(text: str | None) -> tuple[str, float]:
+    value, _, at = (text or "").partition(":")
+    try:
+        return value, float(at or "-inf")
+    except ValueError:
+        return value, float("-inf")
+
+
+async def set_marketing(inbox: Inbox, conversation_id: str, stopped: bool, at: float) -> bool:
+    """Keep the customer's choice unless a newer one is kept already; True if kept.
+    Kept without expiry: an opt-out is honoured for as long as the router runs."""
+    _, newest = _preference(await inbox.record(OPTED_OUT + conversation_id))
+    if at < newest:
+        return False
+    value = "stop" if stopped else "resume"
+    await inbox.save_record(OPTED_OUT + conversation_id, f"{value}:{at}")
+    return True

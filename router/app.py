@@ -25,6 +25,7 @@ from router.metrics import RouterMetrics
 from router.routes_kubernetes import SecretRouteSource
 from router.services import Services
 from router.settings import RouterSettings
+from router.signals import Signals
 from router.worker import Worker
 
 log = get_logger("router")
@@ -54,7 +55,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _running(services, watch_routes=routes is None):
+        async with _running(services, watch_routes=routes is None, signals=intake.signals):
             yield
         await intake.signals.aclose()
 
@@ -69,7 +70,9 @@ def create_app(
 
 
 @contextlib.asynccontextmanager
-async def _running(services: Services, *, watch_routes: bool) -> AsyncIterator[None]:
+async def _running(
+    services: Services, *, watch_routes: bool, signals: Signals
+) -> AsyncIterator[None]:
     settings = services.settings
     tasks: list[asyncio.Task[None]] = []
 
@@ -85,6 +88,7 @@ async def _running(services: Services, *, watch_routes: bool) -> AsyncIterator[N
             spawn(_watch_routes(settings, services.routes), "routes")
         spawn(_start_inbox(services, http, spawn), "inbox")
         spawn(_report_inbox(services), "inbox-stats")
+        spawn(_report_accounts(services, signals), "account-gauges")
         yield
     finally:
         services.started = False
@@ -198,3 +202,18 @@ async def _report_inbox(services: Services) -> None:
             services.metrics.inbox_depth.set(stats.depth)
             services.metrics.inbox_age.set(stats.oldest_age_seconds)
         await asyncio.sleep(1.0)
+
+
+# Restrictions expire and other replicas learn of new ones: the gauges are set again this
+# often from the state every replica shares.
+ACCOUNT_GAUGES_SECONDS = 15.0
+
+
+async def _report_accounts(services: Services, signals: Signals) -> None:
+    while True:
+        if services.started:
+            try:
+                await signals.refresh_gauges()
+            except Exception:
+                log.exception("accounts.gauges_failed")
+        await asyncio.sleep(ACCOUNT_GAUGES_SECONDS if services.started else 0.2)

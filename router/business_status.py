@@ -6,8 +6,9 @@ Kubernetes API: status"), and patches only `status.whatsapp`, as a JSON merge pa
 never touches what the operator writes. On one machine there is no Business object: the
 same facts go to the log.
 
-A patch that fails is logged and counted, never retried forever: the router's own
-behaviour rests on the records it keeps in the inbox (router.account), not on the status.
+A patch that fails is retried with back-off for a couple of minutes and counted
+(`katha_router_business_status_writes_total`); the router's own behaviour rests on the
+records it keeps in the inbox (router.account), not on the status.
 """
 
 from typing import Any, Protocol

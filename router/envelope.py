@@ -17,6 +17,7 @@ class Recipient(BaseModel):
 
     wa_id: str | None = None
     user_id: str | None = None
+    username: str | None = None  # shown to the owner when no number is shared
 
     def graph_fields(self) -> dict[str, str]:
         """The Graph API addressing: the phone number, else the business-scoped user id."""

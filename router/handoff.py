@@ -73,8 +73,8 @@ class Handoff:
             return
         if "owner" in await self._inbox.sent_parts(envelope.message_id):
             return
-        name, number = envelope.message.sender_name, envelope.recipient.wa_id
-        customer = number or "a WhatsApp user without a shared number"
+        name, recipient = envelope.message.sender_name, envelope.recipient
+        customer = recipient.wa_id or recipient.username or "a WhatsApp user without a number"
         notice = canned.handoff_notice(ref, customer, name, reply.handoff_reason)
         owner = Sender(wa_id=route.owner_number.lstrip("+"))
         conversation = await identity.resolve(
@@ -124,14 +124,18 @@ class Handoff:
 
 
 CUSTOMER = "customer:"  # conversation id -> the customer's WhatsApp ids (whom to answer)
+# The customer's ids are personal data: kept only as long as a follow-up may be due.
+CUSTOMER_TTL_SECONDS = 30 * 86400.0
 
 
 async def remember_customer(inbox: Inbox, conversation_id: str, recipient: Recipient) -> None:
     """Whom a conversation answers, for what the business starts later (the follow-up
-    after a handoff): written when the ids change, never logged."""
+    after a handoff): written when the ids change or the record expired, never logged."""
     stored = recipient.model_dump_json()
     if await inbox.record(CUSTOMER + conversation_id) != stored:
-        await inbox.save_record(CUSTOMER + conversation_id, stored)
+        await inbox.save_record(
+            CUSTOMER + conversation_id, stored, ttl_seconds=CUSTOMER_TTL_SECONDS
+        )
 
 
 async def release(inbox: Inbox, conversation_id: str, route: Route | None) -> bool:
@@ -150,8 +154,10 @@ async def release(inbox: Inbox, conversation_id: str, route: Route | None) -> bo
             log.warning("handoff.follow_up_unaddressed")
             return True
         now = time.time()
+        # Named after the handoff it ends: two releases of one handoff (the owner and an
+        # admin, on two replicas) queue one follow-up, the inbox's dedupe drops the other.
         message = CustomerMessage(
-            message_id=f"katha.handoff-ended.{conversation_id}.{int(now * 1000)}",
+            message_id=f"katha.handoff-ended.{conversation_id}.{int(state.handoff_until)}",
             type=MessageType.TEXT,
             timestamp=datetime.fromtimestamp(now, UTC),
         )

@@ -10,16 +10,20 @@ pseudonymous conversation id, so the ids a customer is known by are tied to one:
   message that names only the phone number (an older webhook, a status) finds it too;
 - when Meta says the customer's id changed (`user_changed_user_id`, `user_changed_number`),
   the new ids become aliases of the conversation the old one led to.
-An alias is one durable record per id (`alias:<conversation id>` in the inbox), never
-rewritten once set except by an identity change, and followed one step: it always names
-a conversation that leads to itself.
+An alias is one record per id (`alias:<conversation id>` in the inbox, pseudonymous:
+never a number in clear), renewed by each message and gone ALIAS_TTL_SECONDS after the
+last; it is rewritten only by an identity change or to join a number to its BSUID, and
+followed one step: it always names a conversation that leads to itself.
 """
 
 from router.envelope import conversation_id
-from router.inbox.base import Inbox
+from router.inbox.base import ConversationState, Inbox
 from router.notification import Sender
 
 ALIAS = "alias:"
+# An alias lives this long after the customer's last message (each message renews it):
+# longer than any conversation memory a customer would expect back after a silence.
+ALIAS_TTL_SECONDS = 400 * 86400.0
 
 
 def _ids(key: bytes, phone_number_id: str, sender: Sender) -> list[str]:
@@ -38,25 +42,36 @@ async def _followed(inbox: Inbox, candidate: str) -> str:
 async def resolve(inbox: Inbox, key: bytes, phone_number_id: str, sender: Sender) -> str:
     """The conversation `sender` writes in, learning that their ids go together.
 
-    The first message that names a BSUID settles its conversation: one the customer's
-    phone number already had (a customer who wrote before BSUIDs), else its own. The BSUID
-    is then recorded as leading there (even to itself), so later messages cost one read.
+    The first message that names a BSUID settles its conversation: the one its phone
+    number already leads to (a customer who wrote before BSUIDs, an owner's echo or notice
+    that named only the number), else its own. The BSUID is then recorded as leading
+    there (even to itself), so later messages cost a read or two. A phone number that led
+    nowhere, or only to itself, is pointed at the settled conversation.
     """
     ids = _ids(key, phone_number_id, sender)
     if not ids:
         return conversation_id(key, phone_number_id, "")
     conversation = await inbox.record(ALIAS + ids[0])
-    if conversation is None:
+    if conversation is not None:
+        await inbox.save_record(ALIAS + ids[0], conversation, ttl_seconds=ALIAS_TTL_SECONDS)
+    else:
         conversation = ids[0]
         for other in ids[1:]:
-            followed = await _followed(inbox, other)
-            if followed != other or (await inbox.conversation(other)).last_inbound_at:
-                conversation = followed
+            known = await inbox.record(ALIAS + other)
+            if known is None and await inbox.conversation(other) != ConversationState():
+                known = other  # kept before aliases were: a conversation all the same
+            if known is not None:
+                conversation = known
                 break
-        await inbox.save_record(ALIAS + ids[0], conversation, only_new=True)
+        settled = await inbox.save_record(
+            ALIAS + ids[0], conversation, only_new=True, ttl_seconds=ALIAS_TTL_SECONDS
+        )
+        if not settled:
+            # Another replica settled it a moment ago: its answer is the one.
+            conversation = await inbox.record(ALIAS + ids[0]) or conversation
     for other in ids[1:]:
-        if other != conversation:
-            await inbox.save_record(ALIAS + other, conversation, only_new=True)
+        if other != conversation and await inbox.record(ALIAS + other) in (None, other):
+            await inbox.save_record(ALIAS + other, conversation, ttl_seconds=ALIAS_TTL_SECONDS)
     return conversation
 
 
@@ -72,5 +87,5 @@ async def merge(
     conversation = await _followed(inbox, old[0])
     for new in _ids(key, phone_number_id, current):
         if new != conversation:
-            await inbox.save_record(ALIAS + new, conversation)
+            await inbox.save_record(ALIAS + new, conversation, ttl_seconds=ALIAS_TTL_SECONDS)
     return conversation

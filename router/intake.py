@@ -219,7 +219,7 @@ def _admitted(
     envelope = Envelope(
         message=InboundMessage.addressed(item.message, tenant, conversation),
         phone_number_id=item.phone_number_id,
-        recipient=Recipient(wa_id=party.wa_id, user_id=party.user_id),
+        recipient=Recipient(wa_id=party.wa_id, user_id=party.user_id, username=party.username),
         received_at=now,
         kind=kind,
     )

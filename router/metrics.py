@@ -76,3 +76,8 @@ class RouterMetrics:
             "conversation was found and carried over.",
             ["tenant", "result"],
         )
+        self.business_status_writes: Counter = m.counter(
+            "business_status_writes_total",
+            "Writes of Meta's signals into Businesses' status: written, retried, failed.",
+            ["result"],
+        )

@@ -39,6 +39,19 @@ class Outgoing:
     language: str | None  # what the recipient reads, if known
 
 
+# Meta refuses a template parameter with a new line, a tab or more than four spaces in a
+# row; a customer's name or the agent's reason may have any of them.
+PARAMETER_MAX_CHARS = 200
+
+
+def template_parameter(value: str) -> str:
+    """`value` as Meta accepts it in a template body: one line, bounded, never empty."""
+    text = " ".join(value.split())
+    if len(text) > PARAMETER_MAX_CHARS:
+        text = text[: PARAMETER_MAX_CHARS - 1].rstrip() + "…"
+    return text or "-"
+
+
 class Outreach:
     def __init__(
         self, inbox: Inbox, graph: GraphApiClient, metrics: RouterMetrics, window_seconds: float
@@ -76,7 +89,7 @@ class Outreach:
         if not isinstance(chosen, Chosen):
             log.warning("template.not_sent", purpose=outgoing.purpose, reason=chosen)
             return self._count(route, outgoing, chosen)
-        parameters = [value or "-" for value in outgoing.parameters]
+        parameters = [template_parameter(value) for value in outgoing.parameters]
         try:
             await self._graph.send_template(
                 phone_number_id, token, outgoing.recipient, chosen.name, chosen.language, parameters

@@ -1,6 +1,7 @@
 """A Worker answers one inbox message: rules first (route, handoff, abuse, media), then the
 tenant's agent, then the Graph API; it completes the message or gives it back for later."""
 
+import contextlib
 import dataclasses
 import time
 from collections import defaultdict
@@ -114,6 +115,11 @@ class Worker:
         age = time.time() - envelope.message.timestamp.timestamp()
         if age > self._settings.reply_window_seconds:
             log.error("reply.expired", reason=reason, attempts=envelope.attempts + 1)
+            route = self._routes.route_for(envelope.phone_number_id)
+            if route is not None and envelope.kind == "customer":
+                state = await self._inbox.conversation(envelope.conversation_id)
+                with contextlib.suppress(GraphApiError):  # best effort, and never twice
+                    await self._reopen(route, envelope, state)
             await self._inbox.complete(envelope)
             return
         log.warning("message.retry", reason=reason, delay=round(delay, 3))
@@ -135,6 +141,9 @@ class Worker:
             return
         if envelope.kind == "handoff_ended":
             state = await self._inbox.conversation(envelope.conversation_id)
+            if with_human(state):  # the owner took it back meanwhile: nothing to say
+                log.info("handoff.follow_up_skipped")
+                return
             await self._handoff.ended(route, envelope, state.language)
             return
         state = await self._remember(route, envelope)
@@ -311,6 +320,7 @@ class Worker:
         if not window_open(state, self._settings.reply_window_seconds):
             log.error("reply.outside_window")
             self._metrics.sends.labels("outside_window", "131047").inc()
+            await self._reopen(route, envelope, state)  # the answer came too late
             return
         if not (await account_state(self._inbox, route.tenant)).may_reply():
             # Meta restricts this account's replies: each one would be refused.

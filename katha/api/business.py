@@ -18,6 +18,12 @@ PersonaLanguage = Literal["si", "en", "ta", "singlish"]
 
 
 TemplateCategory = Literal["UTILITY", "MARKETING"]
+# Template status events after which Meta refuses to send the template: the router sends
+# none of these, and the operator's TemplatesReady condition is False for them. (FLAGGED,
+# LOCKED and IN_APPEAL templates still send; FLAGGED is a Warning Event only.)
+TEMPLATE_STOPPED_EVENTS = frozenset(
+    {"PAUSED", "DISABLED", "REJECTED", "PENDING_DELETION", "DELETED", "ARCHIVED"}
+)
 # Meta's template language codes: "en", "en_US", "si", "ta" ...
 TEMPLATE_LANGUAGE = r"^[a-z]{2,3}(_[A-Z]{2})?$"
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from business_operator.status import Check, Signals
 from katha.api.business import (
+    TEMPLATE_STOPPED_EVENTS,
     AccountSignal,
     BusinessSpec,
     QualitySignal,
@@ -49,7 +50,8 @@ RESTRICTION_WORDS = {
 # What leaves the number unable to answer customers at all: the Business is Degraded.
 SILENCING_RESTRICTIONS = {"RESTRICTED_CUSTOMER_INITIATED_MESSAGING"}
 BAD_QUALITY = {"FLAGGED", "DOWNGRADE"}
-BAD_TEMPLATE_EVENTS = {"PAUSED", "REJECTED", "DISABLED", "PENDING_DELETION", "DELETED", "FLAGGED"}
+# The router sends none of these either (katha.api.business.TEMPLATE_STOPPED_EVENTS).
+BAD_TEMPLATE_EVENTS = TEMPLATE_STOPPED_EVENTS
 # One stopped translation in TemplatesReady's message: "reopen:si is PAUSED (NONE)".
 STOPPED_TEMPLATE = re.compile(r"([a-z0-9_]+:[A-Za-z_-]+) is ([A-Z_]+) \(([^)]*)\)")
 

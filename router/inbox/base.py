@@ -89,11 +89,13 @@ class Inbox(Protocol):
         ...
 
     async def record(self, name: str) -> str | None:
-        """A small durable record the router keeps without expiry (a customer's other ids,
-        a marketing opt-out, what Meta said about an account); None when there is none."""
+        """A small durable record the router keeps (a customer's other ids, a marketing
+        opt-out, what Meta said about an account); None when there is none or it expired."""
         ...
 
-    async def save_record(self, name: str, value: str, *, only_new: bool = False) -> bool:
+    async def save_record(
+        self, name: str, value: str, *, only_new: bool = False, ttl_seconds: float | None = None
+    ) -> bool:
         """Keep `value` under `name`; with `only_new`, only when there is none yet. True
-        when it was written."""
+        when it was written. With `ttl_seconds` it is gone that long after this write."""
         ...

@@ -378,5 +378,9 @@ class RedisInbox:
     async def record(self, name: str) -> str | None:
         return await self._state.record(name)
 
-    async def save_record(self, name: str, value: str, *, only_new: bool = False) -> bool:
-        return await self._state.save_record(name, value, only_new=only_new)
+    async def save_record(
+        self, name: str, value: str, *, only_new: bool = False, ttl_seconds: float | None = None
+    ) -> bool:
+        return await self._state.save_record(
+            name, value, only_new=only_new, ttl_seconds=ttl_seconds
+        )

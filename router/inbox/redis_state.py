@@ -88,9 +88,12 @@ class RedisState:
         value = await self._redis.get(f"{self._prefix}record:{name}")
         return _text(value) if value is not None else None
 
-    async def save_record(self, name: str, value: str, *, only_new: bool = False) -> bool:
-        written = await self._redis.set(f"{self._prefix}record:{name}", value, nx=only_new)
-        return bool(written)
+    async def save_record(
+        self, name: str, value: str, *, only_new: bool = False, ttl_seconds: float | None = None
+    ) -> bool:
+        expiry = max(1, int(ttl_seconds)) if ttl_seconds is not None else None
+        key = f"{self._prefix}record:{name}"
+        return bool(await self._redis.set(key, value, nx=only_new, ex=expiry))
 
     async def dead_letters(self, stream: str, limit: int) -> list[DeadLetter]:
         entries: Any = await self._redis.xrevrange(stream, count=limit)

@@ -291,10 +291,25 @@ class SqliteInbox:
         return str(row[0]) if row else None
 
     async def record(self, name: str) -> str | None:
-        row = self.db.execute("SELECT value FROM records WHERE name = ?", (name,)).fetchone()
+        row = self.db.execute(
+            "SELECT value FROM records WHERE name = ? AND (expires_at IS NULL OR expires_at > ?)",
+            (name, time.time()),
+        ).fetchone()
         return str(row[0]) if row else None
 
-    async def save_record(self, name: str, value: str, *, only_new: bool = False) -> bool:
-        verb = "INSERT OR IGNORE" if only_new else "INSERT OR REPLACE"
-        cursor = self.db.execute(f"{verb} INTO records (name, value) VALUES (?, ?)", (name, value))
+    async def save_record(
+        self, name: str, value: str, *, only_new: bool = False, ttl_seconds: float | None = None
+    ) -> bool:
+        expires = time.time() + ttl_seconds if ttl_seconds is not None else None
+        if only_new:
+            self.db.execute(
+                "DELETE FROM records WHERE name = ? AND expires_at <= ?", (name, time.time())
+            )
+            verb = "INSERT OR IGNORE"
+        else:
+            verb = "INSERT OR REPLACE"
+        cursor = self.db.execute(
+            f"{verb} INTO records (name, value, expires_at) VALUES (?, ?, ?)",
+            (name, value, expires),
+        )
         return cursor.rowcount > 0

@@ -29,8 +29,9 @@ CREATE TABLE IF NOT EXISTS conversations (
 );
 CREATE INDEX IF NOT EXISTS conversations_ref ON conversations (phone_number_id, handoff_ref);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
--- Small records kept without expiry: ids a customer is known by, opt-outs, account state.
-CREATE TABLE IF NOT EXISTS records (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Small records: ids a customer is known by, opt-outs, account state (expires_at: NULL
+-- for never).
+CREATE TABLE IF NOT EXISTS records (name TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL);
 -- Entries that could not be loaded, kept whole for a person to look at; their inbox row
 -- stays as 'done' without its text, so Meta's redelivery is still a duplicate.
 CREATE TABLE IF NOT EXISTS dead_letters (

@@ -1,18 +1,21 @@
-"""Meta's account signals reach a Business's conditions and Events: the test writes
-status.whatsapp as the router does (a merge patch of the status subresource, with the
-chart router's token, which the emulator checks against the chart's RBAC), and the real
-Kopf operator turns it into conditions while it keeps reconciling its own."""
+"""Meta's account signals reach a Business's conditions and Events: the router's own status
+writer patches status.whatsapp (a merge patch of the status subresource, with the chart
+router's token, which the emulator checks against the chart's RBAC), and the real Kopf
+operator turns it into conditions while it keeps reconciling its own."""
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from chart_rbac import ROUTER_TOKEN
 from kube_api import PLATFORM_NAMESPACE, Api, credentials_secret, eventually
 from kube_emulator import KubeEmulator
 
 from katha.api.business import Template, Templates
 from katha.contracts.routing import table_from_secret_data
+from router.business_status import KubernetesStatusWriter
 
 NAME = "kandy-bakehouse"
 WABA = "102290129340398"
@@ -44,7 +47,20 @@ def _phase(api: Api, namespace: str) -> str:
 
 
 def _router_writes(router: Api, namespace: str, whatsapp: dict[str, Any]) -> None:
-    router.patch_status("Business", namespace, NAME, {"whatsapp": whatsapp})
+    """The router's own status writer, signed in as the chart's router, does the patch."""
+    client = httpx.AsyncClient(
+        base_url=str(router.http.base_url),
+        headers={"Authorization": router.http.headers["Authorization"]},
+    )
+    written = asyncio.run(_write(KubernetesStatusWriter(client), f"{namespace}/{NAME}", whatsapp))
+    assert written
+
+
+async def _write(writer: KubernetesStatusWriter, tenant: str, whatsapp: dict[str, Any]) -> bool:
+    try:
+        return await writer.write(tenant, whatsapp)
+    finally:
+        await writer.aclose()
 
 
 def _at() -> str:

@@ -133,3 +133,18 @@ async def test_redis_replicas_never_answer_one_conversation_at_once(redis_url: s
     assert r2.message_id == "r2"
     await first.close()
     await second.close()
+
+
+async def test_records_are_kept_written_once_when_asked_and_expire(inbox: Inbox) -> None:
+    assert await inbox.record("alias:c-1") is None
+    assert await inbox.save_record("alias:c-1", "c-0", only_new=True)
+    assert not await inbox.save_record("alias:c-1", "c-9", only_new=True)
+    assert await inbox.record("alias:c-1") == "c-0"
+    assert await inbox.save_record("alias:c-1", "c-2")  # an identity change re-points it
+    assert await inbox.record("alias:c-1") == "c-2"
+    assert await inbox.save_record("customer:c-2", "ids", ttl_seconds=1)
+    assert await inbox.record("customer:c-2") == "ids"
+    await asyncio.sleep(2.1)
+    assert await inbox.record("customer:c-2") is None  # personal data does not linger
+    assert await inbox.save_record("customer:c-2", "new ids", only_new=True, ttl_seconds=60)
+    assert await inbox.record("customer:c-2") == "new ids"

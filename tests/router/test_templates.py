@@ -21,6 +21,7 @@ from peers.whatsapp_webhooks import (
     notification,
     text,
 )
+from structlog.testing import capture_logs
 
 from katha.contracts.messages import AgentReply, InboundMessage
 
@@ -134,11 +135,24 @@ def test_without_a_template_the_owner_outside_the_window_is_not_told_and_it_show
 
 def _customer_writes_just_inside_the_window(router: RouterHarness, body: str) -> float:
     """A message whose 24 hours end a few seconds from now; when they do."""
-    written = int(time.time()) - DAY + 8
+    written = int(time.time()) - DAY + 12
     alpha = router.tenants["alpha"]
     message = text(body, sender=CUSTOMER, timestamp=str(written))
     assert router.post(notification(alpha.phone_number_id, [message]), alpha.app_secret)
     return written + DAY
+
+
+def _released_after_the_window(router: RouterHarness, graph: GraphApi, words: str) -> None:
+    """The owner is around, a customer writes just inside their window and is handed to
+    the owner; once the window has closed, the owner releases the conversation."""
+    router.say("alpha", "hello", sender=OWNER)
+    closes = _customer_writes_just_inside_the_window(router, words)
+    notice = wait_for(lambda: _to(graph, OWNER), what="the owner's notice")[0]
+    assert len(_to(graph, CUSTOMER)) == 1  # the handoff reply went inside the window
+    ref = (notice.text or "").rsplit("'release ", 1)[1].split("'")[0]
+    while time.time() <= closes + 0.5:
+        time.sleep(0.2)
+    router.say("alpha", f"release {ref}", sender=OWNER)
 
 
 def test_a_tamil_customer_released_after_their_window_gets_the_tamil_template(
@@ -150,14 +164,7 @@ def test_a_tamil_customer_released_after_their_window_gets_the_tamil_template(
     _templates(tenants["alpha"], handoff_ended=ENDED)
     agents["alpha"][0].answer = _handoff(language="ta")
     router = start_router()
-    router.say("alpha", "hello", sender=OWNER)
-    closes = _customer_writes_just_inside_the_window(router, "எனக்கு பணம் திரும்ப வேண்டும்")
-    wait_for(lambda: _to(graph, CUSTOMER), what="the handoff reply")
-    notice = wait_for(lambda: _to(graph, OWNER), what="the owner's notice")[0]
-    ref = (notice.text or "").rsplit("'release ", 1)[1].split("'")[0]
-    while time.time() <= closes + 0.5:
-        time.sleep(0.2)
-    router.say("alpha", f"release {ref}", sender=OWNER)
+    _released_after_the_window(router, graph, "எனக்கு பணம் திரும்ப வேண்டும்")
     follow_up = wait_for(lambda: _to(graph, CUSTOMER)[1:], what="the follow-up")[0]
     assert follow_up.template == ("katha_back", "ta", ["Mihiri"])  # never the Sinhala one
 
@@ -171,13 +178,7 @@ def test_a_template_without_the_customers_language_or_english_is_not_sent(
     _templates(tenants["alpha"], handoff_ended={"name": "katha_back", "languages": ["si"]})
     agents["alpha"][0].answer = _handoff(language="ta")
     router = start_router()
-    router.say("alpha", "hello", sender=OWNER)
-    closes = _customer_writes_just_inside_the_window(router, "எனக்கு உதவி வேண்டும்")
-    notice = wait_for(lambda: _to(graph, OWNER), what="the owner's notice")[0]
-    ref = (notice.text or "").rsplit("'release ", 1)[1].split("'")[0]
-    while time.time() <= closes + 0.5:
-        time.sleep(0.2)
-    router.say("alpha", f"release {ref}", sender=OWNER)
+    _released_after_the_window(router, graph, "எனக்கு உதவி வேண்டும்")
     wait_for(lambda: _templates_sent(router, "handoff_ended", "no_language") == 1, what="refusal")
     assert len(_to(graph, CUSTOMER)) == 1  # the handoff reply only: no Sinhala to a Tamil reader
 
@@ -375,3 +376,120 @@ class Recorded:
 
     async def aclose(self) -> None:
         return None
+
+
+def test_a_number_whose_business_declares_no_account_is_pointed_out_once(
+    harness: RouterHarness, graph: GraphApi
+) -> None:
+    with capture_logs() as logs:
+        harness.say("alpha", "hi", sender=CUSTOMER)
+        harness.say("alpha", "again", sender=CUSTOMER)
+        wait_for(lambda: len(_to(graph, CUSTOMER)) == 2, what="both answers")
+    warnings = [entry for entry in logs if entry["event"] == "route.account_unknown"]
+    assert [(w["tenant"], w["declared"], w["webhook_account"]) for w in warnings] == [
+        ("tenants/alpha", None, WABA_ID)
+    ]
+
+
+def test_a_late_retried_signal_does_not_undo_a_newer_one(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    _templates(tenants["alpha"], handoff_notice=NOTICE)
+    agents["alpha"][0].answer = _handoff()
+    writes = Recorded()
+    router = start_router(status=writes)
+    paused = {
+        "event": "PAUSED",
+        "message_template_name": "katha_handoff",
+        "message_template_language": "en",
+    }
+    approved = {**paused, "event": "APPROVED"}
+    now = int(time.time())
+    secret = router.tenants["alpha"].app_secret
+    for value, at in ((approved, now), (paused, now - 600)):  # Meta retried the old one
+        payload = account_change("message_template_status_update", value)
+        payload["entry"][0]["time"] = at
+        assert router.post(payload, secret).status_code == 200
+    router.say("alpha", "I want a refund", sender=CUSTOMER)
+    (notice,) = wait_for(lambda: _to(graph, OWNER), what="the owner's notice")
+    assert notice.template is not None  # still approved
+    assert [call[1]["templates"]["katha_handoff:en"]["event"] for call in writes.calls] == [
+        "APPROVED"
+    ]
+
+
+class Flaky(Recorded):
+    """The API server refuses the first `failures` writes (a rollout, throttling)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def write(self, tenant: str, whatsapp: dict[str, Any]) -> bool:
+        if self.failures > 0:
+            self.failures -= 1
+            return False
+        return await super().write(tenant, whatsapp)
+
+
+def test_a_status_write_the_api_server_refuses_is_retried_until_written(
+    start_router: Callable[..., RouterHarness], tenants: dict[str, Tenant]
+) -> None:
+    _templates(tenants["alpha"])
+    writes = Flaky(failures=2)
+    router = start_router(status=writes)
+    quality = {"display_phone_number": DISPLAY, "event": "FLAGGED", "current_limit": "TIER_250"}
+    _signal(router, "phone_number_quality_update", quality)
+    (_, whatsapp), *_ = wait_for(lambda: writes.calls, what="the status patch")
+    assert whatsapp["quality"]["event"] == "FLAGGED"
+    metrics = router.metrics()
+    assert 'katha_router_business_status_writes_total{result="retried"} 2.0' in metrics
+    assert 'katha_router_business_status_writes_total{result="written"} 1.0' in metrics
+
+
+def test_declaring_another_businesss_account_collects_none_of_its_signals(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    tenants: dict[str, Tenant],
+) -> None:
+    """One platform app serves every tenant (Embedded Signup), so the signature cannot
+    tell them apart: Meta's own message webhooks say which account a number is in."""
+    for tenant in tenants.values():
+        tenant.app_secret = "the-platforms-one-app-secret-77"
+        tenant.extra["business_account_id"] = WABA_ID  # beta claims alpha's account
+    writes = Recorded()
+    router = start_router(status=writes)
+    beta = router.tenants["beta"]
+    theirs = notification(beta.phone_number_id, [text("hi", sender="94770004444")])
+    theirs["entry"][0]["id"] = "555000111222333"  # beta's number is in its own account
+    assert router.post(theirs, beta.app_secret).status_code == 200
+    router.say("alpha", "hi", sender=CUSTOMER)  # alpha's number: in WABA_ID
+    wait_for(lambda: len(graph.texts()) == 2, what="both answers")
+    restriction = {"event": "ACCOUNT_VIOLATION", "violation_info": {"violation_type": "SCAM"}}
+    _signal(router, "account_update", restriction)
+    (tenant, whatsapp), *_ = wait_for(lambda: writes.calls, what="the status patch")
+    assert tenant == "tenants/alpha"
+    assert whatsapp["account"]["violation"] == "SCAM"
+    time.sleep(0.3)
+    assert [call[0] for call in writes.calls] == ["tenants/alpha"]
+
+
+def test_an_answer_that_comes_after_the_window_closed_sends_the_reopen_template(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    _templates(tenants["alpha"], reopen=REOPEN)
+    agents["alpha"][0].delay = 8.0  # the agent is slow; the window closes meanwhile
+    router = start_router(agent_timeout_seconds=20.0)
+    alpha = router.tenants["alpha"]
+    written = int(time.time()) - DAY + 4
+    message = text("are you open?", sender=CUSTOMER, timestamp=str(written))
+    router.post(notification(alpha.phone_number_id, [message]), alpha.app_secret)
+    (call,) = wait_for(lambda: _to(graph, CUSTOMER), timeout=30, what="the reopen template")
+    assert call.template == ("katha_reopen", "en", ["Kandy Bakehouse"])
+    assert len(agents["alpha"][0].received) == 1  # asked in time, answered too late
