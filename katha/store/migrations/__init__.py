@@ -1,0 +1,1 @@
+"""Alembic migrations of the conversation store; run them with `katha.store.upgrade`."""
