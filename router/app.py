@@ -10,12 +10,14 @@ import httpx
 from fastapi import FastAPI
 
 from katha.observability import get_logger
+from katha.store import ConversationStore
 from router.agent import AgentClient
 from router.api import admin, health, webhook
 from router.api.fastpath import WebhookFastPath
 from router.business_status import LoggedStatusWriter, StatusWriter, status_writer
 from router.dispatcher import Dispatcher
 from router.graph_api import GraphApiClient
+from router.history import History
 from router.inbox import open_inbox
 from router.inbox.base import Inbox
 from router.intake import Intake
@@ -92,7 +94,7 @@ async def _running(
         yield
     finally:
         services.started = False
-        await _stop(tasks, http, services.inbox)
+        await _stop(tasks, http, services.inbox, services.history)
 
 
 # Each step of stopping gets this long: a router must be gone within Kubernetes' grace
@@ -100,14 +102,22 @@ async def _running(
 STOP_STEP_SECONDS = 3.0
 
 
-async def _stop(tasks: list[asyncio.Task[None]], http: httpx.AsyncClient, inbox: Inbox) -> None:
+async def _stop(
+    tasks: list[asyncio.Task[None]],
+    http: httpx.AsyncClient,
+    inbox: Inbox,
+    history: History | None = None,
+) -> None:
     for task in tasks:
         task.cancel()
     if tasks:
         _, pending = await asyncio.wait(tasks, timeout=STOP_STEP_SECONDS)
         if pending:
             log.error("router.tasks_not_stopped", tasks=sorted(t.get_name() for t in pending))
-    for name, step in (("http", http.aclose), ("inbox", inbox.close)):
+    steps = [("http", http.aclose), ("inbox", inbox.close)]
+    if history is not None:  # bounded inside: it waits CLOSE_SECONDS for the store at most
+        steps.insert(0, ("history", history.aclose))
+    for name, step in steps:
         try:
             async with asyncio.timeout(STOP_STEP_SECONDS):
                 await step()
@@ -138,6 +148,15 @@ async def _start_inbox(
             await services.inbox.close()
             await asyncio.sleep(delay)
             delay = min(10.0, delay * 2)
+    if settings.store_url is not None:
+        try:
+            store = ConversationStore.from_url(settings.store_url.get_secret_value())
+        except Exception as error:  # customers are answered all the same; the log says why
+            log.error("history.store_unusable", reason=type(error).__name__)
+        else:
+            services.history = History(store, services.metrics, settings.history_max_pending)
+            spawn(services.history.run(), "history")
+            spawn(_apply_retention(services, services.history), "history-retention")
     if settings.workers_enabled:
         services.dispatcher = _dispatcher(services, http)
         spawn(services.dispatcher.run(), "dispatcher")
@@ -165,6 +184,7 @@ def _dispatcher(services: Services, http: httpx.AsyncClient) -> Dispatcher:
         graph,
         services.metrics,
         services.conversation_key,
+        services.history,
     )
     return Dispatcher(
         services.inbox,
@@ -217,3 +237,20 @@ async def _report_accounts(services: Services, signals: Signals) -> None:
             except Exception:
                 log.exception("accounts.gauges_failed")
         await asyncio.sleep(ACCOUNT_GAUGES_SECONDS if services.started else 0.2)
+
+
+RETENTION_EVERY_SECONDS = 3600.0
+
+
+async def _apply_retention(services: Services, history: History) -> None:
+    """Hourly: conversations past their Business's retention period leave the store (every
+    replica does it; deleting what is already gone costs a query)."""
+    while True:
+        try:
+            gone = await history.forget_expired(list(services.routes.table.routes))
+        except Exception as error:
+            log.warning("history.retention_failed", reason=type(error).__name__)
+        else:
+            if gone:
+                log.info("history.forgotten", events=gone)
+        await asyncio.sleep(RETENTION_EVERY_SECONDS)

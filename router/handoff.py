@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from katha.contracts.messages import AgentReply, CustomerMessage, InboundMessage, MessageType
 from katha.contracts.routing import Route
 from katha.observability import bind_ids, get_logger
-from router import canned, identity
+from router import canned, history, identity
 from router.conversations import handoff_ref, release_ref, with_human
 from router.envelope import Envelope, Recipient
+from router.history import History
 from router.inbox.base import ConversationState, Inbox
 from router.notification import Sender
 from router.outreach import Outgoing, Outreach
@@ -34,7 +35,9 @@ class Handoff:
         key: bytes,
         timeout_seconds: float,
         owner_quiet_seconds: float,
+        history: History | None = None,
     ) -> None:
+        self._history = history
         self._inbox = inbox
         self._outreach = outreach
         self._key = key
@@ -59,6 +62,9 @@ class Handoff:
         )
         await self._inbox.save_conversation(envelope.conversation_id, state)
         log.info("owner.took_over" if took_over else "owner.still_talking")
+        if took_over and self._history is not None:
+            reason = "the owner replied from the WhatsApp Business app"
+            self._history.add(history.handoff_started(envelope, until, reason))
         return took_over
 
     async def start(
@@ -69,6 +75,8 @@ class Handoff:
         state = dataclasses.replace(state, handoff_until=until, handoff_ref=ref)
         await self._inbox.save_conversation(envelope.conversation_id, state)
         log.info("handoff.started", reason=reply.handoff_reason)
+        if self._history is not None:
+            self._history.add(history.handoff_started(envelope, until, reply.handoff_reason))
         if route.owner_number is None:
             return
         if "owner" in await self._inbox.sent_parts(envelope.message_id):
@@ -104,7 +112,7 @@ class Handoff:
         if conversation is None:
             log.info("handoff.release_unknown")
             return
-        await release(self._inbox, conversation, route)
+        await release(self._inbox, conversation, route, self._history)
 
     async def ended(self, route: Route, envelope: Envelope, language: str | None) -> None:
         """Tell the customer of a released conversation that the assistant is back."""
@@ -121,6 +129,8 @@ class Handoff:
         )
         if await self._outreach.send(route, envelope.phone_number_id, outgoing):
             await self._inbox.mark_sent(envelope.message_id, "ended")
+            if self._history is not None and outgoing.text is not None:
+                self._history.add(history.router_words(envelope, "ended", outgoing.text))
 
 
 CUSTOMER = "customer:"  # conversation id -> the customer's WhatsApp ids (whom to answer)
@@ -138,7 +148,9 @@ async def remember_customer(inbox: Inbox, conversation_id: str, recipient: Recip
         )
 
 
-async def release(inbox: Inbox, conversation_id: str, route: Route | None) -> bool:
+async def release(
+    inbox: Inbox, conversation_id: str, route: Route | None, kept: History | None = None
+) -> bool:
     """Give a conversation back to the agent (the owner's command or an admin call), and
     queue the customer's follow-up in their conversation (when its route is known)."""
     state = await inbox.conversation(conversation_id)
@@ -149,6 +161,8 @@ async def release(inbox: Inbox, conversation_id: str, route: Route | None) -> bo
     )
     with bind_ids(conversation_id=conversation_id):
         log.info("handoff.released")
+        if kept is not None and route is not None:
+            kept.add(history.handoff_released(route.tenant, conversation_id, state.handoff_until))
         stored = await inbox.record(CUSTOMER + conversation_id)
         if route is None or stored is None or state.phone_number_id is None:
             log.warning("handoff.follow_up_unaddressed")

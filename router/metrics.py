@@ -81,3 +81,12 @@ class RouterMetrics:
             "Writes of Meta's signals into Businesses' status: written, retried, failed.",
             ["result"],
         )
+        self.history_pending: Gauge = m.gauge(
+            "history_pending",
+            "Conversation events waiting to be written to the conversation store.",
+        )
+        self.history_writes: Counter = m.counter(
+            "history_writes_total",
+            "Conversation events written to the store, failed batches and dropped events.",
+            ["result"],
+        )

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from router.dispatcher import Dispatcher
+from router.history import History
 from router.inbox.base import Inbox
 from router.live_routes import LiveRoutes
 from router.metrics import RouterMetrics
@@ -17,6 +18,7 @@ class Services:
     metrics: RouterMetrics
     conversation_key: bytes = b""
     dispatcher: Dispatcher | None = None
+    history: History | None = None  # the conversation store's writer, once started
     started: bool = False
 
     def wake_workers(self) -> None:

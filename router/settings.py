@@ -81,3 +81,16 @@ class RouterSettings(ComponentSettings):
         "reply of theirs starts it again.",
     )
     reply_window_seconds: float = Field(default=24 * 3600.0, gt=0)
+
+    store_url: Secret | None = Field(
+        default=None,
+        description="The conversation store the owner console reads (sqlite:///path, "
+        "postgresql://...); unset: conversations are not kept for the console.",
+    )
+    history_max_pending: int = Field(
+        default=10_000,
+        ge=100,
+        le=1_000_000,
+        description="Conversation events kept in memory while the store is unreachable; "
+        "past that the oldest are dropped (and counted).",
+    )

@@ -10,7 +10,8 @@ from katha.contracts.messages import AgentReply, MessageType, OwnerNote, ReplyTr
 from katha.contracts.routing import Route
 from katha.observability import bind_ids, get_logger
 from katha.replies import text_only
-from router import canned
+from katha.store import StoreEvent
+from router import canned, history
 from router.account import account_state
 from router.agent import AgentClient, AgentRefusedError, AgentUnavailableError
 from router.conversations import is_owner, window_open, with_human
@@ -22,6 +23,7 @@ from router.graph_api import (
     OutsideWindowError,
 )
 from router.handoff import Handoff, remember_customer
+from router.history import History
 from router.inbox.base import ConversationState, Inbox
 from router.inbox.dead_letters import DeadLetter
 from router.limits import CircuitBreaker, SenderRate
@@ -53,7 +55,9 @@ class Worker:
         graph: GraphApiClient,
         metrics: RouterMetrics,
         conversation_key: bytes = b"",
+        history: History | None = None,
     ) -> None:
+        self._history = history
         self._settings = settings
         self._inbox = inbox
         self._routes = routes
@@ -72,6 +76,7 @@ class Worker:
             conversation_key,
             settings.handoff_timeout_seconds,
             settings.owner_quiet_seconds,
+            history,
         )
 
     def dead_lettered(self, letter: DeadLetter) -> None:
@@ -137,6 +142,7 @@ class Worker:
             # The owner's own reply: it silences the agent here, and opens no reply window.
             if await self._handoff.owner_replied(envelope):
                 self._metrics.owner_takeovers.labels(route.tenant).inc()
+            self._keep(history.owner_words(envelope))
             await self._note(route, envelope)
             return
         if envelope.kind == "handoff_ended":
@@ -150,6 +156,8 @@ class Worker:
         if is_owner(route.owner_number, envelope.recipient.wa_id):
             await self._handoff.owner_command(route, envelope)
             return
+        self._keep(history.customer_message(envelope, state.language))
+        state = await self._expire_handoff(route, envelope, state)
         if with_human(state):
             log.info("message.with_human")
             return
@@ -170,6 +178,27 @@ class Worker:
         if envelope.attempts == 0:
             self._metrics.messages.labels(route.tenant, message.type.value).inc()
             await remember_customer(self._inbox, envelope.conversation_id, envelope.recipient)
+        return state
+
+    def _keep(self, event: StoreEvent | None) -> None:
+        if self._history is not None:
+            self._history.add(event)
+
+    async def _expire_handoff(
+        self, route: Route, envelope: Envelope, state: ConversationState
+    ) -> ConversationState:
+        """A handoff whose time ran out ends here, when the customer next writes: the
+        conversation history says so, and the state forgets it."""
+        if state.handoff_until is None or with_human(state):
+            return state
+        self._keep(
+            history.handoff_released(
+                route.tenant, envelope.conversation_id, state.handoff_until, by="system"
+            )
+        )
+        state = dataclasses.replace(state, handoff_until=None, handoff_ref=None)
+        await self._inbox.save_conversation(envelope.conversation_id, state)
+        log.info("handoff.expired")
         return state
 
     async def _note(self, route: Route, envelope: Envelope) -> None:
@@ -215,7 +244,9 @@ class Worker:
             if envelope.conversation_id not in self._told_to_slow_down:
                 self._told_to_slow_down.add(envelope.conversation_id)
                 log.warning("sender.throttled")
-                await self._send(route, envelope, state, {"slow": canned.slow_down(language)})
+                words = canned.slow_down(language)
+                await self._send(route, envelope, state, {"slow": words})
+                self._keep(history.router_words(envelope, "slow", words))
             else:
                 log.info("sender.silenced")
             return False
@@ -232,7 +263,9 @@ class Worker:
             return False
         if message.type not in route.accepts:
             log.info("message.not_handled", type=message.type.value)
-            await self._send(route, envelope, state, {"canned": text_only(language)})
+            words = text_only(language)
+            await self._send(route, envelope, state, {"canned": words})
+            self._keep(history.router_words(envelope, "canned", words))
             return False
         return True
 
@@ -260,6 +293,8 @@ class Worker:
         await self._send(
             route, envelope, state, {str(i): part for i, part in enumerate(parts)}, tracking
         )
+        if reply.text:
+            self._keep(history.agent_reply(envelope, reply))
         if reply.handoff:
             self._metrics.handoffs.labels(route.tenant).inc()
             await self._handoff.start(route, envelope, state, reply)

@@ -32,6 +32,7 @@ from pydantic import (
 
 from katha.api.business import Templates
 from katha.api.fields import PhoneNumber, PhoneNumberId
+from katha.api.memory import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
 from katha.contracts.messages import MessageType
 
 ROUTES_KEY = "routes.json"
@@ -81,6 +82,13 @@ class Route(BaseModel):
     )
     assistant_name: str | None = Field(
         default=None, description="The persona's name, a template parameter."
+    )
+    retention_days: float = Field(
+        default=DEFAULT_RETENTION_DAYS,
+        gt=0,
+        le=MAX_RETENTION_DAYS,
+        description="How long the conversation store keeps this Business's conversations "
+        "after their last message (spec.memory.retentionDays).",
     )
     claimed_at: AwareDatetime | None = Field(
         default=None,

@@ -32,7 +32,7 @@ async def release_conversation(
     state = await services.inbox.conversation(conversation_id)
     number = state.phone_number_id
     route = services.routes.route_for(number) if number else None
-    released = await release(services.inbox, conversation_id, route)
+    released = await release(services.inbox, conversation_id, route, services.history)
     if released:
         services.wake_workers()
     return {"released": released}

@@ -128,6 +128,9 @@ IMPLIED = (
     Edge("model-head", "model-workers", 10002),
     Edge("model", "web", 443),  # Hugging Face
     Edge("agents-with-postgres", "postgres", 5432),
+    # The router writes the conversation store: DESIGN.md's architecture sketch has
+    # "router ──▶ conversation store", its call-edge table no row for it yet.
+    Edge("router", "postgres", 5432),
 )
 
 MUST_REFUSE = (

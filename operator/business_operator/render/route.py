@@ -26,4 +26,5 @@ def render_route(tenant: Tenant, credentials: Credentials) -> Route:
         templates=spec.whatsapp.templates,
         display_name=spec.display_name,
         assistant_name=spec.persona.name,
+        retention_days=spec.memory.retention_days,
     )
