@@ -1,6 +1,7 @@
 """`katha up`: the whole platform on one machine, from the same Business files a cluster uses.
 
-In order: validate every resource in the folder; serve its local web sites (if it has a
+In order: validate every resource in the folder; create or migrate the conversation store
+(`store`, a SQLite file in the state folder); serve its local web sites (if it has a
 `sites/` folder); ingest each Business's knowledge into an index under the state folder
 (skipped when nothing changed since the last run, `indexing`); start a local Ray instance
 with one Serve application per Business (`ray_agents`); start the local Graph API (the
@@ -23,10 +24,17 @@ from katha_cli.local.meta_rules import META_WINDOW_SECONDS, WINDOW_ENV, window_s
 from katha_cli.local.outbox import Outbox, OutboxMessage
 from katha_cli.local.servers import BackgroundServer, bind
 from katha_cli.local.state import STATE_FILE, write_private
+from katha_cli.local.store import StoreMigrationError, migrate_store, store_path
 from katha_cli.local.summary import reply_line, summary_lines, up_state
 from katha_cli.local.workspace import LocalTenant, Workspace, load_workspace, missing_files
 
-__all__ = ["LocalPlatform", "StartInterruptedError", "StateLockedError", "UpOptions"]
+__all__ = [
+    "LocalPlatform",
+    "StartInterruptedError",
+    "StateLockedError",
+    "StoreMigrationError",
+    "UpOptions",
+]
 
 
 @dataclass
@@ -59,6 +67,7 @@ class LocalPlatform:
         self.router_url = ""
         self.graph_url = ""
         self.agents_url = ""
+        self.store_url = ""  # the conversation store, once migrated
         self.window_seconds = META_WINDOW_SECONDS  # Meta's reply window, as the outbox keeps it
         self.interrupts = Interrupts(say)
         self._lock: int | None = None
@@ -80,6 +89,9 @@ class LocalPlatform:
         self._describe(workspace)
         # Bind the sockets first: a port in use is reported before minutes of indexing.
         router_sock = bind(options.host, options.port, "router")
+        # A store that cannot be migrated stops here too, before Ray and indexing.
+        self.store_url = migrate_store(self.state_dir)
+        self.say(f"  · conversations kept in {store_path(self.state_dir)}")
         sites = options.directory / "sites"
         if sites.is_dir():
             self._serve_sites(sites)
@@ -145,15 +157,17 @@ class LocalPlatform:
         self.servers.append(graph)
         routes_file = self.state_dir / "routes.json"
         router_process.write_routes(workspace, self.agents_url, routes_file)
-        router = router_process.start_router(
-            router_sock,
+        settings = router_process.router_settings(
+            router_sock.getsockname()[1],
             host=self.options.host,
             state_dir=self.state_dir,
             routes_file=routes_file,
             graph_url=graph.url,
             log_level=self.options.log_level,
+            store_url=self.store_url,
             window_seconds=window,
         )
+        router = router_process.start_router(router_sock, settings)
         self.servers.append(router)
         self.router_url = router.url
         self.graph_url = graph.url

@@ -6,8 +6,10 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+from pydantic import SecretStr
 
 from katha.contracts.routing import Route, RoutingTable, route_document
 from katha.contracts.serving import AGENT_READS
@@ -16,6 +18,9 @@ from katha_cli.local.outbox import GRAPH_VERSION, Outbox, OutboxMessage, create_
 from katha_cli.local.servers import BackgroundServer, bind
 from katha_cli.local.state import write_private
 from katha_cli.local.workspace import LocalTenant, Workspace
+
+if TYPE_CHECKING:
+    from router.settings import RouterSettings
 
 # A conversation handed to a person comes back to the agent after this long locally (24 h
 # in a cluster), or at once with `/release` in `katha chat`.
@@ -68,22 +73,24 @@ def write_routes(workspace: Workspace, agents_url: str, routes_file: Path) -> No
     write_private(routes_file, json.dumps({"routes": documents}, indent=2))
 
 
-def start_router(
-    sock: socket.socket,
+def router_settings(
+    port: int,
     *,
     host: str,
     state_dir: Path,
     routes_file: Path,
     graph_url: str,
     log_level: str,
+    store_url: str | None = None,
     window_seconds: float = META_WINDOW_SECONDS,
-) -> BackgroundServer:
-    from router.app import create_app
+) -> "RouterSettings":
+    """The router's settings on one machine: the files of the state folder, the local
+    Graph API, and the conversation store (`KATHA_ROUTER_STORE_URL` in a cluster)."""
     from router.settings import RouterSettings
 
-    settings = RouterSettings(
+    return RouterSettings(
         host=host,
-        port=sock.getsockname()[1],
+        port=port,
         routes_file=routes_file,
         inbox_url=f"sqlite:///{state_dir / 'router' / 'inbox.db'}",
         graph_api_url=f"{graph_url}/{GRAPH_VERSION}",
@@ -93,7 +100,14 @@ def start_router(
         # The router's idea of the window is the local Graph API's, so that it chooses
         # templates when the local "Meta" would refuse a free-form message.
         reply_window_seconds=window_seconds,
+        store_url=SecretStr(store_url) if store_url is not None else None,
     )
+
+
+def start_router(sock: socket.socket, settings: "RouterSettings") -> BackgroundServer:
+    """Serve the router on `sock` (bound up front) with `settings` from `router_settings`."""
+    from router.app import create_app
+
     return BackgroundServer(create_app(settings), sock, "router").start()
 
 

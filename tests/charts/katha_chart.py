@@ -5,8 +5,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from k8s_tools import tool
+
+from business_operator.render import Platform
+from business_operator.settings import OperatorSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHART = REPO_ROOT / "charts" / "katha"
@@ -57,7 +61,29 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "networkPolicy": {"enabled": True},
         "router": {"inbox": {"redis": {"url": "redis://redis.katha-system.svc:6379/0"}}},
     },
+    # The conversation store on a CloudNativePG Cluster the chart renders ...
+    "store-cloudnativepg": {
+        "store": {
+            "enabled": True,
+            "cloudNativePG": {"enabled": True, "instances": 2, "storageClassName": "fast"},
+        },
+        "networkPolicy": {"enabled": True},
+    },
+    # ... and on a PostgreSQL run elsewhere, its URL in the platform team's Secret.
+    "store-external": {
+        "store": {
+            "enabled": True,
+            "urlSecretRef": {"name": "katha-store", "key": "url"},
+            "networkPolicy": {
+                "to": [
+                    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "db"}}}
+                ]
+            },
+        },
+        "networkPolicy": {"enabled": True},
+    },
 }
+STORE_SCENARIOS = ("store-cloudnativepg", "store-external")
 
 
 class HelmError(Exception):
@@ -105,3 +131,18 @@ def pod_templates(manifests: list[Manifest]) -> dict[str, Manifest]:
 def env_of(deployment: Manifest) -> dict[str, Any]:
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     return {entry["name"]: entry.get("value", entry.get("valueFrom")) for entry in container["env"]}
+
+
+def operator_platform(chart: list[Manifest], monkeypatch: pytest.MonkeyPatch) -> Platform:
+    """The Platform the operator builds from the environment the chart gives its pod."""
+    env = env_of(one(chart, "Deployment", "katha-operator"))
+    fields = set(OperatorSettings.model_fields)
+    for name, value in env.items():
+        assert name.removeprefix("KATHA_OPERATOR_").lower() in fields, f"{name} sets nothing"
+        monkeypatch.setenv(name, value)
+    settings = OperatorSettings()
+    return Platform(
+        namespace=settings.platform_namespace,
+        router_labels=dict(settings.router_labels),
+        network=settings.network(),
+    )

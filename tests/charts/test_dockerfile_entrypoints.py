@@ -8,11 +8,13 @@ targets, not a built image.
 import importlib.metadata
 import importlib.util
 import json
+import re
 import shlex
+import tomllib
 from collections.abc import Callable
 
 import pytest
-from katha_chart import REPO_ROOT, SCENARIOS, Manifest, pod_templates
+from katha_chart import REPO_ROOT, SCENARIOS, STORE_SCENARIOS, Manifest, env_of, pod_templates
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 INSTRUCTIONS = {
@@ -157,3 +159,35 @@ def test_every_command_the_chart_runs_exists_in_the_image(
             package = module.split(".")[0]
             sources = [f for f in folders if f == package or (REPO_ROOT / f / package).is_dir()]
             assert sources, f"{name} runs {module}, but the image copies no folder holding it"
+
+
+def image_requirements(dockerfile: list[Instruction]) -> list[str]:
+    """What pip installs into the image with the katha wheel: its dependencies, and those of
+    each extra the build stage names in brackets (`katha[postgres]`, `...whl[postgres]`)."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    build = " ".join(args for keyword, args in stages(dockerfile)[0][1] if keyword == "RUN")
+    extras = {
+        extra.strip()
+        for group in re.findall(r"katha[^\s\[]*\[([^\]]+)\]", build)
+        for extra in group.split(",")
+    }
+    optional = project.get("optional-dependencies", {})
+    return [*project["dependencies"], *(r for extra in extras for r in optional.get(extra, []))]
+
+
+@pytest.mark.parametrize("scenario", STORE_SCENARIOS)
+def test_the_image_has_the_driver_for_the_postgresql_store_the_chart_gives_it(
+    scenario: str, dockerfile: list[Instruction], rendered: Callable[[str], list[Manifest]]
+) -> None:
+    """The chart hands the router and the migration Job a `postgresql://` URL; the store
+    reaches PostgreSQL through psycopg 3 (katha/store/urls.py), so the image must hold it."""
+    job = next(m for m in rendered(scenario) if m["kind"] == "Job")
+    assert "KATHA_STORE_URL" in env_of(job)
+    names = {
+        re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower()
+        for requirement in image_requirements(dockerfile)
+    }
+    assert "psycopg" in names, (
+        "the image installs no psycopg: add it to [project].dependencies or install the "
+        "wheel with the `postgres` extra in the Dockerfile"
+    )

@@ -98,12 +98,69 @@ POD_MONITOR_SCHEMA: dict[str, Any] = {
 }
 
 
+_QUANTITY = "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"
+# CloudNativePG's Cluster (postgresql.cnpg.io/v1), the fields the chart uses, as its CRD
+# defines them: a name CloudNativePG accepts (it derives Services and Secrets from it).
+CNPG_CLUSTER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "postgresql.cnpg.io/v1"},
+        "kind": {"const": "Cluster"},
+        "metadata": {
+            "type": "object",
+            "required": ["name", "namespace"],
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "maxLength": 50,
+                    "pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$",
+                }
+            },
+        },
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["instances", "storage"],
+            "properties": {
+                "instances": {"type": "integer", "minimum": 1},
+                "storage": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["size"],
+                    "properties": {
+                        "size": {"type": "string", "pattern": _QUANTITY},
+                        "storageClass": {"type": "string", "minLength": 1},
+                    },
+                },
+                "bootstrap": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "initdb": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "database": {"type": "string", "minLength": 1},
+                                "owner": {"type": "string", "minLength": 1},
+                            },
+                        }
+                    },
+                },
+            },
+        },
+    },
+}
+CUSTOM_SCHEMAS = {
+    "ServiceMonitor": SERVICE_MONITOR_SCHEMA,
+    "PodMonitor": POD_MONITOR_SCHEMA,
+    "Cluster": CNPG_CLUSTER_SCHEMA,
+}
+
+
 def validate(manifest: Manifest) -> None:
-    if manifest["kind"] in ("ServiceMonitor", "PodMonitor"):
-        schema = (
-            SERVICE_MONITOR_SCHEMA if manifest["kind"] == "ServiceMonitor" else POD_MONITOR_SCHEMA
-        )
-        jsonschema.validate(manifest, schema)
+    if manifest["kind"] in CUSTOM_SCHEMAS:
+        jsonschema.validate(manifest, CUSTOM_SCHEMAS[manifest["kind"]])
         return
     version = kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
     assert version == KUBERNETES_VERSION

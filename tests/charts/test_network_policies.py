@@ -6,11 +6,8 @@ from typing import Any
 
 import pytest
 from call_edges import CLUSTER_PUBLIC_RANGE, IMPLIED, MUST_REFUSE, ROWS, Edge, World, build_world
-from katha_chart import HelmError, Manifest, env_of, one
+from katha_chart import HelmError, Manifest, operator_platform
 from netpol import Cluster, Pod
-
-from business_operator.render import Platform
-from business_operator.settings import OperatorSettings
 
 RenderWith = Callable[[dict[str, Any]], list[Manifest]]
 INGRESS_ONLY = [
@@ -30,21 +27,6 @@ ALSO_REFUSED = (
     Edge("intruder", "operator", 9999),
     Edge("prometheus-neighbour", "router", 8080),
 )
-
-
-def operator_platform(chart: list[Manifest], monkeypatch: pytest.MonkeyPatch) -> Platform:
-    """The Platform the operator builds from the environment the chart gives its pod."""
-    env = env_of(one(chart, "Deployment", "katha-operator"))
-    fields = set(OperatorSettings.model_fields)
-    for name, value in env.items():
-        assert name.removeprefix("KATHA_OPERATOR_").lower() in fields, f"{name} sets nothing"
-        monkeypatch.setenv(name, value)
-    settings = OperatorSettings()
-    return Platform(
-        namespace=settings.platform_namespace,
-        router_labels=dict(settings.router_labels),
-        network=settings.network(),
-    )
 
 
 @pytest.fixture

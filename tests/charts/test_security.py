@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from katha_chart import NAMESPACE, SCENARIOS, Manifest, one, pod_templates
+from katha_chart import NAMESPACE, SCENARIOS, STORE_SCENARIOS, Manifest, one, pod_templates
 
 from business_operator.kube import RESOURCE_TYPES
 from business_operator.routing_table import ROUTES_SECRET
@@ -40,7 +40,8 @@ def test_every_pod_runs_as_non_root_with_a_read_only_root_and_no_privileges(
     scenario: str, rendered: Callable[[str], list[Manifest]]
 ) -> None:
     templates = pod_templates(rendered(scenario))
-    assert set(templates) == {"katha-operator", "katha-router"}
+    migrations = {"katha-store-migrations"} if scenario in STORE_SCENARIOS else set()
+    assert set(templates) == {"katha-operator", "katha-router", *migrations}
     for name, template in templates.items():
         pod = template["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name

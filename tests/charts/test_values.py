@@ -165,6 +165,9 @@ SAMPLE_SECRETS = {
     "pseudonymKey": "a-pseudonym-key-of-48-characters-000000000000000",
     "adminToken": "an-admin-token-of-48-characters-0000000000000000",
     "url": "redis://redis.katha-system.svc:6379/0",
+    # The store's URL: CloudNativePG's app Secret, or the platform team's (name/key).
+    "uri": "postgresql://katha:a-password@katha-store-rw.katha-system:5432/katha",
+    "katha-store/url": "postgresql://katha:a-password@postgres.db.svc:5432/katha",
 }
 
 
@@ -175,12 +178,29 @@ def settings_env(env: dict[str, Any], prefix: str, fields: set[str]) -> dict[str
         assert name.startswith(prefix), f"{name} is not a {prefix}* setting"
         field = name.removeprefix(prefix).lower()
         assert field in fields, f"{name} sets nothing: the settings have no field {field!r}"
-        key = value["secretKeyRef"]["key"] if isinstance(value, dict) else None
-        resolved[name] = SAMPLE_SECRETS[key] if key else value
+        if isinstance(value, dict):
+            ref = value["secretKeyRef"]
+            sample = SAMPLE_SECRETS.get(
+                f"{ref['name']}/{ref['key']}", SAMPLE_SECRETS.get(ref["key"])
+            )
+            assert sample is not None, f"{name}: no sample for Secret {ref}"
+            resolved[name] = sample
+        else:
+            resolved[name] = value
     return resolved
 
 
-@pytest.mark.parametrize("scenario", ["default", "namespaced", "ha-redis", "network-policies"])
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        "default",
+        "namespaced",
+        "ha-redis",
+        "network-policies",
+        "store-cloudnativepg",
+        "store-external",
+    ],
+)
 def test_router_accepts_the_environment_the_chart_gives_it(
     scenario: str,
     rendered: Callable[[str], list[Manifest]],

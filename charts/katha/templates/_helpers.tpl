@@ -130,3 +130,30 @@ katha-routes
 {{- toString . }}
 {{- end }}
 {{- end }}
+
+{{/* The conversation store's CloudNativePG Cluster (its Secret `<name>-app` and Services
+`<name>-rw` follow from it; CloudNativePG keeps Cluster names short). */}}
+{{- define "katha.store.clusterName" -}}
+{{- printf "%s-store" (include "katha.fullname" .) | trunc 50 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "katha.store.migrationsName" -}}
+{{- printf "%s-store-migrations" (include "katha.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Where the store's URL is: the app Secret CloudNativePG generates for the Cluster, or
+the Secret the platform team names. A `secretKeyRef` body (name, key). */}}
+{{- define "katha.store.urlSecretKeyRef" -}}
+{{- if .Values.store.cloudNativePG.enabled }}
+name: {{ include "katha.store.clusterName" . }}-app
+key: uri
+{{- else }}
+name: {{ .Values.store.urlSecretRef.name }}
+key: {{ .Values.store.urlSecretRef.key }}
+{{- end }}
+{{- end }}
+
+{{/* Labels CloudNativePG gives every pod of the store's Cluster. */}}
+{{- define "katha.store.podLabels" -}}
+cnpg.io/cluster: {{ include "katha.store.clusterName" . }}
+{{- end }}
