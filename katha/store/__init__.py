@@ -5,6 +5,7 @@ The router writes `StoreEvent`s with `ConversationStore.record`; the owner conso
 `upgrade(url)` (or `python -m katha.store upgrade`) before the store is used.
 """
 
+from katha.store.console_tables import ConsoleTables
 from katha.store.events import Author, ConversationSummary, Kind, StoredEvent, StoreEvent
 from katha.store.migrate import current_revision, upgrade
 from katha.store.store import ConversationStore
@@ -13,6 +14,7 @@ from katha.store.urls import URL_ENV, StoreUrlError
 __all__ = [
     "URL_ENV",
     "Author",
+    "ConsoleTables",
     "ConversationStore",
     "ConversationSummary",
     "Kind",
