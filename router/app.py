@@ -175,6 +175,7 @@ def _dispatcher(services: Services, http: httpx.AsyncClient) -> Dispatcher:
         backoff_seconds=settings.retry_base_seconds / 2,
         max_backoff_seconds=settings.retry_max_seconds,
     )
+    services.graph = graph  # the console's replies and login codes share its pacing
     agent = AgentClient(http, settings.agent_timeout_seconds)
     worker = Worker(
         settings,

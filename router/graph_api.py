@@ -95,9 +95,12 @@ class GraphApiClient:
         name: str,
         language: str,
         parameters: list[str],
+        copy_code: str | None = None,
     ) -> GraphApiResult:
         """An approved template: what may go to someone whose 24-hour window is closed.
-        `parameters` fill the body's {{1}}, {{2}} ... in order."""
+        `parameters` fill the body's {{1}}, {{2}} ... in order. `copy_code`: an
+        AUTHENTICATION template's one-time code, which Meta also wants as the parameter of
+        its copy-code button (button 0, sub_type url)."""
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -114,6 +117,15 @@ class GraphApiClient:
                 ],
             },
         }
+        if copy_code is not None:
+            body["template"]["components"].append(
+                {
+                    "type": "button",
+                    "sub_type": "url",
+                    "index": "0",
+                    "parameters": [{"type": "text", "text": copy_code}],
+                }
+            )
         pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
         return await self._post(phone_number_id, token, body, pair)
 

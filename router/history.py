@@ -41,6 +41,7 @@ log = get_logger("router")
 BATCH = 200
 MAX_BACKOFF_SECONDS = 30.0
 CLOSE_SECONDS = 3.0
+WRITE_NOW_SECONDS = 2.0
 
 
 def now() -> datetime:
@@ -80,6 +81,21 @@ class History:
             self._metrics.history_writes.labels("dropped").inc()
         self._metrics.history_pending.set(len(self._pending))
         self._wake.set()
+
+    async def write_now(self, event: StoreEvent | None) -> None:
+        """Write `event` before returning (what a person just did in the console, whose
+        page reads it back at once), within WRITE_NOW_SECONDS; when the store is slow or
+        down it waits in the queue like any other event."""
+        if self._store is None or event is None:
+            return
+        try:
+            async with asyncio.timeout(WRITE_NOW_SECONDS):
+                await self._store.record([event])
+        except Exception as error:  # slow or down: the queue retries it
+            log.warning("history.write_now_failed", reason=type(error).__name__)
+            self.add(event)
+            return
+        self._metrics.history_writes.labels("written").inc()
 
     async def run(self) -> None:
         """Write what waits, in batches, until cancelled."""

@@ -91,8 +91,16 @@ class Outreach:
             return self._count(route, outgoing, chosen)
         parameters = [template_parameter(value) for value in outgoing.parameters]
         try:
+            # An authentication template's code goes in its copy-code button as well.
+            code = parameters[0] if outgoing.purpose == "login_code" else None
             await self._graph.send_template(
-                phone_number_id, token, outgoing.recipient, chosen.name, chosen.language, parameters
+                phone_number_id,
+                token,
+                outgoing.recipient,
+                chosen.name,
+                chosen.language,
+                parameters,
+                copy_code=code,
             )
         except GraphApiUnavailableError:
             raise

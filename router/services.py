@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from router.dispatcher import Dispatcher
+from router.graph_api import GraphApiClient
 from router.history import History
 from router.inbox.base import Inbox
 from router.live_routes import LiveRoutes
@@ -19,6 +20,9 @@ class Services:
     conversation_key: bytes = b""
     dispatcher: Dispatcher | None = None
     history: History | None = None  # the conversation store's writer, once started
+    # The workers' Graph API client (its per-number pacing shared), for the admin calls
+    # that send a person's words; None until started, or when workers are disabled.
+    graph: GraphApiClient | None = None
     started: bool = False
 
     def wake_workers(self) -> None:

@@ -20,9 +20,14 @@ from katha.contracts.routing import Route
 from katha.lang.languages import Language
 from router.account import AccountState
 
-Purpose = Literal["handoff_notice", "handoff_ended", "reopen"]
+Purpose = Literal["handoff_notice", "handoff_ended", "reopen", "login_code"]
 # Each purpose's body parameters, in order (katha.api.business.Templates says the same).
-PARAMETERS: dict[Purpose, int] = {"handoff_notice": 3, "handoff_ended": 1, "reopen": 1}
+PARAMETERS: dict[Purpose, int] = {
+    "handoff_notice": 3,
+    "handoff_ended": 1,
+    "reopen": 1,
+    "login_code": 1,
+}
 _READS = {
     Language.SINHALA: "si",
     Language.TAMIL: "ta",
@@ -66,6 +71,7 @@ def template_for(route: Route, purpose: Purpose) -> Template | None:
         "handoff_notice": templates.handoff_notice,
         "handoff_ended": templates.handoff_ended,
         "reopen": templates.reopen,
+        "login_code": templates.login_code,
     }[purpose]
 
 

@@ -17,7 +17,8 @@ from katha.api.refs import SecretKeyRef, SecretRef
 PersonaLanguage = Literal["si", "en", "ta", "singlish"]
 
 
-TemplateCategory = Literal["UTILITY", "MARKETING"]
+# AUTHENTICATION: Meta's category for one-time codes, the only one a login code may use.
+TemplateCategory = Literal["UTILITY", "MARKETING", "AUTHENTICATION"]
 # Template status events after which Meta refuses to send the template: the router sends
 # none of these, and the operator's TemplatesReady condition is False for them. (FLAGGED,
 # LOCKED and IN_APPEAL templates still send; FLAGGED is a Warning Event only.)
@@ -46,7 +47,7 @@ class Template(ApiModel):
         default="UTILITY",
         description=(
             "As approved in Meta; a MARKETING template never goes to a customer who "
-            "stopped marketing messages."
+            "stopped marketing messages; AUTHENTICATION is for loginCode alone."
         ),
     )
 
@@ -59,11 +60,41 @@ class Templates(ApiModel):
     - handoffEnded (to the customer, when the owner releases a conversation): {{1}} the
       assistant's name;
     - reopen (to the customer, when an answer is ready after their window closed): {{1}} the
-      business's display name."""
+      business's display name;
+    - loginCode (to the owner, signing in to the console): {{1}} the one-time code. Its
+      category must be AUTHENTICATION (Meta approves one-time codes only as that), and
+      no other purpose may use AUTHENTICATION."""
+
+    model_config = cel_rules(
+        (
+            "!has(self.loginCode) || self.loginCode.category == 'AUTHENTICATION'",
+            "loginCode must be an AUTHENTICATION template",
+        ),
+        (
+            "(!has(self.handoffNotice) || self.handoffNotice.category != 'AUTHENTICATION')"
+            " && (!has(self.handoffEnded) || self.handoffEnded.category != 'AUTHENTICATION')"
+            " && (!has(self.reopen) || self.reopen.category != 'AUTHENTICATION')",
+            "only loginCode may be an AUTHENTICATION template",
+        ),
+    )
 
     handoff_notice: Template | None = None
     handoff_ended: Template | None = None
     reopen: Template | None = None
+    login_code: Template | None = None
+
+    @model_validator(mode="after")
+    def _authentication_for_codes_only(self) -> Self:
+        if self.login_code is not None and self.login_code.category != "AUTHENTICATION":
+            raise PydanticCustomError(
+                "template_category", "loginCode must be an AUTHENTICATION template"
+            )
+        others = (self.handoff_notice, self.handoff_ended, self.reopen)
+        if any(t is not None and t.category == "AUTHENTICATION" for t in others):
+            raise PydanticCustomError(
+                "template_category", "only loginCode may be an AUTHENTICATION template"
+            )
+        return self
 
 
 class WhatsApp(ApiModel):

@@ -22,7 +22,7 @@ WINDOW_ENV = "KATHA_LOCAL_WINDOW_SECONDS"
 META_WINDOW_SECONDS = 24 * 3600.0
 
 # Body parameters each purpose's template takes (the `Templates` docstring fixes them).
-PARAMETERS_BY_PURPOSE = {"handoff_notice": 3, "handoff_ended": 1, "reopen": 1}
+PARAMETERS_BY_PURPOSE = {"handoff_notice": 3, "handoff_ended": 1, "reopen": 1, "login_code": 1}
 
 TEMPLATE_TEXT = re.compile(r"^\[template (\S+) (\S+)\](?: (.*))?$", re.S)
 PARAMETER_SEPARATOR = " · "
@@ -162,7 +162,35 @@ def template_refusal(templates: Templates, body: dict[str, Any]) -> Refusal | No
             f"body: number of localizable_params ({count}) does not match the expected "
             f"number of params ({min(expected)})",
         )
+    authentication = any(
+        template is not None and template.name == name and template.category == "AUTHENTICATION"
+        for _, template in templates
+    )
+    if authentication and not _copy_code(body):
+        # Meta's authentication templates carry a copy-code button whose parameter is the
+        # code; a send without it is refused.
+        return Refusal(
+            400,
+            132000,
+            "Number of parameters does not match the expected number of params",
+            "buttons: the copy-code button (index 0) needs the code as its parameter",
+        )
     return None
+
+
+def _copy_code(body: dict[str, Any]) -> bool:
+    template = body.get("template")
+    components = template.get("components") if isinstance(template, dict) else None
+    for component in components if isinstance(components, list) else []:
+        if (
+            isinstance(component, dict)
+            and component.get("type") == "button"
+            and str(component.get("index")) == "0"
+            and isinstance(component.get("parameters"), list)
+            and len(component["parameters"]) == 1
+        ):
+            return True
+    return False
 
 
 def template_name(body: dict[str, Any]) -> tuple[str, str]:

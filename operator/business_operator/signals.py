@@ -153,6 +153,7 @@ def _templates(spec: BusinessSpec, signals: dict[str, TemplateSignal]) -> Check:
         spec.whatsapp.templates.handoff_notice,
         spec.whatsapp.templates.handoff_ended,
         spec.whatsapp.templates.reopen,
+        spec.whatsapp.templates.login_code,
     ):
         if template is not None:
             configured += [f"{template.name}:{language}" for language in template.languages]

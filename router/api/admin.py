@@ -1,13 +1,24 @@
-"""Admin calls (bearer token): release a conversation from a human back to the agent, and
-list the inbox's dead letters (ids, tenant, reason, size; never the message text)."""
+"""Admin calls (bearer token): what the owner console does through the router (take a
+conversation over, reply as a person, release it back to the agent, send a login code;
+the logic is router.console_actions), and the inbox's dead letters (ids, tenant, reason,
+size; never the message text).
+
+A refused body is answered with the names of the fields at fault, never their values:
+the console's error messages may be logged, and a body holds codes, numbers and words."""
 
 import dataclasses
 import hmac
-from typing import Annotated, Any
+import uuid
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from katha.contracts.routing import TENANT_PATTERN
+from katha.store.events import CONVERSATION_ID_MAX, TENANT_MAX
+from router import console_actions
 from router.api.deps import ServicesDep
+from router.console_actions import NotFoundError, RateLimitedError, UnavailableError
 from router.handoff import release
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -48,3 +59,127 @@ async def list_dead_letters(
     _authorize(services, authorization)
     letters = await services.inbox.dead_letters(limit)
     return {"dead_letters": [dataclasses.asdict(letter) for letter in letters]}
+
+
+ConversationId = Annotated[str, Path(min_length=1, max_length=CONVERSATION_ID_MAX)]
+# WhatsApp's limit on a text message's body.
+TEXT_MAX = 4096
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class TakeoverBody(_Body):
+    tenant: str = Field(pattern=TENANT_PATTERN, max_length=TENANT_MAX)
+
+
+class ReplyBody(_Body):
+    tenant: str = Field(pattern=TENANT_PATTERN, max_length=TENANT_MAX)
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+    author: str = Field(min_length=1, max_length=256)  # who in the console (its audit log)
+    # The console's own id for this reply: a retried call is sent and kept once.
+    reply_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+class LoginCodeBody(_Body):
+    owner_number: str = Field(pattern=r"^\+?[0-9][0-9 ()-]{5,23}$")
+    code: str = Field(pattern=r"^[A-Za-z0-9]{4,12}$")
+    minutes: float = Field(gt=0, le=24 * 60)
+
+
+Body = TypeVar("Body", bound=_Body)
+
+
+def _documented(model: type[_Body]) -> dict[str, Any]:
+    """The OpenAPI request body of an endpoint that reads `model` itself (see _parse)."""
+    schema = {"schema": model.model_json_schema()}
+    return {"requestBody": {"required": True, "content": {"application/json": schema}}}
+
+
+async def _parse(request: Request, model: type[Body]) -> Body:
+    """The body as `model`, or 422 naming the fields at fault (not echoing their values,
+    as FastAPI's own answer would)."""
+    try:
+        data = await request.json()
+    except ValueError:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "the body must be JSON"
+        ) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
+        detail = f"invalid: {', '.join(fields) or 'body'}"
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+
+
+def _refused(error: Exception) -> HTTPException:
+    if isinstance(error, NotFoundError):
+        return HTTPException(status.HTTP_404_NOT_FOUND, "no such conversation for this tenant")
+    if isinstance(error, RateLimitedError):
+        retry = str(int(console_actions.LOGIN_CODES_PERIOD_SECONDS))
+        return HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, str(error), headers={"Retry-After": retry}
+        )
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error))
+
+
+Refusals = (NotFoundError, RateLimitedError, UnavailableError)
+
+
+@router.post("/conversations/{conversation_id}/takeover", openapi_extra=_documented(TakeoverBody))
+async def take_over(
+    conversation_id: ConversationId,
+    request: Request,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, bool]:
+    """A person answers the conversation from now; the agent stays quiet in it."""
+    _authorize(services, authorization)
+    body = await _parse(request, TakeoverBody)
+    try:
+        await console_actions.take_over(services, body.tenant, conversation_id)
+    except Refusals as error:
+        raise _refused(error) from None
+    return {"with_person": True}
+
+
+@router.post("/conversations/{conversation_id}/reply", openapi_extra=_documented(ReplyBody))
+async def reply(
+    conversation_id: ConversationId,
+    request: Request,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, str]:
+    """A person's words to the customer: {"sent": "free_form"}, or why nothing was sent
+    ("outside_window", "restricted", "unknown_customer", "failed")."""
+    _authorize(services, authorization)
+    body = await _parse(request, ReplyBody)
+    reply_id = body.reply_id or uuid.uuid4().hex
+    try:
+        sent = await console_actions.reply(
+            services, body.tenant, conversation_id, body.text, reply_id
+        )
+    except Refusals as error:
+        raise _refused(error) from None
+    return {"sent": sent}
+
+
+@router.post("/login-codes", openapi_extra=_documented(LoginCodeBody))
+async def send_login_code(
+    request: Request,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, list[str]]:
+    """The code to the owner's WhatsApp from each Business whose owner the number is;
+    the tenants it went to (none: the number is nobody's, or nothing could be sent)."""
+    _authorize(services, authorization)
+    body = await _parse(request, LoginCodeBody)
+    try:
+        tenants = await console_actions.send_login_code(
+            services, body.owner_number, body.code, body.minutes
+        )
+    except Refusals as error:
+        raise _refused(error) from None
+    return {"tenants": tenants}
