@@ -17,6 +17,7 @@ COPY agent_runtime/ agent_runtime/
 COPY ingestion/ ingestion/
 COPY router/ router/
 COPY operator/ operator/
+COPY console/ console/
 # Build the wheel, then install it with the pinned dependency set into a venv that
 # the runtime stage copies whole; no compilers or sources reach the final image.
 RUN python -m pip wheel --no-deps --wheel-dir /dist . \

@@ -1,0 +1,1 @@
+"""Conversations: the live list, a conversation's thread, take over, reply, release."""

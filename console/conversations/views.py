@@ -1,0 +1,152 @@
+"""What the pages show, shaped from the store's rows: pure functions, tested without a
+server. Labels are English message ids that the templates translate."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from console.auth.principal import Principal, Role
+from katha.store import ConversationSummary, StoredEvent
+
+# The languages the agent records (katha.lang.Language), as the list's filter offers them.
+FILTER_LANGUAGES: dict[str, str] = {
+    "si": "Sinhala",
+    "ta": "Tamil",
+    "en": "English",
+    "singlish": "Singlish",
+    "tanglish": "Tanglish",
+    "mixed": "Mixed",
+}
+AUTHORS: dict[str, str] = {
+    "customer": "Customer",
+    "agent": "Agent",
+    "person": "Person",
+    "owner_app": "Owner (WhatsApp app)",
+    "system": "System",
+}
+EVENTS: dict[str, str] = {
+    "handoff_started": "A person took over",
+    "handoff_released": "Given back to the agent",
+    "template": "Template message",
+}
+
+
+@dataclass(frozen=True)
+class BusinessLink:
+    tenant: str
+    href: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    with_person: bool = False
+    unanswered: bool = False
+    language: str | None = None
+
+    def query(self, before: datetime | None = None, before_id: str | None = None) -> str:
+        """The list's query string with these filters (and a page's start)."""
+        values: dict[str, str] = {}
+        if self.with_person:
+            values["with_person"] = "true"
+        if self.unanswered:
+            values["unanswered"] = "true"
+        if self.language:
+            values["language"] = self.language
+        if before is not None:
+            values["before"] = before.isoformat()
+        if before_id is not None:
+            values["before_id"] = before_id
+        return urlencode(values)
+
+
+@dataclass(frozen=True)
+class RowView:
+    href: str
+    conversation_id: str
+    customer: str | None
+    handle: str | None
+    preview: str | None
+    last_at: str
+    language: str | None
+    with_person: bool
+    unanswered: bool
+
+
+@dataclass(frozen=True)
+class Source:
+    uri: str
+    linked: bool  # only web addresses become links; anything else is shown as text
+
+
+@dataclass(frozen=True)
+class EventView:
+    author: str
+    author_label: str
+    kind: str
+    kind_label: str | None
+    text: str | None
+    at: str
+    language: str | None
+    intent: str | None
+    sources: list[Source]
+    reason: str | None
+
+
+def business_links(principal: Principal) -> list[BusinessLink]:
+    return [
+        BusinessLink(tenant=tenant, href=f"/b/{tenant}", role=role)
+        for tenant, role in sorted(principal.tenants.items())
+    ]
+
+
+def row_view(base: str, summary: ConversationSummary) -> RowView:
+    return RowView(
+        href=f"{base}/c/{summary.conversation_id}",
+        conversation_id=summary.conversation_id,
+        customer=summary.customer_name,
+        handle=summary.customer_handle,
+        preview=summary.last_text,
+        last_at=summary.last_at.isoformat(),
+        language=summary.language,
+        with_person=summary.with_person,
+        unanswered=summary.unanswered,
+    )
+
+
+def event_views(events: list[StoredEvent]) -> list[EventView]:
+    return [
+        EventView(
+            author=event.author,
+            author_label=AUTHORS.get(event.author, event.author),
+            kind=event.kind,
+            kind_label=EVENTS.get(event.kind),
+            text=event.text,
+            at=event.at.isoformat(),
+            language=event.language if event.author == "agent" else None,
+            intent=event.intent if event.author == "agent" else None,
+            sources=[Source(uri, uri.startswith(("https://", "http://"))) for uri in event.sources],
+            reason=event.handoff_reason,
+        )
+        for event in events
+    ]
+
+
+def thread_customer(events: list[StoredEvent]) -> str | None:
+    """The newest name, else handle, that the thread knows for its customer."""
+    for event in reversed(events):
+        if event.customer_name or event.customer_handle:
+            return event.customer_name or event.customer_handle
+    return None
+
+
+# Why the router did not send a person's reply (router/console_actions.py ReplyOutcome),
+# in words an owner understands; any other reason reads "The reply was not sent."
+REFUSALS: dict[str, str] = {
+    "outside_window": "More than 24 hours since the customer last wrote: WhatsApp only lets "
+    "the business write again when the customer does.",
+    "unknown_customer": "Katha does not know this customer's WhatsApp number yet, so it "
+    "cannot write to them.",
+    "restricted": "WhatsApp has restricted this number for now.",
+    "failed": "WhatsApp did not accept the message.",
+}
