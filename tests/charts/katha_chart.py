@@ -19,6 +19,9 @@ NAMESPACE = "katha-system"
 
 Manifest = dict[str, Any]
 
+INGRESS_NGINX = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+}
 SCENARIOS: dict[str, dict[str, Any]] = {
     "default": {},
     "namespaced": {"operator": {"watchNamespaces": ["shops", "restaurants"]}},
@@ -82,8 +85,40 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         },
         "networkPolicy": {"enabled": True},
     },
+    # The owner console beside an external store: two replicas behind an Ingress with TLS,
+    # OIDC sign-in, NetworkPolicies narrowed to the ingress controller, a ServiceMonitor ...
+    "console": {
+        "store": {"enabled": True, "urlSecretRef": {"name": "katha-store", "key": "url"}},
+        "console": {
+            "enabled": True,
+            "replicas": 2,
+            "ingress": {
+                "enabled": True,
+                "className": "nginx",
+                "hosts": [
+                    {"host": "console.katha.lk", "paths": [{"path": "/", "pathType": "Prefix"}]}
+                ],
+                "tls": [{"secretName": "katha-console-tls", "hosts": ["console.katha.lk"]}],
+            },
+            "oidc": {
+                "issuer": "https://id.katha.lk/realms/katha",
+                "clientId": "katha-console",
+                "clientSecretRef": {"name": "katha-console-oidc", "key": "clientSecret"},
+            },
+            "networkPolicy": {"from": [INGRESS_NGINX]},
+        },
+        "networkPolicy": {"enabled": True},
+        "monitoring": {"serviceMonitor": {"enabled": True}},
+    },
+    # ... and, with nothing else set, beside the CloudNativePG Cluster.
+    "console-cloudnativepg": {
+        "store": {"enabled": True, "cloudNativePG": {"enabled": True}},
+        "console": {"enabled": True},
+        "networkPolicy": {"enabled": True},
+    },
 }
-STORE_SCENARIOS = ("store-cloudnativepg", "store-external")
+CONSOLE_SCENARIOS = ("console", "console-cloudnativepg")
+STORE_SCENARIOS = ("store-cloudnativepg", "store-external", *CONSOLE_SCENARIOS)
 
 
 class HelmError(Exception):

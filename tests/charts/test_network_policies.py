@@ -1,5 +1,6 @@
 """The whole installation's NetworkPolicies — the chart's, and the operator's rendered with
-the settings the chart gives it — evaluated against DESIGN.md's call-edge table."""
+the settings the chart gives it — evaluated against DESIGN.md's call-edge table, without
+the owner console and with it (beside an external conversation store)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ from katha_chart import HelmError, Manifest, operator_platform
 from netpol import Cluster, Pod
 
 RenderWith = Callable[[dict[str, Any]], list[Manifest]]
+NAME = "kubernetes.io/metadata.name"
 INGRESS_ONLY = [
     {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
 ]
@@ -20,6 +22,17 @@ VALUES: dict[str, Any] = {
         "clusterCIDRs": [CLUSTER_PUBLIC_RANGE],
     }
 }
+# The console in the chart, its port narrowed to the ingress controller like the router's.
+CONSOLE_VALUES: dict[str, Any] = {
+    **VALUES,
+    "store": {
+        "enabled": True,
+        "urlSecretRef": {"name": "katha-store"},
+        # The store runs in the `databases` namespace (the test cluster's "postgres" pod).
+        "networkPolicy": {"to": [{"namespaceSelector": {"matchLabels": {NAME: "databases"}}}]},
+    },
+    "console": {"enabled": True, "networkPolicy": {"from": INGRESS_ONLY}},
+}
 ALSO_REFUSED = (
     # With `router.from` narrowed, only the ingress controller, Prometheus and the console.
     Edge("intruder", "router", 8080),
@@ -27,12 +40,51 @@ ALSO_REFUSED = (
     Edge("intruder", "operator", 9999),
     Edge("prometheus-neighbour", "router", 8080),
 )
+# What the console's own rows of the table mean besides (DESIGN.md: "Prometheus ... console",
+# "owner console -> router admin API, conversation store"), checked once it is in the chart.
+CONSOLE_EDGES = (
+    Edge("prometheus", "console", 9102),  # /metrics on its own port, never behind the Ingress
+    Edge("ingress-controller", "console", 8080),
+    Edge("console", "router", 8080),
+    Edge("console", "postgres", 5432),
+    Edge("console", "kube-dns", 53, "UDP"),
+    Edge("console", "kube-dns", 53, "TCP"),
+    Edge("console", "web", 443),  # the OIDC issuer, wherever it is
+)
+CONSOLE_REFUSED = (
+    Edge("intruder", "console", 8080),
+    Edge("intruder", "console", 9102),
+    Edge("ingress-controller", "console", 9102),
+    Edge("prometheus-neighbour", "console", 8080),
+    Edge("router", "console", 8080),
+    *(Edge("console", "agents", port) for port in (8000, 8265)),
+    *(Edge("console", "model", port) for port in (8000, 8265)),
+    Edge("console", "operator", 8080),
+    Edge("console", "kube-api", 6443),
+    Edge("console", "web", 80),
+    Edge("console", "graph-api", 80),
+    Edge("console", "public-dns", 53, "UDP"),
+    Edge("console", "metadata", 80),
+    Edge("console", "router", 9090),
+)
+
+
+@pytest.fixture(params=["without-console", "with-console"])
+def installation(
+    request: pytest.FixtureRequest, render_with: RenderWith, monkeypatch: pytest.MonkeyPatch
+) -> World:
+    chart = render_with(CONSOLE_VALUES if request.param == "with-console" else VALUES)
+    return build_world(operator_platform(chart, monkeypatch), chart)
 
 
 @pytest.fixture
-def installation(render_with: RenderWith, monkeypatch: pytest.MonkeyPatch) -> World:
-    chart = render_with(VALUES)
-    return build_world(operator_platform(chart, monkeypatch), chart)
+def with_console(render_with: RenderWith, monkeypatch: pytest.MonkeyPatch) -> World:
+    chart = render_with(CONSOLE_VALUES)
+    world = build_world(operator_platform(chart, monkeypatch), chart)
+    assert any(
+        m["kind"] == "Deployment" and m["metadata"]["name"] == "katha-console" for m in chart
+    )
+    return world
 
 
 def _edge_id(edge: Edge) -> str:
@@ -67,6 +119,46 @@ def test_the_router_admits_prometheus_even_when_its_port_is_narrowed_to_the_ingr
     assert installation.cluster.isolating(router, "Ingress")
     for edge in (Edge("prometheus", "router", 8080), Edge("console", "router", 8080)):
         assert all(allowed for *_, allowed in installation.verdicts(edge)), edge
+
+
+def test_the_consoles_edges_pass_and_nothing_else(with_console: World) -> None:
+    """The console's pods (the chart's, and one more with its labels) are isolated both
+    ways; its edges pass, and neighbours, ports and places outside them do not."""
+    for console in with_console.endpoints("console"):
+        assert isinstance(console, Pod)
+        assert with_console.cluster.isolating(console, "Ingress")
+        assert with_console.cluster.isolating(console, "Egress")
+    refused = [
+        f"{_edge_id(edge)}: {source} -> {target}"
+        for edge in CONSOLE_EDGES
+        for source, target, allowed in with_console.verdicts(edge)
+        if not allowed
+    ]
+    assert not refused, refused
+    passing = [
+        f"{_edge_id(edge)}: {source} -> {target}"
+        for edge in CONSOLE_REFUSED
+        for source, target, allowed in with_console.verdicts(edge, cidrs_match_pods=True)
+        if allowed
+    ]
+    assert not passing, passing
+
+
+def test_the_console_calls_no_pod_but_dns_the_router_and_the_store(with_console: World) -> None:
+    """Every pod of the test cluster, on the ports Katha's workloads listen on: from the
+    console only the table's edges pass. (443 is open to any address, for the OIDC issuer.)"""
+    ports = (53, 5432, 6379, 8000, 8080, 8265, 9090, 10001, 52365)
+    found = {
+        (role, port)
+        for role, targets in with_console.roles.items()
+        if role != "console"
+        for target in targets
+        if isinstance(target, Pod)
+        for port in ports
+        for console in with_console.endpoints("console")
+        if with_console.cluster.allows(console, target, port, cidrs_match_pods=True)
+    }
+    assert found == {("router", 8080), ("postgres", 5432), ("kube-dns", 53)}
 
 
 def test_kuberay_and_prometheus_are_found_where_the_values_say(

@@ -1,11 +1,20 @@
 """Every pod runs locked down, and RBAC grants only what each component does: no wildcards,
-the router reads one Secret, the operator's cluster-wide rights exist only for all-namespaces."""
+the router reads one Secret, the operator's cluster-wide rights exist only for all-namespaces,
+and the owner console has no token and no rights at all."""
 
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from katha_chart import NAMESPACE, SCENARIOS, STORE_SCENARIOS, Manifest, one, pod_templates
+from katha_chart import (
+    CONSOLE_SCENARIOS,
+    NAMESPACE,
+    SCENARIOS,
+    STORE_SCENARIOS,
+    Manifest,
+    one,
+    pod_templates,
+)
 
 from business_operator.kube import RESOURCE_TYPES
 from business_operator.routing_table import ROUTES_SECRET
@@ -41,7 +50,8 @@ def test_every_pod_runs_as_non_root_with_a_read_only_root_and_no_privileges(
 ) -> None:
     templates = pod_templates(rendered(scenario))
     migrations = {"katha-store-migrations"} if scenario in STORE_SCENARIOS else set()
-    assert set(templates) == {"katha-operator", "katha-router", *migrations}
+    console = {"katha-console"} if scenario in CONSOLE_SCENARIOS else set()
+    assert set(templates) == {"katha-operator", "katha-router", *migrations, *console}
     for name, template in templates.items():
         pod = template["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name

@@ -1,7 +1,8 @@
 """The conversation store's NetworkPolicies, evaluated as an enforcing CNI would: PostgreSQL
-is reached by the router and the migration Job of this release and nobody else (besides
-CloudNativePG's own operator and instances), and the migration Job reaches only DNS and the
-store. With the store on, every call edge of DESIGN.md still passes and nothing else does."""
+is reached by the router, the owner console and the migration Job of this release and nobody
+else (besides CloudNativePG's own operator and instances), and the migration Job reaches only
+DNS and the store. With the store on, every call edge of DESIGN.md still passes and nothing
+else does."""
 
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ CNPG_VALUES: dict[str, Any] = {
     "store": {"enabled": True, "cloudNativePG": {"enabled": True, "instances": 2}},
     "networkPolicy": NETWORK,
 }
-CLIENTS = {"router", "store-migrations"}  # the store's callers in this release
+CLIENTS = {"router", "console", "store-migrations"}  # the store's callers in this release
 # As CloudNativePG labels an instance's pod, and as its Helm chart labels the operator.
 INSTANCE_LABELS = {
     "cnpg.io/cluster": "katha-store",
@@ -77,12 +78,14 @@ def sources_allowed(world: World, target: Endpoint, port: int) -> set[str]:
     }
 
 
-def test_only_the_router_and_the_migration_job_reach_the_store(cnpg_installation: World) -> None:
+def test_only_the_router_the_console_and_the_migration_job_reach_the_store(
+    cnpg_installation: World,
+) -> None:
     (store,) = cnpg_installation.endpoints("store")
     assert isinstance(store, Pod)
     assert cnpg_installation.cluster.isolating(store, "Ingress")
-    # CloudNativePG's operator and the other instance (replication) besides; the console is
-    # not in the chart yet, and the intruder, agents, operator, Prometheus never.
+    # CloudNativePG's operator and the other instance (replication) besides; the intruder,
+    # agents, operator, Prometheus never.
     assert sources_allowed(cnpg_installation, store, 5432) == {
         *CLIENTS,
         "store-replica",
@@ -93,7 +96,7 @@ def test_only_the_router_and_the_migration_job_reach_the_store(cnpg_installation
     assert sources_allowed(cnpg_installation, store, 9187) == set()
 
 
-def test_the_router_and_the_migrations_reach_the_store_without_a_cidr_rule(
+def test_the_stores_callers_reach_it_without_a_cidr_rule(
     cnpg_installation: World,
 ) -> None:
     """On a CNI whose ipBlocks never match pods, the callers pass too (by their labels)."""
@@ -160,6 +163,25 @@ def test_every_call_edge_still_passes_with_the_store_on(cnpg_installation: World
         if allowed
     ]
     assert not passing, passing
+
+
+def test_the_consoles_own_policy_reaches_the_clusters_pods_and_no_other_postgres(
+    render_with: RenderWith, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the console in the chart its egress is narrowed too: PostgreSQL only on the
+    store's pods, found by the labels CloudNativePG gives them."""
+    chart = render_with({**CNPG_VALUES, "console": {"enabled": True}})
+    world = with_store(build_world(operator_platform(chart, monkeypatch), chart))
+    consoles = world.endpoints("console")
+    assert any(world.cluster.isolating(c, "Egress") for c in consoles if isinstance(c, Pod))
+    for console in consoles:
+        for role in ("store", "store-replica"):
+            for target in world.endpoints(role):
+                assert world.cluster.allows(console, target, 5432), role
+                assert not world.cluster.allows(console, target, 8000, cidrs_match_pods=True)
+        for role in ("postgres", "vpc-host", "agents"):  # another PostgreSQL is not the store
+            for target in world.endpoints(role):
+                assert not world.cluster.allows(console, target, 5432, cidrs_match_pods=True), role
 
 
 def test_cnpg_operator_is_found_where_the_values_say(

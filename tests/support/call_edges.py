@@ -60,7 +60,8 @@ ROWS = (
             Edge("operator", "kube-api", 6443),
             Edge("console", "kube-api", 443),
         ),
-        "the console is not in the chart yet; its pod here carries the labels it will have",
+        "the console (owner console I) makes no API call: it has no token and no Role; "
+        "its 443 egress, open for the OIDC issuer, lets this edge pass",
     ),
     Row(
         "KubeRay operator (its own namespace)",
@@ -90,14 +91,16 @@ ROWS = (
     Row(
         "Prometheus (monitoring namespace)",
         "router, agents, console",
-        (Edge("prometheus", "router", 8080), Edge("prometheus", "agents", 8000)),
-        "the console is not in the chart yet",
+        (
+            Edge("prometheus", "router", 8080),
+            Edge("prometheus", "agents", 8000),
+            Edge("prometheus", "console", 9102),
+        ),
     ),
     Row(
         "owner console",
         "router admin API, conversation store",
         (Edge("console", "router", 8080), Edge("console", "postgres", 5432)),
-        "the console is not in the chart yet",
     ),
     Row(
         "operator",

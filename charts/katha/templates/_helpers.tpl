@@ -157,3 +157,48 @@ key: {{ .Values.store.urlSecretRef.key }}
 {{- define "katha.store.podLabels" -}}
 cnpg.io/cluster: {{ include "katha.store.clusterName" . }}
 {{- end }}
+
+{{- define "katha.console.fullname" -}}
+{{- printf "%s-console" (include "katha.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "katha.console.serviceAccountName" -}}
+{{- if .Values.console.serviceAccount.create }}
+{{- default (include "katha.console.fullname" .) .Values.console.serviceAccount.name }}
+{{- else }}
+{{- required "console.serviceAccount.name is required when console.serviceAccount.create is false" .Values.console.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The console's own Secret (key `sessionSecret`); the router's admin token it shares
+lives in the router's Secret, so that there is one of it. */}}
+{{- define "katha.console.secretName" -}}
+{{- default (printf "%s-secrets" (include "katha.console.fullname" .)) .Values.console.existingSecret }}
+{{- end }}
+
+{{/* Where owners reach the console: `console.publicUrl`, else the first Ingress host, else
+the local end of the `kubectl port-forward` the install notes print. */}}
+{{- define "katha.console.publicUrl" -}}
+{{- $console := .Values.console }}
+{{- if $console.publicUrl }}
+{{- $console.publicUrl | trimSuffix "/" }}
+{{- else if and $console.ingress.enabled $console.ingress.hosts }}
+{{- printf "%s://%s" (ternary "https" "http" (not (empty $console.ingress.tls))) (first $console.ingress.hosts).host }}
+{{- else }}
+{{- include "katha.console.portForwardUrl" . }}
+{{- end }}
+{{- end }}
+
+{{/* The router's admin API as the console calls it: the router's Service in this namespace. */}}
+{{- define "katha.console.routerUrl" -}}
+{{- printf "http://%s:%d" (include "katha.router.fullname" .) (int .Values.router.service.port) }}
+{{- end }}
+
+{{/* More than one console pod: a PodDisruptionBudget and a spread over nodes. */}}
+{{- define "katha.console.highlyAvailable" -}}
+{{- if gt (int .Values.console.replicas) 1 }}true{{ end }}
+{{- end }}
+
+{{- define "katha.console.portForwardUrl" -}}
+http://localhost:8081
+{{- end }}
