@@ -42,9 +42,9 @@ from redis_server import launch_redis  # noqa: E402
 from router_load import run_open_loop  # noqa: E402
 
 PHONE_NUMBER_ID = "105954558954427"
-APP_SECRET = "bench-app-secret-4f9a8b7c"  # noqa: S105 - a benchmark's own fake
-ACCESS_TOKEN = "EAAGbenchAccessToken0123456789"  # noqa: S105 - a benchmark's own fake
-VERIFY_TOKEN = "bench-verify-7c6d5e"  # noqa: S105 - a benchmark's own fake
+APP_SECRET = "bench-app-secret-4f9a8b7c"
+ACCESS_TOKEN = "EAAGbenchAccessToken0123456789"
+VERIFY_TOKEN = "bench-verify-7c6d5e"
 
 WRK_SCRIPT = """
 local sigs, bodies, i = {}, {}, 0

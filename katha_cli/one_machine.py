@@ -91,6 +91,15 @@ def up(
             min=1, max=65535, help="Port for the folder's sites/ (the URLs in web sources)."
         ),
     ] = 8790,
+    console_port: Annotated[
+        int,
+        typer.Option(
+            envvar="KATHA_UP_CONSOLE_PORT",
+            min=1,
+            max=65535,
+            help="The owner console's port (on 127.0.0.1).",
+        ),
+    ] = 8791,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Re-index even when no source changed.")
     ] = False,
@@ -119,6 +128,7 @@ def up(
         port=port,
         agent_port=agent_port,
         sites_port=sites_port,
+        console_port=console_port,
         refresh=refresh,
         show_messages=not quiet,
         log_level=log_level.value,

@@ -6,8 +6,9 @@ In order: validate every resource in the folder; create or migrate the conversat
 (skipped when nothing changed since the last run, `indexing`); start a local Ray instance
 with one Serve application per Business (`ray_agents`); start the local Graph API (the
 outbox) and the router with a routing-table file derived from the same files
-(`router_process`); print what a WhatsApp developer needs per tenant (`summary`); wait for
-Ctrl-C (`interrupts`).
+(`router_process`), then the owner console on loopback, sharing the store and the router's
+admin token (`console_process`); print what a WhatsApp developer needs per tenant
+(`summary`); wait for Ctrl-C (`interrupts`).
 """
 
 import os
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from katha.contracts.serving import AgentAppArgs, IndexStats
-from katha_cli.local import Say, ray_agents, router_process
+from katha_cli.local import Say, console_process, ray_agents, router_process
 from katha_cli.local.indexing import IndexOutcome, index_all
 from katha_cli.local.interrupts import Interrupts, StartInterruptedError
 from katha_cli.local.lock import StateLockedError, lock_state_dir, unlock
@@ -45,6 +46,7 @@ class UpOptions:
     port: int = 8080  # the router: WhatsApp's webhooks come here
     agent_port: int = 0  # Ray Serve's HTTP proxy; 0 picks a free one
     sites_port: int = 8790  # the folder's `sites/`, for `web` sources
+    console_port: int = console_process.DEFAULT_CONSOLE_PORT  # the owner console, on loopback
     refresh: bool = False  # re-ingest even when nothing changed
     show_messages: bool = True
     ready_timeout: float = 300.0
@@ -65,9 +67,13 @@ class LocalPlatform:
         self.indexes: dict[str, IndexOutcome] = {}
         self.stats: dict[str, IndexStats] = {}
         self.router_url = ""
+        self.router_admin_url = ""  # where the console reaches the router (loopback if it can)
         self.graph_url = ""
         self.agents_url = ""
         self.store_url = ""  # the conversation store, once migrated
+        self.console_url = ""
+        # The router's /admin token, which the owner console calls it with; new each run.
+        self.admin_token = console_process.new_admin_token()
         self.window_seconds = META_WINDOW_SECONDS  # Meta's reply window, as the outbox keeps it
         self.interrupts = Interrupts(say)
         self._lock: int | None = None
@@ -89,6 +95,7 @@ class LocalPlatform:
         self._describe(workspace)
         # Bind the sockets first: a port in use is reported before minutes of indexing.
         router_sock = bind(options.host, options.port, "router")
+        console_sock = bind("127.0.0.1", options.console_port, "owner console")
         # A store that cannot be migrated stops here too, before Ray and indexing.
         self.store_url = migrate_store(self.state_dir)
         self.say(f"  · conversations kept in {store_path(self.state_dir)}")
@@ -112,8 +119,12 @@ class LocalPlatform:
         )
         checkpoint()
         self._start_router(workspace, router_sock)
+        self._start_console(workspace, console_sock)
         self._write_state(workspace)
-        for line in summary_lines(workspace, self.router_url, self.stats, self.indexes):
+        lines = summary_lines(
+            workspace, self.router_url, self.stats, self.indexes, console_url=self.console_url
+        )
+        for line in lines:
             self.say(line)
         checkpoint()
 
@@ -166,15 +177,35 @@ class LocalPlatform:
             log_level=self.options.log_level,
             store_url=self.store_url,
             window_seconds=window,
+            admin_token=self.admin_token,
         )
         router = router_process.start_router(router_sock, settings)
         self.servers.append(router)
         self.router_url = router.url
+        self.router_admin_url = console_process.reachable_url(
+            router.url, self.options.host, router.port
+        )
         self.graph_url = graph.url
         router_process.wait_until_ready(router.url)
 
+    def _start_console(self, workspace: Workspace, sock: socket.socket) -> None:
+        settings = console_process.console_settings(
+            sock.getsockname()[1],
+            store_url=self.store_url,
+            router_url=self.router_admin_url,
+            admin_token=self.admin_token,
+            secret=console_process.session_secret(self.state_dir),
+            log_level=self.options.log_level,
+        )
+        local = frozenset(tenant.key for tenant in workspace.tenants if not tenant.live)
+        console = console_process.start_console(sock, settings, say=self.say, local_tenants=local)
+        self.servers.append(console)
+        self.console_url = console.url
+
     def _write_state(self, workspace: Workspace) -> None:
-        state = up_state(workspace, self.router_url, self.graph_url, self.agents_url)
+        state = up_state(
+            workspace, self.router_url, self.graph_url, self.agents_url, self.console_url
+        )
         write_private(self.state_dir / STATE_FILE, state.model_dump_json(indent=2))
         self._wrote_state = True
         self.interrupts.starting = False

@@ -83,9 +83,11 @@ def router_settings(
     log_level: str,
     store_url: str | None = None,
     window_seconds: float = META_WINDOW_SECONDS,
+    admin_token: str | None = None,
 ) -> "RouterSettings":
     """The router's settings on one machine: the files of the state folder, the local
-    Graph API, and the conversation store (`KATHA_ROUTER_STORE_URL` in a cluster)."""
+    Graph API, the conversation store (`KATHA_ROUTER_STORE_URL` in a cluster) and the
+    admin token the owner console calls it with (`KATHA_ROUTER_ADMIN_TOKEN`)."""
     from router.settings import RouterSettings
 
     return RouterSettings(
@@ -101,6 +103,7 @@ def router_settings(
         # templates when the local "Meta" would refuse a free-form message.
         reply_window_seconds=window_seconds,
         store_url=SecretStr(store_url) if store_url is not None else None,
+        admin_token=SecretStr(admin_token) if admin_token is not None else None,
     )
 
 

@@ -39,6 +39,7 @@ class UpState(BaseModel):
     graph_url: str
     agents_url: str
     tenants: list[TenantInfo]
+    console_url: str = ""  # the owner console, when `katha up` runs one
 
 
 class NotRunningError(RuntimeError):

@@ -18,9 +18,12 @@ def summary_lines(
     router_url: str,
     stats: dict[str, IndexStats],
     indexes: dict[str, IndexOutcome],
+    console_url: str | None = None,
 ) -> list[str]:
     """What a WhatsApp developer needs per tenant, once everything serves."""
     lines = ["", f"Router: {router_url}   (Ctrl-C stops everything)"]
+    if console_url:
+        lines.append(f"Owner console: {console_url}   (owners' sign-in codes appear here too)")
     for tenant in workspace.tenants:
         tenant_stats = stats.get(tenant.key)
         outcome = indexes.get(tenant.key)
@@ -57,13 +60,20 @@ def reply_line(tenant: LocalTenant, message: OutboxMessage) -> str:
     return f"  → {tenant.key} to {to}{about}: {mask_numbers(message.text or '')}"
 
 
-def up_state(workspace: Workspace, router_url: str, graph_url: str, agents_url: str) -> UpState:
+def up_state(
+    workspace: Workspace,
+    router_url: str,
+    graph_url: str,
+    agents_url: str,
+    console_url: str = "",
+) -> UpState:
     return UpState(
         pid=os.getpid(),
         directory=str(workspace.directory),
         router_url=router_url,
         graph_url=graph_url,
         agents_url=agents_url,
+        console_url=console_url,
         tenants=[
             TenantInfo(
                 key=tenant.key,

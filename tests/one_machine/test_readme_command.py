@@ -5,6 +5,7 @@ webhooks through the real router, Ray Serve and agents; Ctrl-C stops it all clea
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -203,6 +204,25 @@ def test_readme_command_answers_in_three_languages_from_each_tenants_own_knowled
     assert "released" in handed.stdout, handed.stdout
     assert "2.00" in handed.stdout.split("released", 1)[1], handed.stdout
 
+    # Every conversation above is in the conversation store the owner console reads.
+    kept = _kept_events(up.state_dir / "conversations.db")
+    assert kept["customer"] >= 3, kept
+    assert kept["agent"] >= 3, kept
+    assert kept["handoff_started"] >= 1, kept
+
     assert up.interrupt() == 0, up.output()
     assert "Stopped." in up.output()
     assert not (up.state_dir / STATE_FILE).exists()
+
+
+def _kept_events(database: Path) -> dict[str, int]:
+    """How many events the store holds, by author and by handoff kind (read-only)."""
+    counts: dict[str, int] = {}
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        for author, kind, count in db.execute(
+            "SELECT author, kind, COUNT(*) FROM events GROUP BY author, kind"
+        ):
+            counts[author] = counts.get(author, 0) + count
+            if kind != "message":
+                counts[kind] = counts.get(kind, 0) + count
+    return counts

@@ -20,7 +20,10 @@ def start_katha_up(
 ) -> subprocess.Popen[bytes]:
     """`katha up FOLDER` on a free router port, its output in `log`; returns once it has
     written its state file (everything is serving), or raises with what it printed."""
-    command = [sys.executable, "-m", "katha_cli", "up", str(folder), "--port", str(free_port())]
+    command = [
+        sys.executable, "-m", "katha_cli", "up", str(folder),
+        "--port", str(free_port()), "--console-port", str(free_port()),
+    ]  # fmt: skip
     env = {**os.environ, "KATHA_STATE_DIR": str(state_dir)}
     with log.open("wb") as out:
         process = subprocess.Popen([*command, *options], env=env, stdout=out, stderr=out)
