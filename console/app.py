@@ -14,6 +14,7 @@ from console.auth.routes import router as auth_router
 from console.conversations.live import StreamSlots
 from console.conversations.routes import router as conversations_router
 from console.housekeeping import keep_tidy, tidy
+from console.insights.routes import router as insights_router
 from console.router_client import RouterAdmin
 from console.security import PageHeaders, same_site_path
 from console.services import ConsoleServices, utc_now
@@ -76,6 +77,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth_router)
     app.include_router(conversations_router)
+    app.include_router(insights_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -17,7 +17,7 @@ from router.console_actions import ReplyOutcome
 CONSOLE = Path(views.__file__).resolve().parents[1]
 TEMPLATES = ["account", "businesses", "conversations", "conversation_row", "thread", "not_found"]
 # Texts the pages share with another area of the console, translated in its catalogue.
-ELSEWHERE = {"Katha": "base", "Sign out": "auth"}
+ELSEWHERE = {"Katha": "base", "Sign out": "auth", "Insights": "insights"}
 
 
 def shown_texts() -> set[str]:
