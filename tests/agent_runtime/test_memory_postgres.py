@@ -4,8 +4,6 @@ The server is Debian's `postgresql` package, started by `tests/support/postgres_
 on a loopback port; each test gets a database of its own.
 """
 
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from postgres_server import launch_postgres
+from postgres_server import running_postgres, scratch_database
 
 from agent_runtime.api.app import create_app
 from agent_runtime.memory import forget_expired
@@ -27,32 +25,17 @@ from .test_memory import history
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     try:
-        server = launch_postgres()
-    except FileNotFoundError as error:
+        with running_postgres() as url:
+            yield url
+    except (FileNotFoundError, RuntimeError) as error:
         pytest.fail(str(error))
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            psycopg.connect(server.url).close()
-            break
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline or server.process.poll() is not None:
-                server.stop()
-                pytest.fail("postgres did not start")
-            time.sleep(0.05)
-    yield server.url
-    server.stop()
 
 
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh database on the shared server, dropped after the test."""
-    name = f"katha_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    with scratch_database(postgres_server) as url:
+        yield url
 
 
 def count(url: str, sql: str, *params: Any) -> int:

@@ -1,12 +1,17 @@
 """Start a real PostgreSQL server on a free loopback port, for tests and benchmarks."""
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
+import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from ports import free_port
 
 # Who runs the server when we are root: postgres refuses to start as root.
@@ -75,3 +80,36 @@ def launch_postgres() -> PostgresServer:
         [postgres, *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, user=user
     )
     return PostgresServer(process, port, base)
+
+
+@contextlib.contextmanager
+def running_postgres(timeout: float = 30.0) -> Iterator[str]:
+    """A started server's URL, once it answers; stopped on exit. Raises FileNotFoundError
+    without Debian's postgresql, RuntimeError when it does not start in time."""
+    server = launch_postgres()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                psycopg.connect(server.url).close()
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline or server.process.poll() is not None:
+                    raise RuntimeError("postgres did not start") from None
+                time.sleep(0.05)
+        yield server.url
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, prefix: str = "katha") -> Iterator[str]:
+    """A new, empty database on the server at `server_url`, dropped on exit."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield server_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

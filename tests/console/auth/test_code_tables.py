@@ -3,14 +3,13 @@ a day's budget of wrong codes per number over all its codes, checked in the stat
 spends an attempt; a code that signs in once and gives back its right attempt; and the
 cleanup of idle sessions, old codes and old audit entries."""
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from postgres_server import launch_postgres
+from postgres_server import running_postgres
 
 from katha.store import ConversationStore, upgrade
 from katha.store.console_tables import AuditRow, ConsoleTables, LoginCodeRow, SessionRow
@@ -22,19 +21,8 @@ DAY = (START - timedelta(hours=24), 10)  # the budget: since, most
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[str]:
-    server = launch_postgres()
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            psycopg.connect(server.url).close()
-            break
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline or server.process.poll() is not None:
-                server.stop()
-                pytest.fail("postgres did not start")
-            time.sleep(0.05)
-    yield server.url
-    server.stop()
+    with running_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,22 +1,28 @@
-"""What the conversation tests share: the console as it runs, the router's admin API as
-a recording peer, and events as the router writes them (the fixtures are in conftest.py)."""
+"""What the conversation and insights tests share: the console as it runs (the fixtures
+`store_url`, `router_admin` and `console`, which each folder's conftest.py imports), the
+router's admin API as a recording peer, and events as the router writes them."""
 
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from peers.loopback import ServerThread
+from pydantic import SecretStr
 
+from console.app import create_app
 from console.auth.api_tokens import issue
 from console.auth.principal import Role
 from console.auth.sessions import SESSION_COOKIE, csrf_for, start_session
 from console.router_client import RouterAdmin
 from console.services import ConsoleServices
 from console.settings import ConsoleSettings
-from katha.store import ConversationStore, StoreEvent
+from katha.store import ConversationStore, StoreEvent, upgrade
 
 ALPHA, BETA = "shops/alpha", "shops/beta"
 ADMIN_TOKEN = "console-admin-7c1e94b2d05a"
@@ -132,3 +138,39 @@ def message(
         "text": f"message {number}",
     }
     return StoreEvent(**(values | fields))
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def router_admin() -> Iterator[tuple[FakeRouterAdmin, ServerThread]]:
+    peer = FakeRouterAdmin()
+    server = ServerThread(peer.app()).start()
+    yield peer, server
+    server.stop()
+
+
+@pytest.fixture
+async def console(
+    store_url: str, router_admin: tuple[FakeRouterAdmin, ServerThread]
+) -> AsyncIterator[Console]:
+    peer, router_server = router_admin
+    settings = ConsoleSettings(
+        store_url=SecretStr(store_url),
+        router_url=router_server.url,
+        router_admin_token=SecretStr(ADMIN_TOKEN),
+        session_secret=SecretStr("console-tests-session-secret-5d8a1f"),
+        secure_cookies=False,
+    )
+    server = ServerThread(create_app(settings)).start()
+    store = ConversationStore.from_url(store_url)
+    try:
+        yield Console(server.url, settings, store, peer, router_server)
+    finally:
+        await store.close()
+        server.stop()

@@ -3,16 +3,13 @@ a SQLite file and on a real PostgreSQL server (Debian's, started on loopback by
 tests/support/postgres_server.py), each time in a fresh database migrated to the newest
 revision."""
 
-import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from postgres_server import launch_postgres
+from postgres_server import running_postgres, scratch_database
 
 from katha.store import ConversationStore, StoreEvent, upgrade
 
@@ -26,21 +23,10 @@ EventFactory = Callable[..., StoreEvent]
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     try:
-        server = launch_postgres()
-    except FileNotFoundError as error:
+        with running_postgres() as url:
+            yield url
+    except (FileNotFoundError, RuntimeError) as error:
         pytest.fail(str(error))
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            psycopg.connect(server.url).close()
-            break
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline or server.process.poll() is not None:
-                server.stop()
-                pytest.fail("postgres did not start")
-            time.sleep(0.05)
-    yield server.url
-    server.stop()
 
 
 def fresh_database(request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> Iterator[str]:
@@ -49,12 +35,8 @@ def fresh_database(request: pytest.FixtureRequest, kind: str, tmp_path: Path) ->
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
     server: str = request.getfixturevalue("postgres_server")
-    name = f"store_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    yield server.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    with scratch_database(server, "store") as url:
+        yield url
 
 
 @pytest.fixture(params=DATABASES)
