@@ -58,6 +58,17 @@ def _handoff(language: str = "en") -> Callable[[InboundMessage], AgentReply]:
     return answer
 
 
+def _handing_over(
+    start_router: Callable[..., RouterHarness], agents: Agents, tenants: dict[str, Tenant]
+) -> tuple[RouterHarness, "Recorded"]:
+    """Alpha with an owner and a handoff-notice template, an agent that hands every
+    message over, and a router whose status writes are recorded."""
+    _templates(tenants["alpha"], handoff_notice=NOTICE)
+    agents["alpha"][0].answer = _handoff()
+    writes = Recorded()
+    return start_router(status=writes), writes
+
+
 def _templates_sent(router: RouterHarness, purpose: str, result: str) -> float:
     pattern = (
         rf'katha_router_templates_sent_total\{{purpose="{purpose}",result="{result}",'
@@ -205,10 +216,7 @@ def test_a_restriction_stops_what_the_business_starts_until_it_expires(
     agents: Agents,
     tenants: dict[str, Tenant],
 ) -> None:
-    _templates(tenants["alpha"], handoff_notice=NOTICE)
-    agents["alpha"][0].answer = _handoff()
-    writes = Recorded()
-    router = start_router(status=writes)
+    router, writes = _handing_over(start_router, agents, tenants)
     _signal(
         router,
         "account_update",
@@ -267,10 +275,7 @@ def test_a_paused_template_is_not_sent_and_the_status_says_why(
     agents: Agents,
     tenants: dict[str, Tenant],
 ) -> None:
-    _templates(tenants["alpha"], handoff_notice=NOTICE)
-    agents["alpha"][0].answer = _handoff()
-    writes = Recorded()
-    router = start_router(status=writes)
+    router, writes = _handing_over(start_router, agents, tenants)
     _signal(
         router,
         "message_template_status_update",
@@ -297,10 +302,7 @@ def test_a_signal_signed_by_another_tenants_app_changes_nothing(
     agents: Agents,
     tenants: dict[str, Tenant],
 ) -> None:
-    _templates(tenants["alpha"], handoff_notice=NOTICE)
-    agents["alpha"][0].answer = _handoff()
-    writes = Recorded()
-    router = start_router(status=writes)
+    router, writes = _handing_over(start_router, agents, tenants)
     restriction = {"event": "DISABLED_UPDATE", "ban_info": {"waba_ban_state": "DISABLE"}}
     _signal(router, "account_update", restriction, tenant="beta")  # beta's app, alpha's WABA
     router.say("alpha", "I want a refund", sender=CUSTOMER)
@@ -397,10 +399,7 @@ def test_a_late_retried_signal_does_not_undo_a_newer_one(
     agents: Agents,
     tenants: dict[str, Tenant],
 ) -> None:
-    _templates(tenants["alpha"], handoff_notice=NOTICE)
-    agents["alpha"][0].answer = _handoff()
-    writes = Recorded()
-    router = start_router(status=writes)
+    router, writes = _handing_over(start_router, agents, tenants)
     paused = {
         "event": "PAUSED",
         "message_template_name": "katha_handoff",
