@@ -58,7 +58,12 @@ LOGIN_CODES_PERIOD_SECONDS = 15 * 60.0
 # what was not sent by then is "try again", never half-known.
 SEND_SECONDS = 8.0
 
-ReplyOutcome = Literal["free_form", "outside_window", "restricted", "unknown_customer", "failed"]
+# reply_id_reused: the id was sent before with other words (an edited reply needs a new id;
+# sending the new words under the old id would tell the person "sent" for words that never
+# went out).
+ReplyOutcome = Literal[
+    "free_form", "outside_window", "restricted", "unknown_customer", "failed", "reply_id_reused"
+]
 
 
 class NotFoundError(LookupError):
@@ -169,8 +174,11 @@ async def _send_reply(
 ) -> ReplyOutcome:
     inbox, graph = services.inbox, _graph(services)
     marker = f"{SENT}{conversation_id}:{reply_id}"
-    if await inbox.record(marker) is not None:
-        return "free_form"  # a retried call: Meta has it already
+    # Keyed, so the inbox holds nothing a short reply could be guessed back from.
+    digest = hmac.new(services.conversation_key, text.encode(), hashlib.sha256).hexdigest()
+    if (earlier := await inbox.record(marker)) is not None:
+        # A retried call: Meta has these words already. ("sent": kept before the digest was.)
+        return "free_form" if earlier in (digest, "sent") else "reply_id_reused"
     stored = await inbox.record(CUSTOMER + conversation_id)
     if stored is None:
         return "unknown_customer"
@@ -191,7 +199,7 @@ async def _send_reply(
     except GraphApiError as error:
         log.error("console.reply_failed", code=error.code, status=error.status)
         return "failed"
-    await inbox.save_record(marker, "sent", ttl_seconds=SENT_TTL_SECONDS)
+    await inbox.save_record(marker, digest, ttl_seconds=SENT_TTL_SECONDS)
     return "free_form"
 
 

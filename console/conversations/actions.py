@@ -31,7 +31,8 @@ T = TypeVar("T")
 
 class ReplyRefusedError(Exception):
     """The router did not send a person's reply: `reason` says why (outside_window: the
-    customer's 24-hour window is closed; restricted; unknown_customer; failed)."""
+    customer's 24-hour window is closed; restricted; unknown_customer; failed;
+    reply_id_reused: that reply_id was sent before with other words)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -44,7 +45,7 @@ class RecentReplies:
     again (a retry after a lost answer, a double tap) is answered without calling the
     router. Per replica; the router itself keeps every reply_id it sent, so a retry that
     lands on another replica is not sent twice either. The key holds a hash of the text:
-    the same id with other words is another reply."""
+    the same id with other words goes to the router, which refuses it (reply_id_reused)."""
 
     results: OrderedDict[tuple[str, str, str, str], str] = field(default_factory=OrderedDict)
 

@@ -125,7 +125,8 @@ async def take_over(
     response_model=ReplyResult,
     responses=CHANGE | {
         409: {"model": Problem, "description": "Not sent, and why: outside_window (the "
-              "customer's 24-hour window is closed), restricted, unknown_customer, failed"},
+              "customer's 24-hour window is closed), restricted, unknown_customer, failed, "
+              "reply_id_reused (that reply_id was sent before with other words)"},
     },
 )  # fmt: skip
 async def reply(

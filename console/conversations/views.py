@@ -149,4 +149,6 @@ REFUSALS: dict[str, str] = {
     "cannot write to them.",
     "restricted": "WhatsApp has restricted this number for now.",
     "failed": "WhatsApp did not accept the message.",
+    "reply_id_reused": "This reply was already sent with other words. Send the new words as "
+    "a new reply.",
 }

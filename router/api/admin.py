@@ -7,7 +7,6 @@ A refused body is answered with the names of the fields at fault, never their va
 the console's error messages may be logged, and a body holds codes, numbers and words."""
 
 import dataclasses
-import hmac
 import uuid
 from typing import Annotated, Any, TypeVar
 
@@ -17,20 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from katha.contracts.routing import TENANT_PATTERN
 from katha.store.events import CONVERSATION_ID_MAX, TENANT_MAX
 from router import console_actions
-from router.api.deps import ServicesDep
+from router.api.deps import ServicesDep, require_admin
 from router.console_actions import NotFoundError, RateLimitedError, UnavailableError
 from router.handoff import release
 
 router = APIRouter(prefix="/admin", tags=["admin"])
-
-
-def _authorize(services: ServicesDep, authorization: str | None) -> None:
-    token = services.settings.admin_token
-    if token is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "admin calls are not enabled")
-    expected = f"Bearer {token.get_secret_value()}".encode()
-    if not hmac.compare_digest(expected, (authorization or "").encode()):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid admin token is required")
 
 
 @router.post("/conversations/{conversation_id}/release")
@@ -39,7 +29,7 @@ async def release_conversation(
     services: ServicesDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, bool]:
-    _authorize(services, authorization)
+    require_admin(services, authorization)
     state = await services.inbox.conversation(conversation_id)
     number = state.phone_number_id
     route = services.routes.route_for(number) if number else None
@@ -56,7 +46,7 @@ async def list_dead_letters(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, list[dict[str, Any]]]:
     """The newest dead letters first: inbox entries that could not be loaded."""
-    _authorize(services, authorization)
+    require_admin(services, authorization)
     letters = await services.inbox.dead_letters(limit)
     return {"dead_letters": [dataclasses.asdict(letter) for letter in letters]}
 
@@ -136,7 +126,7 @@ async def take_over(
     authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, bool]:
     """A person answers the conversation from now; the agent stays quiet in it."""
-    _authorize(services, authorization)
+    require_admin(services, authorization)
     body = await _parse(request, TakeoverBody)
     try:
         await console_actions.take_over(services, body.tenant, conversation_id)
@@ -153,8 +143,9 @@ async def reply(
     authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, str]:
     """A person's words to the customer: {"sent": "free_form"}, or why nothing was sent
-    ("outside_window", "restricted", "unknown_customer", "failed")."""
-    _authorize(services, authorization)
+    ("outside_window", "restricted", "unknown_customer", "failed", "reply_id_reused": the
+    reply_id was sent before with other words)."""
+    require_admin(services, authorization)
     body = await _parse(request, ReplyBody)
     reply_id = body.reply_id or uuid.uuid4().hex
     try:
@@ -174,7 +165,7 @@ async def send_login_code(
 ) -> dict[str, list[str]]:
     """The code to the owner's WhatsApp from each Business whose owner the number is;
     the tenants it went to (none: the number is nobody's, or nothing could be sent)."""
-    _authorize(services, authorization)
+    require_admin(services, authorization)
     body = await _parse(request, LoginCodeBody)
     try:
         tenants = await console_actions.send_login_code(
