@@ -18,10 +18,11 @@ from ingestion.index.schema import Chunk
 from ingestion.index.writer import EmbeddingModel, EmbedTexts, SourceChange, write_index
 from ingestion.report import Report, SourceReport, SourceStatus
 from ingestion.settings import IngestionSettings
-from ingestion.sources import LoadedSource, Places, load_source, source_key
+from ingestion.sources import LoadedSource, Places, load_owner_faq, load_source, source_key
 from ingestion.text_cleaning import language_of, romanized_copy
 from ingestion.uploads import UPLOAD_PREFIX, UploadStore, indexed_uploads, load_upload
 from katha.api import Business
+from katha.api.knowledge import OWNER_FAQ_SOURCE
 from katha.observability import bind_ids, get_logger
 
 log = get_logger("ingestion")
@@ -110,6 +111,11 @@ def _load_sources(
             entry = reports[key] = SourceReport(key, source.type, SourceStatus.FAILED)
             load = partial(load_source, source, position, refresh.places, client, limits)
             _take(entry, load, policy, refreshed)
+    if faq := business.spec.knowledge.faq:  # without items it is gone, and so its chunks
+        entry = reports[OWNER_FAQ_SOURCE] = SourceReport(
+            OWNER_FAQ_SOURCE, "faq", SourceStatus.FAILED
+        )
+        _take(entry, partial(load_owner_faq, faq), policy, refreshed)
     _load_uploads(database, limits, policy, refreshed, reports)
     return refreshed, reports
 
@@ -176,9 +182,11 @@ def source_chunks(loaded: LoadedSource, policy: ChunkingPolicy) -> list[Chunk]:
     chunks: dict[str, Chunk] = {}
     for document in loaded.loaded.documents:
         doc_id = _digest(loaded.key, document.locator)[:16]
+        stated = loaded.languages.get(document.locator)
         for text in chunk_document(document, policy):
-            chunk_id = _digest(loaded.key, document.locator, text)[:32]
-            language = language_of(text)
+            # A stated language is part of the id, so changing it alone re-writes the chunk.
+            chunk_id = _digest(loaded.key, document.locator, text, *filter(None, [stated]))[:32]
+            language = stated or language_of(text)
             chunks.setdefault(
                 chunk_id,
                 Chunk(

@@ -1,7 +1,8 @@
 """Read one knowledge source from where the Business says it is, and load its documents."""
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingestion.charset import decode_page
@@ -15,6 +16,8 @@ from ingestion.loaders.pdf import load_pdf
 from ingestion.loaders.spreadsheet import load_spreadsheet
 from ingestion.loaders.text import load_text
 from katha.api.knowledge import (
+    OWNER_FAQ_SOURCE,
+    FaqItem,
     FaqSource,
     KnowledgeSource,
     PdfSource,
@@ -51,6 +54,9 @@ class LoadedSource:
     uri: str
     version: str  # a hash of what was read: the same bytes give the same version
     loaded: Loaded
+    # Document locator -> the language its author stated (FAQ items): the chunks' language
+    # then, instead of one guessed from a few words.
+    languages: dict[str, str] = field(default_factory=dict)
 
 
 def source_key(source: KnowledgeSource, position: int) -> str:
@@ -87,9 +93,7 @@ def load_source(
         loaded = Loaded(documents, crawl.skipped, pages=len(crawl.pages))
         return LoadedSource(key, str(source.url), digest.hexdigest(), loaded)
     if isinstance(source, FaqSource) and source.items is not None:
-        uri = f"inline:{key}"
-        payload = "\n".join(f"{item.q}\n{item.a}" for item in source.items).encode()
-        return LoadedSource(key, uri, _version(payload), load_faq(source.items, uri))
+        return load_faq_items(source.items, key, f"inline:{key}")
     if isinstance(source, TextSource) and source.content is not None:
         uri = f"inline:{key}"
         version = _version(source.content.encode())
@@ -101,12 +105,36 @@ def load_source(
     if isinstance(source, SpreadsheetSource):
         return LoadedSource(key, uri, version, load_spreadsheet(data, name, uri, source.sheets))
     if isinstance(source, FaqSource):
-        return LoadedSource(key, uri, version, load_faq(parse_faq_file(data), uri))
+        return load_faq_items(parse_faq_file(data), key, uri, version)
     text = _decode(data, charset)
     if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
         # A text source that is a saved or served web page: its content, not its markup.
         return LoadedSource(key, uri, version, Loaded(page_documents(uri, parse_html(text, uri))))
     return LoadedSource(key, uri, version, load_text(text, uri, source.name or name))
+
+
+def load_owner_faq(items: Sequence[FaqItem]) -> LoadedSource:
+    """The owner's FAQ (spec.knowledge.faq, kept in the console) as the source `faq:owner`."""
+    return load_faq_items(items, OWNER_FAQ_SOURCE, f"inline:{OWNER_FAQ_SOURCE}")
+
+
+def load_faq_items(
+    items: Sequence[FaqItem], key: str, uri: str, version: str | None = None
+) -> LoadedSource:
+    """One document per item, in the item's stated language where it has one. Inline items
+    are versioned by their words (and a stated language, so changing it alone is a change)."""
+    if version is None:
+        words = (f"{i.q}\n{i.a}" + (f"\n{i.language}" if i.language else "") for i in items)
+        version = _version("\n".join(words).encode())
+    loaded = load_faq(items, uri)
+    languages: dict[str, str] = {}
+    documents = []
+    for item, document in zip(items, loaded.documents, strict=True):
+        if item.language is not None:
+            languages[document.locator] = item.language
+            document = replace(document, language=item.language)
+        documents.append(document)
+    return LoadedSource(key, uri, version, replace(loaded, documents=documents), languages)
 
 
 def _read_located(

@@ -18,6 +18,12 @@ class RouterMetrics:
             "Agent answers, by the language the agent found and answered in.",
             ["tenant", "language"],
         )
+        self.held: Counter = m.counter(
+            "held_total",
+            "Customer messages kept for the owner and answered by nobody automatically, by "
+            "reason (paused: the owner paused the agent).",
+            ["tenant", "reason"],
+        )
         self.statuses: Counter = m.counter(
             "statuses_total", "Delivery statuses received.", ["status"]
         )

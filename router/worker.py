@@ -157,6 +157,11 @@ class Worker:
             await self._handoff.owner_command(route, envelope)
             return
         self._keep(history.customer_message(envelope, state.language))
+        if route.paused:  # kept, unanswered, for the owner: no agent, no canned words
+            log.info("message.paused")
+            if envelope.attempts == 0:
+                self._metrics.held.labels(route.tenant, "paused").inc()
+            return
         state = await self._expire_handoff(route, envelope, state)
         if with_human(state):
             log.info("message.with_human")

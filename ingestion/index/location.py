@@ -15,10 +15,9 @@ from typing import Any
 import lancedb
 
 from ingestion.index.schema import TABLE, tenant_path
+from katha.contracts.serving import DOCUMENTS_SUFFIX
 
 OBJECT_STORE_SCHEMES = ("s3://",)
-# Uploaded documents sit beside a tenant database: ROOT/NAMESPACE/NAME.documents.
-DOCUMENTS_SUFFIX = ".documents"
 # Standard AWS variable -> LanceDB (object_store) storage option. AWS_ENDPOINT_URL_S3 is the
 # SDKs' per-service override, so it wins over AWS_ENDPOINT_URL.
 _AWS_OPTIONS = (

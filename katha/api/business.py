@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from katha.api.base import ApiModel, cel_rules
 from katha.api.fields import DnsLabel, HttpUrl, PhoneNumber, PhoneNumberId, Quantity, Timezone
+from katha.api.hours import OpeningHours
 from katha.api.knowledge import Knowledge
 from katha.api.memory import Memory
 from katha.api.meta import Condition, ObjectMeta
@@ -277,6 +278,9 @@ class Agent(ApiModel):
 class BusinessSpec(ApiModel):
     display_name: str = Field(min_length=1, max_length=100)
     timezone: Timezone = "Asia/Colombo"
+    hours: OpeningHours | None = Field(
+        default=None, description="Opening hours in timezone; absent: the hours are not stated."
+    )
     whatsapp: WhatsApp
     persona: Persona = Field(default_factory=Persona)
     knowledge: Knowledge = Field(default_factory=Knowledge)
@@ -290,6 +294,7 @@ class BusinessSpec(ApiModel):
     )
     agent: Agent = Field(default_factory=Agent)
     suspend: bool = False
+    paused: bool = Field(default=False, description="Keep and show messages; answer none.")
 
 
 class BusinessPhase(StrEnum):

@@ -8,7 +8,15 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from katha.api.base import API_GROUP, ApiModel
@@ -105,9 +113,35 @@ class TextSource(_Located):
     content: str | None = Field(default=None, min_length=1, max_length=262144)
 
 
+FaqLanguage = Literal["si", "en", "singlish", "ta"]
+# The source name the owner's own FAQ (spec.knowledge.faq) is indexed under.
+OWNER_FAQ_SOURCE = "faq:owner"
+
+
+# The longest question and answer of one FAQ item, in characters.
+FAQ_QUESTION_CHARS = 2000
+FAQ_ANSWER_CHARS = 8000
+
+
 class FaqItem(ApiModel):
-    q: str = Field(min_length=1, max_length=2000, description="The question as customers ask it.")
-    a: str = Field(min_length=1, max_length=8000, description="The answer, given verbatim.")
+    q: str = Field(
+        min_length=1, max_length=FAQ_QUESTION_CHARS, description="The question as customers ask it."
+    )
+    a: str = Field(
+        min_length=1, max_length=FAQ_ANSWER_CHARS, description="The answer, given verbatim."
+    )
+    language: FaqLanguage | None = Field(
+        default=None, description="The item's language (si, en, singlish, ta), if known."
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unknown_language(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """An item without a language dumps as before the field existed, so existing FAQ
+        sources keep their knowledge digest (no writer run for every Business on upgrade)."""
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("language") is None:
+            dumped.pop("language", None)
+        return dumped
 
 
 class FaqSource(_Located):
@@ -118,6 +152,24 @@ class FaqSource(_Located):
     type: Literal["faq"]
     items: list[FaqItem] | None = Field(default=None, min_length=1, max_length=2000)
 
+
+def _owner_faq_schema() -> dict[str, Any]:
+    """Nullable in the CRD, so the API server writes no empty list into every Business and
+    it reads back as the model dumps it (an empty FAQ left out, see Knowledge)."""
+    item = FaqItem.model_json_schema(by_alias=True)
+    item.pop("title", None)
+    listed = {"type": "array", "items": item, "maxItems": MAX_OWNER_FAQ}
+    return {"anyOf": [listed, {"type": "null"}]}
+
+
+MAX_OWNER_FAQ = 2000
+# The owner's FAQ in all, in bytes of UTF-8 question and answer text: the whole Business
+# is one object the API server keeps in etcd (at most ~1.5 MiB), and 2000 items of the
+# longest kind (~20 MB, Sinhala three bytes a letter) would be refused there as too large.
+MAX_OWNER_FAQ_BYTES = 256 * 1024
+OwnerFaq = Annotated[
+    list[FaqItem], Field(max_length=MAX_OWNER_FAQ), WithJsonSchema(_owner_faq_schema())
+]
 
 KnowledgeSource = Annotated[
     WebSource | PdfSource | SpreadsheetSource | TextSource | FaqSource,
@@ -214,6 +266,34 @@ class Knowledge(ApiModel):
     files: KnowledgeFiles | None = Field(
         default=None, description="Where `file:` sources live in a cluster."
     )
+    faq: OwnerFaq = Field(
+        default_factory=list,
+        description="The owner's questions and answers (kept in the console), indexed as "
+        "the source faq:owner.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_empty_faq(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """An empty owner FAQ is left out, so the knowledge digest of a Business without one
+        is what it was before the field existed: upgrading the operator starts no writer
+        run for every Business."""
+        dumped: dict[str, Any] = handler(self)
+        if not dumped.get("faq"):
+            dumped.pop("faq", None)
+        return dumped
+
+    @field_validator("faq")
+    @classmethod
+    def _faq_fits_one_object(cls, faq: list[FaqItem]) -> list[FaqItem]:
+        size = sum(len(item.q.encode()) + len(item.a.encode()) for item in faq)
+        if size > MAX_OWNER_FAQ_BYTES:
+            raise PydanticCustomError(
+                "faq_too_large",
+                "the FAQ holds {size} KiB of questions and answers; at most {most} KiB in all "
+                "(shorten or remove some answers)",
+                {"size": -(-size // 1024), "most": MAX_OWNER_FAQ_BYTES // 1024},
+            )
+        return faq
 
     @field_validator("refresh_interval")
     @classmethod

@@ -57,11 +57,13 @@ class InvalidResourceError(ValueError):
 
 def _path(location: tuple[int | str, ...]) -> str:
     text = ""
-    for part in location:
+    for index, part in enumerate(location):
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in _UNION_MEMBER_TAGS:
-            continue  # the discriminated-union branch, not a field
+        elif part in _UNION_MEMBER_TAGS and index > 0 and isinstance(location[index - 1], int):
+            # The discriminated-union branch right after a list index (sources[0].faq), not
+            # a field: a field that is named like a source type (knowledge.faq) is kept.
+            continue
         else:
             text += f".{part}" if text else str(part)
     return text

@@ -56,6 +56,11 @@ class Route(BaseModel):
     endpoint: str = Field(pattern=r"^https?://", description="The agent's base URL.")
     credentials: Credentials
     suspended: bool = False
+    paused: bool = Field(
+        default=False,
+        description="The owner paused the agent (spec.paused): customer messages are kept "
+        "for the owner, and nothing answers them automatically.",
+    )
     owner_number: PhoneNumber | None = Field(
         default=None, description="Told when a customer needs a human (handoff)."
     )

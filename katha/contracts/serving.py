@@ -16,6 +16,10 @@ from katha.contracts.messages import MessageType
 AGENT_IMPORT_PATH = "agent_runtime.serve_app:build_app"
 AGENT_PORT = 8000
 INDEX_MOUNT_PATH = "/var/lib/katha/index"
+# The documents a shop owner uploaded sit beside the tenant's database, in the same volume
+# or bucket: ROOT/NAMESPACE/NAME.documents. The agent writes them (the console's uploads);
+# only the index writer reads them.
+DOCUMENTS_SUFFIX = ".documents"
 # What the shared agent reads from a customer's message: text, a chosen button or list
 # item, and the caption of a photo, video or document (one without a caption is asked to
 # type). The routes the operator and `katha up` write carry it; the router answers other

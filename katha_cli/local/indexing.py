@@ -90,8 +90,13 @@ def tenant_index(index_root: Path, tenant: LocalTenant) -> Path:
 
 
 def config_digest(workspace: Workspace, tenant: LocalTenant) -> str:
-    """A digest of the ConfigMaps the tenant's sources name: an edited one re-indexes."""
+    """A digest of the ConfigMaps the tenant's sources name, and of the owner's FAQ
+    (spec.knowledge.faq, which the console edits): either edited re-indexes."""
     digest = hashlib.sha256()
+    faq = tenant.business.spec.knowledge.faq
+    if faq:  # none: the digest a Business had before the field existed
+        items = [item.model_dump(mode="json", exclude_none=True) for item in faq]
+        digest.update(json.dumps(items, sort_keys=True, ensure_ascii=False).encode())
     for source in tenant.business.spec.knowledge.sources:
         ref = getattr(source, "config_map_ref", None)
         if ref is not None:

@@ -35,6 +35,7 @@ def route(tenant: LocalTenant, agents_url: str) -> Route:
         tenant=tenant.key,
         endpoint=agents_url + tenant.route_prefix,
         credentials=tenant.credentials,
+        paused=spec.paused,
         owner_number=handoff.owner_number if handoff.enabled else None,
         accepts=list(AGENT_READS),
         business_account_id=spec.whatsapp.business_account_id,

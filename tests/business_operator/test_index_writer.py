@@ -32,6 +32,7 @@ from business_operator.render.index import (
     render_writer_job,
 )
 from ingestion.addresses import refusal
+from ingestion.index.location import IndexLocation
 from ingestion.settings import IngestionSettings
 from katha.api import Business, load_resources
 from katha.api.knowledge import KnowledgeStorage, ObjectStore, VolumeAccessMode
@@ -76,7 +77,10 @@ def _option(command: list[str], flag: str) -> str:
 
 @pytest.mark.parametrize("workload", WORKLOADS)
 def test_serving_replicas_only_read_the_index(workload: str) -> None:
-    for template in _templates(_workload(_tenant(workload))):
+    tenant = _tenant(workload)
+    folder = f"{tenant.namespace}/{tenant.name}.documents"
+    documents = IndexLocation(INDEX_MOUNT_PATH).child(tenant.namespace, tenant.name).documents()
+    for template in _templates(_workload(tenant)):
         pod = template["spec"]
         assert "initContainers" not in pod  # the writer is a Job of its own
         for container in pod["containers"]:
@@ -98,6 +102,14 @@ def test_serving_replicas_only_read_the_index(workload: str) -> None:
             assert state["subPathExpr"] == ".katha-state/$(KATHA_POD_NAME)"
             pod_name = next(item for item in container["env"] if item["name"] == "KATHA_POD_NAME")
             assert pod_name["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+            # The owner's uploads arrive through the agent: of the index volume, only the
+            # Business's document folder is writable, where the agent looks for it.
+            writable = [
+                m for m in container["volumeMounts"]
+                if m["name"] == "index" and not m.get("readOnly")
+            ]  # fmt: skip
+            assert [m["mountPath"] for m in writable if "subPath" in m] == [documents.uri]
+            assert [m["subPath"] for m in writable if "subPath" in m] == [folder]
 
 
 def test_the_writer_job_indexes_the_business_from_its_config_and_every_source_it_names(

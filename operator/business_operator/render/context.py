@@ -102,7 +102,9 @@ class Tenant:
         store = self.spec.knowledge.storage.object_store
         return AgentAppArgs(
             tenant=self.key,
-            business=self.spec.model_copy(update={"knowledge": Knowledge()}),
+            # `paused` is the router's to act on (its route): the agent never reads it, and
+            # pausing must not roll the pods the owner un-pauses into a moment later.
+            business=self.spec.model_copy(update={"knowledge": Knowledge(), "paused": False}),
             index_dir=store.url if store is not None else INDEX_MOUNT_PATH,
             llm=self.llm,
         )

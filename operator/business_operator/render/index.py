@@ -20,7 +20,7 @@ from business_operator.render.context import Tenant, digest
 from business_operator.render.pods import container, pod_spec
 from katha.api import REFRESH_ANNOTATION
 from katha.api.knowledge import VolumeAccessMode
-from katha.contracts.serving import INDEX_MOUNT_PATH
+from katha.contracts.serving import DOCUMENTS_SUFFIX, INDEX_MOUNT_PATH
 
 CONFIG_MOUNT_PATH = "/etc/katha"
 BUSINESS_KEY = "business.yaml"  # the Business as `python -m ingestion` reads it
@@ -123,7 +123,9 @@ def render_index_volume(tenant: Tenant) -> dict[str, Any] | None:
 
 def serving_storage(tenant: Tenant) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Volumes and mounts of a serving replica: the index read-only, its own state writable
-    (on the index volume; with object storage, a pod-local folder)."""
+    (on the index volume; with object storage, a pod-local folder), and the Business's
+    uploaded documents writable (the owner's uploads arrive through the agent; only the
+    index writer reads them)."""
     state: dict[str, Any] = {"name": "state", "mountPath": STATE_MOUNT_PATH}
     if tenant.spec.knowledge.storage.object_store is not None:
         return [{"name": "state", "emptyDir": {}}], [state]
@@ -139,9 +141,13 @@ def serving_storage(tenant: Tenant) -> tuple[list[dict[str, Any]], list[dict[str
         # one host): each pod keeps its own folder. Conversations that must follow a
         # customer across replicas belong in spec.memory.postgres.
         state_mount["subPathExpr"] = f"{STATE_SUBPATH}/$({POD_NAME_ENV})"
+    documents = f"{tenant.namespace}/{tenant.name}{DOCUMENTS_SUFFIX}"
     mounts: list[dict[str, Any]] = [
         {"name": "index", "mountPath": INDEX_MOUNT_PATH, "readOnly": True},
         state_mount,
+        # Inside the read-only mount, the same folder of the volume, writable (kubelet makes
+        # the subPath folder on the volume when it is not there yet).
+        {"name": "index", "mountPath": f"{INDEX_MOUNT_PATH}/{documents}", "subPath": documents},
     ]
     return [volume], mounts
 

@@ -17,6 +17,7 @@ def render_route(tenant: Tenant, credentials: Credentials) -> Route:
         endpoint=agent_endpoint(tenant),
         credentials=credentials,
         suspended=spec.suspend,
+        paused=spec.paused,
         owner_number=spec.handoff.owner_number if spec.handoff.enabled else None,
         accepts=list(AGENT_READS),
         # Meta's account-wide webhooks carry only the account's id: the router finds the

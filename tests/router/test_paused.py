@@ -1,0 +1,143 @@
+"""A Business the owner paused (spec.paused, the route's `paused`): the router keeps every
+customer message in the conversation store, unanswered for the owner, and nothing answers
+it; the owner's own replies still reach the customer's thread and the agent's memory.
+Un-pausing is a routing-table change only: the next message is answered at once."""
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from harness import RouterHarness, Tenant, wait_for, write_routes
+from peers.graph_api import GraphApi
+from peers.loopback import ServerThread
+from peers.tenant_agent import Agent
+from peers.whatsapp_webhooks import echo, echoes
+
+from katha.store import ConversationStore, StoredEvent, upgrade
+
+Agents = dict[str, tuple[Agent, ServerThread]]
+CUSTOMER = "94770001234"
+TENANT = "tenants/alpha"
+ANSWER = "alpha answers: And on Sunday?"
+
+
+def _thread(url: str) -> list[tuple[str, str, str | None]]:
+    """The one conversation of alpha, as (author, kind, text); empty until there is one."""
+
+    async def read() -> list[StoredEvent]:
+        store = ConversationStore.from_url(url)
+        try:
+            summaries = await store.conversations(TENANT)
+            if len(summaries) != 1:
+                return []
+            return await store.thread(TENANT, summaries[0].conversation_id)
+        finally:
+            await store.close()
+
+    return [(event.author, event.kind, event.text) for event in asyncio.run(read())]
+
+
+def _store(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'conversations.db'}"
+    upgrade(url)
+    return url
+
+
+def _unanswered(url: str) -> bool:
+    async def read() -> bool:
+        store = ConversationStore.from_url(url)
+        try:
+            (summary,) = await store.conversations(TENANT)
+            return summary.unanswered
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def _held(router: RouterHarness) -> str:
+    return next(
+        (line for line in router.metrics().splitlines() if line.startswith("katha_router_held")),
+        "",
+    )
+
+
+def _paused(router: RouterHarness, tenant: Tenant) -> bool:
+    route = router.services.routes.route_for(tenant.phone_number_id)
+    assert route is not None
+    return route.paused
+
+
+def test_a_paused_business_keeps_messages_for_the_owner_and_answers_none(
+    start_router: Callable[..., RouterHarness],
+    tmp_path: Path,
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    store_url = _store(tmp_path)
+    alpha = tenants["alpha"]
+    alpha.extra["paused"] = True
+    agent = agents["alpha"][0]
+    router = start_router(store_url=store_url)
+
+    router.say("alpha", "Are you open on Poya day?", sender=CUSTOMER)
+    wait_for(
+        lambda: _thread(store_url) == [("customer", "message", "Are you open on Poya day?")],
+        what="the customer's message in the store",
+    )
+    assert _unanswered(store_url), "the console lists it as waiting for the owner"
+
+    # Un-paused: only the routing table changes, and the next message is answered.
+    alpha.extra["paused"] = False
+    write_routes(router.routes_file, list(tenants.values()))
+    wait_for(lambda: not _paused(router, alpha), what="the un-paused route")
+    router.say("alpha", "And on Sunday?", sender=CUSTOMER)
+    wait_for(lambda: graph.texts(), what="the answer once un-paused")
+
+    # The inbox answers a conversation's messages in order, so by now the paused one was
+    # finished long ago: it never reached the agent, and only the later one was answered.
+    assert [message.text for message in agent.received] == ["And on Sunday?"]
+    assert [(sent.to, sent.text) for sent in graph.texts()] == [(CUSTOMER, ANSWER)]
+    held = _held(router)
+    assert 'tenant="tenants/alpha"' in held
+    assert 'reason="paused"' in held
+    assert held.endswith(" 1.0")
+    expected = [
+        ("customer", "message", "Are you open on Poya day?"),
+        ("customer", "message", "And on Sunday?"),
+        ("agent", "message", ANSWER),
+    ]
+    wait_for(lambda: _thread(store_url) == expected, what=f"the whole thread: {_thread(store_url)}")
+    assert not _unanswered(store_url)
+
+
+def test_the_owner_still_answers_a_paused_business_from_the_app(
+    start_router: Callable[..., RouterHarness],
+    tmp_path: Path,
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    store_url = _store(tmp_path)
+    alpha = tenants["alpha"]
+    alpha.extra["paused"] = True
+    agent = agents["alpha"][0]
+    router = start_router(store_url=store_url)
+
+    router.say("alpha", "Are you open on Poya day?", sender=CUSTOMER)
+    wait_for(lambda: _thread(store_url), what="the customer's message in the store")
+    router.post(echoes(alpha.phone_number_id, [echo("Yes, until noon.", to=CUSTOMER)]),
+                alpha.app_secret)  # fmt: skip
+    expected = [
+        ("customer", "message", "Are you open on Poya day?"),
+        ("owner_app", "message", "Yes, until noon."),
+        ("system", "handoff_started", None),  # the owner took the conversation over
+    ]
+    wait_for(
+        lambda: _thread(store_url) == expected, what=f"the owner's reply: {_thread(store_url)}"
+    )
+    wait_for(lambda: agent.notes, what="the owner's words in the agent's memory")
+    assert [note.text for note in agent.notes] == ["Yes, until noon."]
+    assert agent.received == []
+    assert graph.texts() == []  # the owner's app sent the reply itself, not the router
