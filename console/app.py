@@ -7,10 +7,14 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console.auth.routes import router as auth_router
+from console.businesses import Businesses
+from console.businesses.kubernetes import KubernetesBusinesses
 from console.conversations.live import StreamSlots
 from console.conversations.routes import router as conversations_router
 from console.housekeeping import keep_tidy, tidy
@@ -19,7 +23,7 @@ from console.router_client import RouterAdmin
 from console.security import PageHeaders, same_site_path
 from console.services import ConsoleServices, utc_now
 from console.settings import ConsoleSettings
-from console.web import HERE, LANGUAGE_COOKIE, LANGUAGES
+from console.web import HERE, LANGUAGE_COOKIE, LANGUAGES, render
 from katha.observability import Metrics
 from katha.store import ConversationStore
 
@@ -31,9 +35,12 @@ def create_app(
     *,
     store: ConversationStore | None = None,
     router: RouterAdmin | None = None,
+    businesses: Businesses | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> FastAPI:
-    """The console. `store` and `router` default to what `settings` names."""
+    """The console. `store` and `router` default to what `settings` names; `businesses`
+    (where Businesses are read and changed) to the Kubernetes API when `settings.businesses`
+    says so, else none (`katha up` passes the Business files on one machine)."""
     if store is None:
         if settings.store_url is None:
             raise ValueError(
@@ -47,7 +54,11 @@ def create_app(
                 "the console needs the router's admin token: KATHA_CONSOLE_ROUTER_ADMIN_TOKEN"
             )
         router = RouterAdmin.connect(settings.router_url, token.get_secret_value())
-    services = ConsoleServices(settings=settings, store=store, router=router, clock=clock)
+    if businesses is None and settings.businesses == "kubernetes":
+        businesses = KubernetesBusinesses.connect(settings.kubernetes_api_url)
+    services = ConsoleServices(
+        settings=settings, store=store, router=router, clock=clock, businesses=businesses
+    )
     metrics = Metrics("console")
 
     @contextlib.asynccontextmanager
@@ -61,6 +72,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await tidying
             await services.router.aclose()
+            if services.businesses is not None:
+                await services.businesses.aclose()
             await services.store.close()
 
     app = FastAPI(
@@ -78,6 +91,14 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(conversations_router)
     app.include_router(insights_router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def page_not_found(request: Request, error: StarletteHTTPException) -> Response:
+        """An address that is no page: the not-found page in the reader's language, as
+        for a Business they may not see (the API keeps its JSON answers)."""
+        if error.status_code == 404 and not request.url.path.startswith(f"{API_PREFIX}/"):
+            return render(request, "not_found.html", status_code=404)
+        return await http_exception_handler(request, error)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

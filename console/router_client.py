@@ -14,8 +14,10 @@ Endpoints (router/api/admin.py):
   inside the owner's window, from each Business whose owner it is)
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -71,13 +73,43 @@ class RouterAdmin:
         await self.client.aclose()
 
     async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = await self.client.post(path, json=payload)
-        except httpx.HTTPError as error:
-            raise RouterUnavailableError(type(error).__name__) from error
-        if response.status_code >= 500:
-            raise RouterUnavailableError(f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            raise RouterRefusedError(response.status_code, response.text[:200])
-        body: dict[str, Any] = response.json()
-        return body
+        return await call_json(self.client, "POST", path, json=payload)
+
+
+def admin_path(tenant: str, *parts: str) -> str:
+    """`/admin/tenants/NAMESPACE/NAME/PART/...` for a tenant ("namespace/name"), each part
+    quoted (a file name or a conversation id may hold any character)."""
+    namespace, _, name = tenant.partition("/")
+    quoted = (quote(part, safe="") for part in (namespace, name, *parts))
+    return "/".join(["/admin/tenants", *quoted])
+
+
+async def call_router(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    refused: Callable[[httpx.Response], Exception] | None = None,
+    **options: Any,
+) -> httpx.Response:
+    """One admin call with `client` (RouterAdmin.client: the router's URL and the token;
+    `options` as httpx takes them). No answer or 5xx: RouterUnavailableError (try again);
+    4xx: `refused(response)`, by default RouterRefusedError."""
+    try:
+        response = await client.request(method, path, **options)
+    except httpx.HTTPError as error:
+        raise RouterUnavailableError(type(error).__name__) from error
+    if response.status_code >= 500:
+        raise RouterUnavailableError(f"HTTP {response.status_code}")
+    if response.status_code >= 400:
+        if refused is not None:
+            raise refused(response)
+        raise RouterRefusedError(response.status_code, response.text[:200])
+    return response
+
+
+async def call_json(
+    client: httpx.AsyncClient, method: str, path: str, **options: Any
+) -> dict[str, Any]:
+    """`call_router`'s answer as the JSON object it is."""
+    body: dict[str, Any] = (await call_router(client, method, path, **options)).json()
+    return body

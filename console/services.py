@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from console.businesses import Businesses
 from console.router_client import RouterAdmin
 from console.settings import ConsoleSettings
 from katha.store import ConversationStore
@@ -19,3 +20,6 @@ class ConsoleServices:
     store: ConversationStore
     router: RouterAdmin
     clock: Callable[[], datetime] = field(default=utc_now)
+    # Where Businesses are read and changed (settings, FAQs, re-index); None: not set up,
+    # and those pages say so.
+    businesses: Businesses | None = None

@@ -1,6 +1,7 @@
 """The console's settings, read from KATHA_CONSOLE_* environment variables."""
 
 import ipaddress
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -35,6 +36,19 @@ class ConsoleSettings(ComponentSettings):
     )
     router_admin_token: Secret | None = Field(
         default=None, description="Bearer token for the router's /admin calls."
+    )
+    businesses: Literal["none", "kubernetes"] = Field(
+        default="none",
+        description="Where owners' settings and FAQs change the Business: `kubernetes` (in a "
+        "cluster: server-side apply as field manager katha-console; the chart sets it), "
+        "`none` (those pages say they are not set up; `katha up` passes the Business "
+        "files itself).",
+    )
+    kubernetes_api_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="The Kubernetes API (tests). Default: the pod's own API server, as its "
+        "service account.",
     )
     session_secret: Secret | None = Field(
         default=None,

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from katha.observability import get_logger
 from katha.store import ConversationStore
 from router.agent import AgentClient
+from router.agent_admin import AgentAdmin
 from router.api import admin, health, webhook
 from router.api.fastpath import WebhookFastPath
 from router.business_status import LoggedStatusWriter, StatusWriter, status_writer
@@ -50,6 +51,7 @@ def create_app(
         metrics=RouterMetrics(),
     )
     services.routes.count_into(services.metrics.metrics)
+    agents = services.agents = AgentAdmin(services.routes, settings.agent_timeout_seconds)
 
     if status is None:
         status = status_writer(settings) if routes is None else LoggedStatusWriter()
@@ -60,6 +62,7 @@ def create_app(
         async with _running(services, watch_routes=routes is None, signals=intake.signals):
             yield
         await intake.signals.aclose()
+        await agents.aclose()
 
     app = FastAPI(title="Katha router", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.services = services

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from router.agent_admin import AgentAdmin
 from router.dispatcher import Dispatcher
 from router.graph_api import GraphApiClient
 from router.history import History
@@ -23,6 +24,8 @@ class Services:
     # The workers' Graph API client (its per-number pacing shared), for the admin calls
     # that send a person's words; None until started, or when workers are disabled.
     graph: GraphApiClient | None = None
+    # The console's calls that agents answer (router/api/admin_*.py), made on its behalf.
+    agents: AgentAdmin | None = None
     started: bool = False
 
     def wake_workers(self) -> None:

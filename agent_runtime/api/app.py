@@ -3,7 +3,13 @@
 from fastapi import FastAPI, Response
 
 from agent_runtime.agent import Agent
-from agent_runtime.api import health, index, messages, notes, unanswered
+from agent_runtime.api import (
+    health,
+    index,
+    messages,
+    notes,
+    unanswered,
+)
 
 
 def create_app(agent: Agent) -> FastAPI:

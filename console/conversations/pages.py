@@ -58,10 +58,7 @@ async def conversation_list(
     before: AwareDatetime | None = None,
     before_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
-    try:
-        tenant = tenant_for(principal, namespace, name)
-    except HTTPException as error:
-        return not_found(request, error)
+    tenant = tenant_for(principal, namespace, name)  # 404: the not-found page
     filters = ListFilters(with_person, unanswered, language or None)
     page = await conversation_page(
         services.store,
@@ -102,10 +99,7 @@ async def conversation_thread(
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
-    try:
-        tenant = tenant_for(principal, namespace, name)
-    except HTTPException as error:
-        return not_found(request, error)
+    tenant = tenant_for(principal, namespace, name)  # 404: the not-found page
     thread = await read_thread(services.store, tenant, conversation_id)
     if thread is None:
         return not_found(request, HTTPException(status.HTTP_404_NOT_FOUND))

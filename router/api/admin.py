@@ -8,14 +8,15 @@ the console's error messages may be logged, and a body holds codes, numbers and 
 
 import dataclasses
 import uuid
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from katha.contracts.routing import TENANT_PATTERN
 from katha.store.events import CONVERSATION_ID_MAX, TENANT_MAX
 from router import console_actions
+from router.api.bodies import AdminBody, documented, parse_body
 from router.api.deps import ServicesDep, require_admin
 from router.console_actions import NotFoundError, RateLimitedError, UnavailableError
 from router.handoff import release
@@ -56,15 +57,11 @@ ConversationId = Annotated[str, Path(min_length=1, max_length=CONVERSATION_ID_MA
 TEXT_MAX = 4096
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class TakeoverBody(_Body):
+class TakeoverBody(AdminBody):
     tenant: str = Field(pattern=TENANT_PATTERN, max_length=TENANT_MAX)
 
 
-class ReplyBody(_Body):
+class ReplyBody(AdminBody):
     tenant: str = Field(pattern=TENANT_PATTERN, max_length=TENANT_MAX)
     text: str = Field(min_length=1, max_length=TEXT_MAX)
     author: str = Field(min_length=1, max_length=256)  # who in the console (its audit log)
@@ -72,36 +69,10 @@ class ReplyBody(_Body):
     reply_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
-class LoginCodeBody(_Body):
+class LoginCodeBody(AdminBody):
     owner_number: str = Field(pattern=r"^\+?[0-9][0-9 ()-]{5,23}$")
     code: str = Field(pattern=r"^[A-Za-z0-9]{4,12}$")
     minutes: float = Field(gt=0, le=24 * 60)
-
-
-Body = TypeVar("Body", bound=_Body)
-
-
-def _documented(model: type[_Body]) -> dict[str, Any]:
-    """The OpenAPI request body of an endpoint that reads `model` itself (see _parse)."""
-    schema = {"schema": model.model_json_schema()}
-    return {"requestBody": {"required": True, "content": {"application/json": schema}}}
-
-
-async def _parse(request: Request, model: type[Body]) -> Body:
-    """The body as `model`, or 422 naming the fields at fault (not echoing their values,
-    as FastAPI's own answer would)."""
-    try:
-        data = await request.json()
-    except ValueError:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, "the body must be JSON"
-        ) from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()})
-        detail = f"invalid: {', '.join(fields) or 'body'}"
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
 
 
 def _refused(error: Exception) -> HTTPException:
@@ -118,7 +89,7 @@ def _refused(error: Exception) -> HTTPException:
 Refusals = (NotFoundError, RateLimitedError, UnavailableError)
 
 
-@router.post("/conversations/{conversation_id}/takeover", openapi_extra=_documented(TakeoverBody))
+@router.post("/conversations/{conversation_id}/takeover", openapi_extra=documented(TakeoverBody))
 async def take_over(
     conversation_id: ConversationId,
     request: Request,
@@ -127,7 +98,7 @@ async def take_over(
 ) -> dict[str, bool]:
     """A person answers the conversation from now; the agent stays quiet in it."""
     require_admin(services, authorization)
-    body = await _parse(request, TakeoverBody)
+    body = await parse_body(request, TakeoverBody)
     try:
         await console_actions.take_over(services, body.tenant, conversation_id)
     except Refusals as error:
@@ -135,7 +106,7 @@ async def take_over(
     return {"with_person": True}
 
 
-@router.post("/conversations/{conversation_id}/reply", openapi_extra=_documented(ReplyBody))
+@router.post("/conversations/{conversation_id}/reply", openapi_extra=documented(ReplyBody))
 async def reply(
     conversation_id: ConversationId,
     request: Request,
@@ -146,7 +117,7 @@ async def reply(
     ("outside_window", "restricted", "unknown_customer", "failed", "reply_id_reused": the
     reply_id was sent before with other words)."""
     require_admin(services, authorization)
-    body = await _parse(request, ReplyBody)
+    body = await parse_body(request, ReplyBody)
     reply_id = body.reply_id or uuid.uuid4().hex
     try:
         sent = await console_actions.reply(
@@ -157,7 +128,7 @@ async def reply(
     return {"sent": sent}
 
 
-@router.post("/login-codes", openapi_extra=_documented(LoginCodeBody))
+@router.post("/login-codes", openapi_extra=documented(LoginCodeBody))
 async def send_login_code(
     request: Request,
     services: ServicesDep,
@@ -166,7 +137,7 @@ async def send_login_code(
     """The code to the owner's WhatsApp from each Business whose owner the number is;
     the tenants it went to (none: the number is nobody's, or nothing could be sent)."""
     require_admin(services, authorization)
-    body = await _parse(request, LoginCodeBody)
+    body = await parse_body(request, LoginCodeBody)
     try:
         tenants = await console_actions.send_login_code(
             services, body.owner_number, body.code, body.minutes

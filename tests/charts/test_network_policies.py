@@ -60,7 +60,6 @@ CONSOLE_REFUSED = (
     *(Edge("console", "agents", port) for port in (8000, 8265)),
     *(Edge("console", "model", port) for port in (8000, 8265)),
     Edge("console", "operator", 8080),
-    Edge("console", "kube-api", 6443),
     Edge("console", "web", 80),
     Edge("console", "graph-api", 80),
     Edge("console", "public-dns", 53, "UDP"),

@@ -1,6 +1,6 @@
 """Every pod runs locked down, and RBAC grants only what each component does: no wildcards,
 the router reads one Secret, the operator's cluster-wide rights exist only for all-namespaces,
-and the owner console has no token and no rights at all."""
+and the owner console may only get and patch Businesses."""
 
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +21,7 @@ from business_operator.routing_table import ROUTES_SECRET
 from router.settings import RouterSettings
 
 ROLE_KINDS = {"Role", "ClusterRole"}
-WORKLOADS_WITH_API_ACCESS = {"katha-operator", "katha-router"}
+WORKLOADS_WITH_API_ACCESS = {"katha-console", "katha-operator", "katha-router"}
 
 
 def rules_of(manifests: list[Manifest]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -59,9 +59,10 @@ ROWS = (
             Edge("router", "kube-api", 6443),  # the `kubernetes` Service's usual target port
             Edge("operator", "kube-api", 6443),
             Edge("console", "kube-api", 443),
+            Edge("console", "kube-api", 6443),
         ),
-        "the console (owner console I) makes no API call: it has no token and no Role; "
-        "its 443 egress, open for the OIDC issuer, lets this edge pass",
+        "the console gets and server-side applies Businesses (settings, FAQs) and asks for "
+        "re-index runs: its egress opens 443 and `console.networkPolicy.apiServerPorts`",
     ),
     Row(
         "KubeRay operator (its own namespace)",

@@ -6,12 +6,16 @@ uids, resourceVersions, generations and creation timestamps; names for `generate
 `groupVersion` (kubectl refuses them otherwise); lists and watches narrowed by a
 `metadata.name` field selector and by a `labelSelector`. Given a `Gate` (rbac.py), it
 authenticates and authorises every request as the API server would, so a verb missing
-from the chart's RBAC fails the test that needs it. It validates no schema, runs no
+from the chart's RBAC fails the test that needs it. Writes keep `metadata.managedFields`
+and PATCH serves server-side apply with its conflicts (field_managers.py), so a
+platform engineer's `kubectl apply --server-side` meets the console's field manager as it
+would in a cluster. It validates no schema, runs no
 controllers and collects no garbage: tests check those parts separately (kubelet.py runs
 Jobs).
 """
 
 import asyncio
+import copy
 import datetime
 import itertools
 import re
@@ -27,8 +31,11 @@ from typing import Any
 import aiohttp.test_utils
 import aiohttp.web
 import attrs
+import field_managers
 import kmock
+import yaml
 from certificates import serving_certificate
+from kmock._internal import dicts as kmock_dicts
 from kmock._internal import rendering
 from rbac import Gate, request_attributes
 
@@ -61,6 +68,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
 }
 KUBERAY = {"ray.io/v1/rayservices": {"kind": "RayService", "subresources": {"status"}}}
 VERBS = {"get", "list", "watch", "create", "update", "patch", "delete"}
+WRITES = {kmock.action.CREATE, kmock.action.UPDATE}
 
 
 class KubeEmulator(kmock.KubernetesEmulator):
@@ -103,15 +111,93 @@ class KubeEmulator(kmock.KubernetesEmulator):
         active.add(id(request))
         if len(self._requests) > len(active):
             self._requests[:] = [seen for seen in self._requests if id(seen) in active]
+        received = request
         try:
-            if request.resource is not None and isinstance(request.data, dict):
-                if request.action == kmock.action.CREATE:
-                    self._stamp_new(request.data)
-                elif request.action == kmock.action.UPDATE:
-                    self._stamp_update(request)
-            return await super()._handle(request)
+            if request.resource is None or request.action not in WRITES:
+                return await super()._handle(request)
+            # One write at a time: each reads the stored object to work out its fields'
+            # owners, and must not interleave with another write to the same object.
+            async with self.__dict__.setdefault("_writes", asyncio.Lock()):
+                try:
+                    request = self._replaced(request, self._owned(request))
+                except (field_managers.ApplyConflictError, field_managers.StaleError) as conflict:
+                    return aiohttp.web.json_response(conflict.status(), status=409)
+                except ValueError as error:
+                    status = field_managers.invalid_status(str(error))
+                    return aiohttp.web.json_response(status, status=422)
+                if isinstance(request.data, dict):
+                    if request.action == kmock.action.CREATE:
+                        self._stamp_new(request.data)
+                    elif request.action == kmock.action.UPDATE:
+                        self._stamp_update(request)
+                return await super()._handle(request)
         finally:
+            active.discard(id(received))
             active.discard(id(request))
+
+    def _replaced(self, old: rendering.Request, new: rendering.Request) -> rendering.Request:
+        """`new` in `old`'s place: kmock routes a request by finding it in its history."""
+        if new is not old:
+            active: set[int] = self.__dict__["_active"]
+            active.add(id(new))
+            self._requests[:] = [new if seen is old else seen for seen in self._requests]
+        return new
+
+    def _owned(self, request: rendering.Request) -> rendering.Request:
+        """The write with its field ownership worked out (see field_managers): a server-side
+        apply becomes the merge patch (or create) of its result; a create or merge patch
+        carries the `managedFields` it leaves."""
+        resource = request.resource
+        assert resource is not None
+        api_version = f"{resource.group}/{resource.version}".lstrip("/")
+        manager = field_managers.manager_of(dict(request.params), dict(request.headers))
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        key = (resource, request.namespace, request.name)
+        stored = self.objects[key] if key in self.objects else None  # noqa: SIM401 - no .get
+        current = None if stored is None or stored.deleted else copy.deepcopy(stored.raw)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        content_type = headers.get("content-type", "").split(";")[0].strip()
+        if content_type == field_managers.APPLY_CONTENT_TYPE:
+            return self._applied(request, current, api_version, now)
+        if request.action == kmock.action.CREATE and isinstance(request.data, dict):
+            new = request.data
+        elif current is None or not isinstance(request.data, dict | list):
+            return request  # kmock answers 404, or refuses the body
+        else:
+            new = dict(kmock_dicts.patch_dict(current, request.data))  # merge or JSON patch
+        owners = field_managers.record_update(
+            current, new, manager, api_version, now, request.subresource
+        )
+        data = copy.deepcopy(request.data)
+        if isinstance(data, list):
+            data.append({"op": "add", "path": "/metadata/managedFields", "value": owners})
+        else:
+            data.setdefault("metadata", {})["managedFields"] = owners
+        return attrs.evolve(request, data=data)
+
+    def _applied(
+        self,
+        request: rendering.Request,
+        current: dict[str, Any] | None,
+        api_version: str,
+        now: str,
+    ) -> rendering.Request:
+        if request.subresource is not None or not request.params.get("fieldManager"):
+            raise ValueError("fieldManager is required for apply requests (and no subresource)")
+        body = request.data if isinstance(request.data, dict) else yaml.safe_load(request.text)
+        if not isinstance(body, dict):
+            raise ValueError("an apply request's body must be an object")
+        expected = (body.get("metadata") or {}).get("resourceVersion")
+        stored_version = (current or {}).get("metadata", {}).get("resourceVersion")
+        if expected and current is not None and expected != stored_version:
+            raise field_managers.StaleError(request.name or "")
+        force = request.params.get("force") == "true"
+        manager = request.params["fieldManager"]
+        new = field_managers.apply(current, body, manager, api_version, now, force)
+        if current is None:  # applying what is not there creates it
+            new.setdefault("metadata", {}).setdefault("namespace", request.namespace)
+            return attrs.evolve(request, action=kmock.action.CREATE, data=new)
+        return attrs.evolve(request, data=field_managers.merge_patch(current, new))
 
     def _stamp_new(self, data: dict[str, Any]) -> None:
         meta = data.setdefault("metadata", {})

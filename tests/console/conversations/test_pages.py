@@ -187,3 +187,15 @@ async def test_the_thread_explains_each_refusal_of_the_router_in_the_readers_lan
     assert "පැය 24" in window.group(1)  # Sinhala, not the English left in place
     assert re.search("[\u0d80-\u0dff]", unknown.group(1))
     assert "data-reason-not-configured" not in page  # no answer of the router's
+
+
+async def test_an_address_that_is_no_page_is_the_not_found_page_in_the_readers_language(
+    console: Console,
+) -> None:
+    async with await console.sign_in({ALPHA: "owner"}, language="ta") as client:
+        page = await client.get("/b/shops/alpha/nothing-here")
+        api = await client.get("/api/v1/tenants/shops/alpha/nothing-here")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert re.search("[\u0b80-\u0bff]", page.text)  # the page's own words, in Tamil
+    assert (api.status_code, api.headers["content-type"]) == (404, "application/json")
