@@ -53,3 +53,10 @@ class AgentSettings(ComponentSettings):
     replica_cpus: float = Field(
         default=1.0, ge=0, le=64, description="CPUs each Serve replica reserves from Ray."
     )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="The largest document an owner may upload through the console (the "
+        "index writer reads up to KATHA_INGEST_MAX_DOWNLOAD_BYTES of one; keep this below).",
+    )

@@ -19,6 +19,7 @@ from console.conversations.live import StreamSlots
 from console.conversations.routes import router as conversations_router
 from console.housekeeping import keep_tidy, tidy
 from console.insights.routes import router as insights_router
+from console.knowledge.routes import router as knowledge_router
 from console.router_client import RouterAdmin
 from console.security import PageHeaders, same_site_path
 from console.services import ConsoleServices, utc_now
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(conversations_router)
     app.include_router(insights_router)
+    app.include_router(knowledge_router)
 
     @app.exception_handler(StarletteHTTPException)
     async def page_not_found(request: Request, error: StarletteHTTPException) -> Response:

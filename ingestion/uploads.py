@@ -9,8 +9,10 @@ systems: LanceDB's object store reads tables, not files.
 import contextlib
 import hashlib
 import re
+import uuid
 import zipfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -47,6 +49,7 @@ class Upload:
 
     name: str
     size: int
+    modified: datetime | None = None  # when it was last written, where the store says
 
     @property
     def key(self) -> str:
@@ -83,7 +86,7 @@ class UploadStore:
             message = f"the uploaded documents at {self.location} cannot be listed ({error})"
             raise SourceError(message, FailureReason.MISSING) from error
         uploads = [
-            Upload(info.base_name, int(info.size or 0))
+            Upload(info.base_name, int(info.size or 0), _modified(info))
             for info in found
             if info.type == fs.FileType.File and not info.base_name.startswith(".")
         ]
@@ -103,6 +106,49 @@ class UploadStore:
         if len(data) > max_bytes:  # it grew after it was listed
             raise _too_large(upload, max_bytes)
         return data
+
+    def find(self, name: str) -> Upload | None:
+        """The upload called `name`, or None when the store holds no such file."""
+        return next((upload for upload in self.uploads() if upload.name == name), None)
+
+    def write(self, name: str, data: bytes) -> None:
+        """Store `data` as `name` so that no reader ever sees half of it: in a folder it is
+        written as a dot-file (never listed) and renamed; an object store shows an object
+        only once its upload completed. `name` must be one plain file name (the caller
+        checked it)."""
+        files, base = self._file_system()
+        final = f"{base}/{name}"
+        try:
+            if not self.location.is_local:
+                with files.open_output_stream(final) as stream:
+                    stream.write(data)
+                return
+            files.create_dir(base, recursive=True)
+            partial = f"{base}/.{uuid.uuid4().hex}.partial"
+            try:
+                with files.open_output_stream(partial) as stream:
+                    stream.write(data)
+                files.move(partial, final)
+            finally:
+                with contextlib.suppress(FileNotFoundError, OSError):
+                    files.delete_file(partial)
+        except (OSError, pa.ArrowException) as error:
+            message = f"{name} cannot be stored at {self.location} ({type(error).__name__})"
+            raise SourceError(message, FailureReason.UNREACHABLE) from error
+
+    def delete(self, name: str) -> bool:
+        """Remove the upload `name`; False when there was no such file."""
+        if self.find(name) is None:
+            return False
+        files, base = self._file_system()
+        try:
+            files.delete_file(f"{base}/{name}")
+        except FileNotFoundError:
+            return False
+        except (OSError, pa.ArrowException) as error:
+            message = f"{name} cannot be deleted at {self.location} ({type(error).__name__})"
+            raise SourceError(message, FailureReason.UNREACHABLE) from error
+        return True
 
     def delete_all(self) -> int:
         """Remove the store and every file in it (the Business is gone); how many files."""
@@ -153,21 +199,35 @@ def load_upload(store: UploadStore, upload: Upload, max_bytes: int) -> LoadedSou
     that is not what its name says is refused in plain words instead of by a parser.
     """
     if upload.kind == "upload":
-        message = f"{upload.name}: uploads may be {_ALLOWED} files"
-        raise SourceError(message, FailureReason.CONTENT_TYPE)
+        raise _not_allowed(upload.name)
     data = store.read(upload, max_bytes)
     key = uri = upload.key
     version = hashlib.sha256(data).hexdigest()
+    text = check_upload(upload.name, data)
+    if upload.suffix == ".pdf":
+        return LoadedSource(key, uri, version, load_pdf(data, uri))
+    if upload.suffix in (".xlsx", ".csv"):
+        return LoadedSource(key, uri, version, load_spreadsheet(data, upload.name, uri, ()))
+    return LoadedSource(key, uri, version, load_text(text or "", uri, upload.name))
+
+
+def check_upload(name: str, data: bytes) -> str | None:
+    """Refuse (SourceError, CONTENT_TYPE) a file whose extension is not one an owner may
+    upload, or whose content is not what the extension says; the text of a text file.
+
+    The writer checks every upload with it before loading, and the agent before storing
+    one, so the owner hears at once that a file was refused, in the same words.
+    """
+    upload = Upload(name, len(data))
+    if upload.kind == "upload":
+        raise _not_allowed(name)
     if upload.suffix == ".pdf":
         _check_pdf(upload, data)
-        return LoadedSource(key, uri, version, load_pdf(data, uri))
+        return None
     if upload.suffix == ".xlsx":
         _check_workbook(upload, data)
-        return LoadedSource(key, uri, version, load_spreadsheet(data, upload.name, uri, ()))
-    text = _text(upload, data)
-    if upload.suffix == ".csv":
-        return LoadedSource(key, uri, version, load_spreadsheet(data, upload.name, uri, ()))
-    return LoadedSource(key, uri, version, load_text(text, uri, upload.name))
+        return None
+    return _text(upload, data)
 
 
 def indexed_uploads(database: IndexLocation) -> list[str]:
@@ -181,6 +241,19 @@ def indexed_uploads(database: IndexLocation) -> list[str]:
     table: Any = database.connect().open_table(TABLE)
     sources = table.search().select(["source"]).limit(None).to_arrow().column("source")
     return sorted({key for key in sources.to_pylist() if key.startswith(UPLOAD_PREFIX)})
+
+
+def _not_allowed(name: str) -> SourceError:
+    message = f"{name}: uploads may be {_ALLOWED} files"
+    return SourceError(message, FailureReason.CONTENT_TYPE)
+
+
+def _modified(info: Any) -> datetime | None:
+    """The file's modification time in UTC (pyarrow gives a naive UTC time, or none)."""
+    mtime = info.mtime
+    if not isinstance(mtime, datetime):
+        return None
+    return mtime if mtime.tzinfo is not None else mtime.replace(tzinfo=UTC)
 
 
 def _check_pdf(upload: Upload, data: bytes) -> None:

@@ -13,7 +13,7 @@ from katha.observability import get_logger
 from katha.store import ConversationStore
 from router.agent import AgentClient
 from router.agent_admin import AgentAdmin
-from router.api import admin, health, webhook
+from router.api import admin, admin_documents, health, webhook
 from router.api.fastpath import WebhookFastPath
 from router.business_status import LoggedStatusWriter, StatusWriter, status_writer
 from router.dispatcher import Dispatcher
@@ -69,6 +69,7 @@ def create_app(
     app.include_router(webhook.router)
     app.include_router(health.router)
     app.include_router(admin.router)
+    app.include_router(admin_documents.router)
     app.state.intake = intake
     app.add_middleware(WebhookFastPath, intake=intake)
     return app
