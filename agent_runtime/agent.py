@@ -169,7 +169,7 @@ class Agent:
             handoff=state["handoff"],
             handoff_reason=state["handoff_reason"],
         )
-        self._record(reply, state, text)
+        self._record(reply, state, text, conversation)
         return reply
 
     def _not_text(self, message: InboundMessage) -> AgentReply:
@@ -181,7 +181,9 @@ class Agent:
             intent="media",
         )
 
-    def _record(self, reply: AgentReply, state: dict[str, Any], text: str) -> None:
+    def _record(
+        self, reply: AgentReply, state: dict[str, Any], text: str, conversation: str
+    ) -> None:
         backend = state["backend"]
         outcome = "handoff" if reply.handoff else ("answered" if reply.sources else "replied")
         self.metrics.answers.labels(reply.language, reply.intent, backend, outcome).inc()
@@ -202,8 +204,14 @@ class Agent:
                 confidence=reply.confidence,
                 sources=len(reply.sources),
             )
-        if state["unanswered"]:
-            self.unanswered.add(state["language"], text)
+        # Handed to a person or not answered: the owner's list (grouped on the Answers page).
+        if state["unanswered"] or reply.handoff:
+            self.unanswered.add(
+                state["language"],
+                text,
+                conversation_id=conversation,
+                reason=reply.handoff_reason,
+            )
 
 
 def message_text(message: InboundMessage) -> str | None:

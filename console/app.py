@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from console.answers.routes import router as answers_router
 from console.auth.routes import router as auth_router
 from console.businesses import Businesses
 from console.businesses.kubernetes import KubernetesBusinesses
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(conversations_router)
     app.include_router(insights_router)
     app.include_router(knowledge_router)
+    app.include_router(answers_router)
 
     @app.exception_handler(StarletteHTTPException)
     async def page_not_found(request: Request, error: StarletteHTTPException) -> Response:

@@ -4,6 +4,7 @@ from fastapi import FastAPI, Response
 
 from agent_runtime.agent import Agent
 from agent_runtime.api import (
+    answers,
     documents,
     health,
     index,
@@ -22,6 +23,7 @@ def create_app(agent: Agent) -> FastAPI:
     app.include_router(index.router)
     app.include_router(unanswered.router)
     app.include_router(documents.router)
+    app.include_router(answers.router)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
