@@ -18,6 +18,9 @@ class Intent(StrEnum):
     COMPLAINT = "complaint"
     OUT_OF_SCOPE = "out_of_scope"
     ABUSE = "abuse"  # abuse or spam
+    # When the business opens or closes, asked of a business that stated its hours
+    # (agent_runtime.hours; `classify` never says it: it does not know the Business).
+    HOURS = "hours"
 
 
 # Latin phrases are matched as whole words; Sinhala and Tamil ones as substrings, since

@@ -2,18 +2,22 @@
 
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from langgraph.runtime import Runtime
 
 from agent_runtime.clock import asks_about_now, local_time
 from agent_runtime.context import Context
 from agent_runtime.generation import Draft, Question
+from agent_runtime.hours import asks_about_hours, hours_answer, hours_passage
 from agent_runtime.intents import Intent, classify
 from agent_runtime.languages import customer_language, reply_language
 from agent_runtime.phrases import greeting, phrase
-from agent_runtime.retrieval import hybrid_search
+from agent_runtime.retrieval import Passage, hybrid_search
 from agent_runtime.state import State, Turn, owner_turns
 from agent_runtime.websearch import WebSearchError
+from katha.api.business import BusinessSpec
+from katha.api.hours import OpeningHours
 from katha.lang import normalize
 from katha.observability import get_logger
 
@@ -32,9 +36,18 @@ def analyze_query(state: State, runtime: Runtime[Context]) -> Update:
         "message": text,
         "language": language,
         "reply_language": reply_language(language, persona),
-        "intent": classify(text).value,
+        "intent": _intent(text, runtime.context.business).value,
         "history": [Turn("customer", text, language)],
     }
+
+
+def _intent(text: str, business: BusinessSpec) -> Intent:
+    """A question about opening hours is answered from them when the owner stated them;
+    without, it stays a question for the knowledge, as before."""
+    intent = classify(text)
+    if intent is Intent.QUESTION and business.hours is not None and asks_about_hours(text):
+        return Intent.HOURS
+    return intent
 
 
 def search_internal(state: State, runtime: Runtime[Context]) -> Update:
@@ -79,13 +92,15 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
         return _said(phrase("out_of_scope", language, persona, business), language, 1.0)
     if intent in _HANDOFF_PHRASES:
         return _handoff(context, _HANDOFF_PHRASES[intent], intent.value, language)
+    if intent is Intent.HOURS and context.business.hours is not None:
+        return _hours(context, context.business.hours, state.message, language)
     found = state.enough or bool(state.web_results)
     if not found and not owner_turns(state.history):  # the owner's words may still answer
         return _miss(context, state, "low_confidence")
     question = Question(
         text=state.message,
         reply_language=language,
-        passages=state.passages if state.enough else [],
+        passages=(state.passages if state.enough else []) + _hours_fact(context),
         business=business,
         persona=persona,
         web_results=state.web_results,
@@ -105,6 +120,22 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
     if not needs_translation(draft.language, language):
         update["history"] = [Turn("agent", draft.text, draft.language)]
     return update
+
+
+def _hours(context: Context, hours: OpeningHours, text: str, language: str) -> Update:
+    """The answer from `spec.hours` and the business's clock, resting on the hours."""
+    now = context.clock().astimezone(ZoneInfo(context.business.timezone))
+    answer = hours_answer(hours, now, text, language)
+    return {**_said(answer, language, 1.0), "backend": "hours", "used": [hours_passage(hours, now)]}
+
+
+def _hours_fact(context: Context) -> list[Passage]:
+    """The opening hours as a fact for the LLM (the grounded responder answers from the
+    knowledge's own passages, and hours questions never reach it)."""
+    hours = context.business.hours
+    if hours is None or context.responder.backend != "llm":
+        return []
+    return [hours_passage(hours, context.clock().astimezone(ZoneInfo(context.business.timezone)))]
 
 
 def translate_response(state: State, runtime: Runtime[Context]) -> Update:

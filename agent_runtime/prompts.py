@@ -2,6 +2,7 @@
 and the rule to answer only from them."""
 
 from agent_runtime.generation.base import Question
+from agent_runtime.hours import HOURS_SOURCE
 from agent_runtime.state import owner_turns
 from katha.api.business import Persona
 
@@ -38,7 +39,9 @@ Keep every number, price, time and name exactly as written. Reply with the trans
 def system_prompt(question: Question) -> str:
     persona = question.persona
     facts = [
-        f"[{number}] ({passage.source}, {passage.locator}) {passage.text}"
+        f"[hours] {passage.text}"
+        if passage.source == HOURS_SOURCE
+        else f"[{number}] ({passage.source}, {passage.locator}) {passage.text}"
         for number, passage in enumerate(question.passages, start=1)
     ]
     if question.now:

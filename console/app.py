@@ -25,6 +25,7 @@ from console.router_client import RouterAdmin
 from console.security import PageHeaders, same_site_path
 from console.services import ConsoleServices, utc_now
 from console.settings import ConsoleSettings
+from console.setup.routes import router as setup_router
 from console.web import HERE, LANGUAGE_COOKIE, LANGUAGES, render
 from katha.observability import Metrics
 from katha.store import ConversationStore
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(insights_router)
     app.include_router(knowledge_router)
     app.include_router(answers_router)
+    app.include_router(setup_router)
 
     @app.exception_handler(StarletteHTTPException)
     async def page_not_found(request: Request, error: StarletteHTTPException) -> Response:
