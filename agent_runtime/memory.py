@@ -99,6 +99,38 @@ def keep_latest(saver: BaseCheckpointSaver[Any], conversation_id: str) -> None:
             )
 
 
+def remembered(saver: BaseCheckpointSaver[Any], conversation_id: str) -> dict[str, Any] | None:
+    """What the memory keeps of one conversation (a customer's data export): its turns,
+    oldest first, the last message and answer, and when it was last touched; None when
+    nothing is kept."""
+    config: Any = {"configurable": {"thread_id": conversation_id}}
+    latest = saver.get_tuple(config)
+    if latest is None:
+        return None
+    values = latest.checkpoint["channel_values"]
+    turns = [
+        {"role": turn.role, "text": turn.text, "language": turn.language}
+        for turn in values.get("history", [])
+    ]
+    return {
+        "updated_at": latest.checkpoint["ts"],
+        "checkpoints": sum(1 for _ in saver.list(config)),
+        "history": turns,
+        "last_message": values.get("message") or None,
+        "last_answer": values.get("answer"),
+        "language": values.get("language"),
+    }
+
+
+def forget_conversation(saver: BaseCheckpointSaver[Any], conversation_id: str) -> int:
+    """Delete every checkpoint of one conversation (a customer asked to be forgotten); how
+    many there were. Deleting again finds none."""
+    config: Any = {"configurable": {"thread_id": conversation_id}}
+    count = sum(1 for _ in saver.list(config))
+    saver.delete_thread(conversation_id)
+    return count
+
+
 def forget(saver: BaseCheckpointSaver[Any], conversation_id: str) -> None:
     saver.delete_thread(conversation_id)
     log.info("conversation.forgotten")

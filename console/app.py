@@ -18,6 +18,7 @@ from console.businesses import Businesses
 from console.businesses.kubernetes import KubernetesBusinesses
 from console.conversations.live import StreamSlots
 from console.conversations.routes import router as conversations_router
+from console.customers.routes import router as customers_router
 from console.housekeeping import keep_tidy, tidy
 from console.insights.routes import router as insights_router
 from console.knowledge.routes import router as knowledge_router
@@ -97,6 +98,7 @@ def create_app(
     app.include_router(knowledge_router)
     app.include_router(answers_router)
     app.include_router(setup_router)
+    app.include_router(customers_router)
 
     @app.exception_handler(StarletteHTTPException)
     async def page_not_found(request: Request, error: StarletteHTTPException) -> Response:

@@ -13,7 +13,7 @@ from katha.observability import get_logger
 from katha.store import ConversationStore
 from router.agent import AgentClient
 from router.agent_admin import AgentAdmin
-from router.api import admin, admin_answers, admin_documents, health, webhook
+from router.api import admin, admin_answers, admin_customers, admin_documents, health, webhook
 from router.api.fastpath import WebhookFastPath
 from router.business_status import LoggedStatusWriter, StatusWriter, status_writer
 from router.dispatcher import Dispatcher
@@ -71,6 +71,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(admin_documents.router)
     app.include_router(admin_answers.router)
+    app.include_router(admin_customers.router)
     app.state.intake = intake
     app.add_middleware(WebhookFastPath, intake=intake)
     return app

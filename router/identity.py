@@ -17,7 +17,7 @@ followed one step: it always names a conversation that leads to itself.
 """
 
 from router.envelope import conversation_id
-from router.inbox.base import ConversationState, Inbox
+from router.inbox.base import RECORD_FAMILY, ConversationState, Inbox
 from router.notification import Sender
 
 ALIAS = "alias:"
@@ -89,3 +89,28 @@ async def merge(
         if new != conversation:
             await inbox.save_record(ALIAS + new, conversation, ttl_seconds=ALIAS_TTL_SECONDS)
     return conversation
+
+
+def _whole(conversation: str) -> str:
+    """A conversation id that names one record: a name ending in ":" would name a family
+    of them (Inbox.records_named), other customers' aliases with it."""
+    if not conversation or conversation.endswith(RECORD_FAMILY):
+        raise ValueError("not a conversation id")
+    return conversation
+
+
+async def aliases_of(inbox: Inbox, conversation: str) -> dict[str, str]:
+    """The alias records that lead to `conversation` (its own included), by name: the
+    pseudonymous ids a customer is known by, for their data export."""
+    found = await inbox.records_named(ALIAS, value=_whole(conversation))
+    own = await inbox.record(ALIAS + conversation)
+    if own is not None:
+        found[ALIAS + conversation] = own
+    return found
+
+
+async def forget_aliases(inbox: Inbox, conversation: str) -> int:
+    """Delete every alias that leads to `conversation`, and its own: the customer's next
+    message starts a new conversation with nothing of the old one. How many went."""
+    gone = await inbox.forget_records(ALIAS, value=_whole(conversation))
+    return gone + await inbox.forget_records(ALIAS + conversation)

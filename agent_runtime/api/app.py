@@ -5,6 +5,7 @@ from fastapi import FastAPI, Response
 from agent_runtime.agent import Agent
 from agent_runtime.api import (
     answers,
+    customers,
     documents,
     health,
     index,
@@ -24,6 +25,7 @@ def create_app(agent: Agent) -> FastAPI:
     app.include_router(unanswered.router)
     app.include_router(documents.router)
     app.include_router(answers.router)
+    app.include_router(customers.router)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

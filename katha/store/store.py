@@ -14,6 +14,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from katha.observability import get_logger
+from katha.store.customers import (
+    CustomerExport,
+    CustomerForgotten,
+    export_customer,
+    forget_customer,
+)
 from katha.store.engines import WRITES, async_engine
 from katha.store.events import ConversationSummary, StoredEvent, StoreEvent
 from katha.store.models import conversations, events
@@ -142,6 +148,14 @@ class ConversationStore:
                     .values(messages=messages)
                 )
         return int(deleted.rowcount)
+
+    async def export_customer(self, tenant: str, conversation_id: str) -> CustomerExport:
+        """Everything kept about one customer of `tenant` (the owner's export)."""
+        return await export_customer(self._engine, tenant, conversation_id)
+
+    async def forget_customer(self, tenant: str, conversation_id: str) -> CustomerForgotten:
+        """Delete one customer of `tenant`, in one transaction; the rows deleted."""
+        return await forget_customer(self._engine, tenant, conversation_id)
 
     async def ping(self) -> bool:
         """Whether the database answers."""

@@ -8,6 +8,10 @@ from typing import Protocol
 from router.envelope import Envelope
 from router.inbox.dead_letters import DeadLetter, DeadLetterListener
 
+# A record name ending in this names a family of records in records_named and
+# forget_records (every name that starts with it); any other name is one record.
+RECORD_FAMILY = ":"
+
 
 @dataclass(frozen=True, slots=True)
 class ConversationState:
@@ -18,6 +22,17 @@ class ConversationState:
     phone_number_id: str | None = None
     language: str | None = None
     last_inbound_at: float | None = None  # opens WhatsApp's 24-hour reply window
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """One message of a conversation still in the inbox (a customer's data export)."""
+
+    message_id: str
+    tenant: str
+    received_at: float  # epoch seconds
+    state: str  # open | leased | done (SQLite) or pending (Redis)
+    body: str | None  # the stored message while it is not answered yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,4 +113,30 @@ class Inbox(Protocol):
     ) -> bool:
         """Keep `value` under `name`; with `only_new`, only when there is none yet. True
         when it was written. With `ttl_seconds` it is gone that long after this write."""
+        ...
+
+    async def conversation_entries(self, conversation_id: str) -> list[InboxEntry]:
+        """The messages of one conversation the inbox still holds, oldest first."""
+        ...
+
+    async def forget_conversation(self, conversation_id: str) -> int:
+        """Delete everything kept under one conversation id: its messages (queued or
+        answered, with their saved replies, sent-markers and dead letters) and its state.
+        How many messages went; deleting again finds none."""
+        ...
+
+    async def records_named(self, prefix: str, value: str | None = None) -> dict[str, str]:
+        """The record called `prefix`, or, when it ends with RECORD_FAMILY, every record
+        whose name starts with it ("alias:", "console-sent:<conversation id>:"); only
+        those whose value is `value`, when given; by name, expired ones left out. A name
+        is never a prefix otherwise: "customer:c-ab" must not find "customer:c-abc"."""
+        ...
+
+    async def forget_records(self, prefix: str, value: str | None = None) -> int:
+        """Delete the records `records_named` would list (expired ones too); how many."""
+        ...
+
+    async def forget_expired(self) -> int:
+        """Delete what has outlived its time (expired records, conversation state idle for
+        longer than the dedupe period); how many rows. Run daily by the inbox itself."""
         ...

@@ -32,7 +32,8 @@ from redis.exceptions import RedisError, ResponseError
 
 from katha.observability import get_logger
 from router.envelope import Envelope
-from router.inbox.base import ConversationState, InboxStats, InboxUnavailableError
+from router.inbox import redis_customers
+from router.inbox.base import ConversationState, InboxEntry, InboxStats, InboxUnavailableError
 from router.inbox.dead_letters import (
     MISSING_BODY,
     DeadLetter,
@@ -384,3 +385,23 @@ class RedisInbox:
         return await self._state.save_record(
             name, value, only_new=only_new, ttl_seconds=ttl_seconds
         )
+
+    async def conversation_entries(self, conversation_id: str) -> list[InboxEntry]:
+        return await redis_customers.entries(self.redis, self._stream, conversation_id)
+
+    async def forget_conversation(self, conversation_id: str) -> int:
+        ids, _ = await redis_customers.forget(
+            self.redis, self._p, (self._stream, self._dead), GROUP, conversation_id
+        )
+        for entry_id in ids:  # held here: never answered now
+            self._queues.remove(conversation_id, entry_id)
+        return len(ids)
+
+    async def records_named(self, prefix: str, value: str | None = None) -> dict[str, str]:
+        return await redis_customers.records_named(self.redis, self._p, prefix, value)
+
+    async def forget_records(self, prefix: str, value: str | None = None) -> int:
+        return await redis_customers.forget_records(self.redis, self._p, prefix, value)
+
+    async def forget_expired(self) -> int:
+        return 0  # Redis expires every key that has a time to live by itself

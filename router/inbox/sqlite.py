@@ -15,7 +15,8 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 from router.envelope import Envelope
-from router.inbox.base import ConversationState, InboxStats, InboxUnavailableError
+from router.inbox import sqlite_customers
+from router.inbox.base import ConversationState, InboxEntry, InboxStats, InboxUnavailableError
 from router.inbox.dead_letters import (
     DeadLetter,
     DeadLetterListener,
@@ -25,6 +26,10 @@ from router.inbox.dead_letters import (
 )
 from router.inbox.sqlite_schema import DEPTH, HEADS, OLDEST, SCHEMA
 
+# The daily pass over what expires (records, idle conversation state), run from the
+# dispatcher's claims like the dedupe pruning: a quiet router still forgets on time.
+RETENTION_SECONDS = 86400.0
+
 
 class SqliteInbox:
     def __init__(self, path: Path, dedupe_seconds: float = 7 * 86400) -> None:
@@ -32,6 +37,7 @@ class SqliteInbox:
         self._dedupe_seconds = dedupe_seconds
         self._db: sqlite3.Connection | None = None
         self._last_prune = 0.0
+        self._last_retention = 0.0
         self._batch: list[tuple[Sequence[Envelope], asyncio.Future[list[bool]]]] = []
         self._depth = 0
         self._listeners: list[DeadLetterListener] = []
@@ -195,6 +201,9 @@ class SqliteInbox:
         self._last_prune = now
         cutoff = now - self._dedupe_seconds
         self.db.execute("DELETE FROM inbox WHERE state = 'done' AND received_at < ?", (cutoff,))
+        if now - self._last_retention >= RETENTION_SECONDS:
+            self._last_retention = now
+            sqlite_customers.forget_expired(self.db, now, self._dedupe_seconds)
 
     async def complete(self, envelope: Envelope) -> None:
         # The message's text, the agent's reply and the sent-markers are not kept once
@@ -313,3 +322,23 @@ class SqliteInbox:
             (name, value, expires),
         )
         return cursor.rowcount > 0
+
+    async def conversation_entries(self, conversation_id: str) -> list[InboxEntry]:
+        return sqlite_customers.entries(self.db, conversation_id)
+
+    async def forget_conversation(self, conversation_id: str) -> int:
+        with self._transaction() as db:
+            deleted, pending = sqlite_customers.forget(db, conversation_id)
+        self._depth -= pending
+        return deleted
+
+    async def records_named(self, prefix: str, value: str | None = None) -> dict[str, str]:
+        return sqlite_customers.records_named(self.db, prefix, value, time.time())
+
+    async def forget_records(self, prefix: str, value: str | None = None) -> int:
+        with self._transaction() as db:
+            return sqlite_customers.forget_records(db, prefix, value)
+
+    async def forget_expired(self) -> int:
+        with self._transaction() as db:
+            return sqlite_customers.forget_expired(db, time.time(), self._dedupe_seconds)
