@@ -6,7 +6,9 @@ A cluster gives the console the same things through KATHA_CONSOLE_* (charts/kath
 cookies are not `Secure` (the console is plain http://127.0.0.1), the session secret is a
 file in the state folder, so owners stay signed in across restarts, and each sign-in code
 the router sends to a local tenant's owner is also printed, since that "WhatsApp" is the
-outbox.
+outbox. Owners' changes to a Business (settings, FAQ items, a request to re-index) are
+written to its YAML file and the state folder (console.businesses.files); `katha up`
+follows both (katha_cli.local.follow).
 """
 
 import secrets
@@ -23,7 +25,9 @@ from katha_cli.local.servers import BackgroundServer
 from katha_cli.local.state import write_private
 
 if TYPE_CHECKING:
+    from console.businesses import Businesses
     from console.settings import ConsoleSettings
+    from katha_cli.local.workspace import Workspace
 
 DEFAULT_CONSOLE_PORT = 8791
 SESSION_SECRET_FILE = "console-session.key"  # noqa: S105 - a file name, not a secret
@@ -100,18 +104,28 @@ class TerminalRouterAdmin(RouterAdmin):
         return tenants
 
 
+def file_businesses(workspace: "Workspace", refresh_dir: Path) -> "Businesses":
+    """The Businesses as the console changes them on one machine: each tenant's own YAML
+    file, and a request to re-index as a file in `refresh_dir`."""
+    from console.businesses.files import FileBusinesses
+
+    return FileBusinesses({tenant.key: tenant.file for tenant in workspace.tenants}, refresh_dir)
+
+
 def start_console(
     sock: socket.socket,
     settings: "ConsoleSettings",
     *,
     say: Say,
     local_tenants: frozenset[str],
+    businesses: "Businesses | None" = None,
 ) -> BackgroundServer:
     """Serve the console on `sock` (bound up front, on loopback) with `settings` from
-    `console_settings`."""
+    `console_settings`, changing Businesses through `businesses` (`file_businesses`)."""
     from console.app import create_app
 
     token = settings.router_admin_token
     connected = RouterAdmin.connect(settings.router_url, token.get_secret_value() if token else "")
     router = TerminalRouterAdmin(connected.client, say=say, local_tenants=local_tenants)
-    return BackgroundServer(create_app(settings, router=router), sock, "console").start()
+    app = create_app(settings, router=router, businesses=businesses)
+    return BackgroundServer(app, sock, "console").start()

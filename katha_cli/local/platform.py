@@ -8,7 +8,9 @@ with one Serve application per Business (`ray_agents`); start the local Graph AP
 outbox) and the router with a routing-table file derived from the same files
 (`router_process`), then the owner console on loopback, sharing the store and the router's
 admin token (`console_process`); print what a WhatsApp developer needs per tenant
-(`summary`); wait for Ctrl-C (`interrupts`).
+(`summary`); follow the folder, applying each change to a Business (an owner's in the
+console, a developer's edit) and each request to re-index without a restart (`follow`);
+wait for Ctrl-C (`interrupts`).
 """
 
 import os
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from katha.contracts.serving import AgentAppArgs, IndexStats
 from katha_cli.local import Say, console_process, ray_agents, router_process
+from katha_cli.local.follow import Follower, refresh_requests_dir
 from katha_cli.local.indexing import IndexOutcome, index_all
 from katha_cli.local.interrupts import Interrupts, StartInterruptedError
 from katha_cli.local.lock import StateLockedError, lock_state_dir, unlock
@@ -62,6 +65,8 @@ class LocalPlatform:
         self.state_dir = options.state_dir.resolve()
         self.workspace: Workspace | None = None
         self.servers: list[BackgroundServer] = []
+        self.follower: Follower | None = None
+        self.routes_file = self.state_dir / "routes.json"
         self.outbox: Outbox | None = None
         self.ray_started = False
         self.indexes: dict[str, IndexOutcome] = {}
@@ -121,6 +126,7 @@ class LocalPlatform:
         self._start_router(workspace, router_sock)
         self._start_console(workspace, console_sock)
         self._write_state(workspace)
+        self.follower = Follower(self).start()
         lines = summary_lines(
             workspace, self.router_url, self.stats, self.indexes, console_url=self.console_url
         )
@@ -166,7 +172,7 @@ class LocalPlatform:
             self.outbox, workspace, on_message=self._show, window_seconds=window
         )
         self.servers.append(graph)
-        routes_file = self.state_dir / "routes.json"
+        routes_file = self.routes_file
         router_process.write_routes(workspace, self.agents_url, routes_file)
         settings = router_process.router_settings(
             router_sock.getsockname()[1],
@@ -198,7 +204,13 @@ class LocalPlatform:
             log_level=self.options.log_level,
         )
         local = frozenset(tenant.key for tenant in workspace.tenants if not tenant.live)
-        console = console_process.start_console(sock, settings, say=self.say, local_tenants=local)
+        # The console writes owners' changes to the Business files; `follow` applies them.
+        businesses = console_process.file_businesses(
+            workspace, refresh_requests_dir(self.state_dir)
+        )
+        console = console_process.start_console(
+            sock, settings, say=self.say, local_tenants=local, businesses=businesses
+        )
         self.servers.append(console)
         self.console_url = console.url
 
@@ -209,6 +221,14 @@ class LocalPlatform:
         write_private(self.state_dir / STATE_FILE, state.model_dump_json(indent=2))
         self._wrote_state = True
         self.interrupts.starting = False
+
+    def publish(self, workspace: Workspace) -> None:
+        """The Businesses now serving (after `follow` applied a change): the router's
+        routing table (owner number, pause; the router reloads the file by itself) and
+        the state file `katha chat` and `katha ask` read."""
+        self.workspace = workspace
+        router_process.write_routes(workspace, self.agents_url, self.routes_file)
+        self._write_state(workspace)
 
     def _show(self, message: OutboxMessage) -> None:
         """Replies of local tenants, as the customer's phone would show them. A live
@@ -240,6 +260,9 @@ class LocalPlatform:
         self.interrupts.request_stop()
         self.interrupts.starting = False
         self.interrupts.catch()
+        if self.follower is not None:  # no change applied while things stop under it
+            self.follower.stop()
+            self.follower = None
         if self._wrote_state:  # never another `katha up`'s
             (self.state_dir / STATE_FILE).unlink(missing_ok=True)
         for server in reversed(self.servers):

@@ -85,34 +85,61 @@ def start_agents(
 ) -> dict[str, IndexStats]:
     """Run one Serve application per tenant and wait until each is ready; returns what
     each one's index holds."""
-    from ray import serve
-
-    from agent_runtime.serve_app import build_app
-
     for tenant in workspace.tenants:
-        serve.run(
-            build_app(args_of(tenant).model_dump(mode="json", by_alias=True)),
-            name=tenant.app_name,
-            route_prefix=tenant.route_prefix,
-            blocking=False,
-        )
+        _run_app(tenant, args_of(tenant))
     stats: dict[str, IndexStats] = {}
     deadline = time.monotonic() + ready_timeout
     with httpx.Client(timeout=10) as client:
         for tenant in workspace.tenants:
-            endpoint = agents_url + tenant.route_prefix
-            while True:
-                try:
-                    if client.get(f"{endpoint}/readyz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{tenant.key}: the agent did not become ready")
-                time.sleep(0.25)
-            stats[tenant.key] = IndexStats.model_validate(client.get(f"{endpoint}/v1/index").json())
+            stats[tenant.key] = _ready_stats(client, agents_url + tenant.route_prefix, deadline)
             say(f"  · {tenant.key}: agent ready")
     return stats
+
+
+def redeploy_agent(
+    tenant: LocalTenant, args: AgentAppArgs, agents_url: str, ready_timeout: float
+) -> IndexStats:
+    """Deploy the tenant's Serve application again with `args` (a changed Business, a new
+    index version) and wait until it answers. Serve replaces every replica even when
+    `args` did not change (an application built without a version gets a new one each
+    time), which is how a replica opens the index version written beside the one it
+    had; a message arriving meanwhile waits in the router's inbox as it does for any
+    agent that is briefly away."""
+    _run_app(tenant, args)
+    deadline = time.monotonic() + ready_timeout
+    with httpx.Client(timeout=10) as client:
+        return _ready_stats(client, agents_url + tenant.route_prefix, deadline)
+
+
+def _run_app(tenant: LocalTenant, args: AgentAppArgs) -> None:
+    """Deploy the tenant's application; returns once Serve says it runs."""
+    from ray import serve
+
+    from agent_runtime.serve_app import build_app
+
+    # Importing Serve sets its logger to INFO: each (re)deployment would print lines.
+    logging.getLogger("ray.serve").setLevel(logging.WARNING)
+    serve.run(
+        build_app(args.model_dump(mode="json", by_alias=True)),
+        name=tenant.app_name,
+        route_prefix=tenant.route_prefix,
+        blocking=False,
+    )
+
+
+def _ready_stats(client: httpx.Client, endpoint: str, deadline: float) -> IndexStats:
+    """Wait until the agent at `endpoint` is ready; what its index holds."""
+    while True:
+        try:
+            if client.get(f"{endpoint}/readyz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            tenant = "/".join(endpoint.rsplit("/", 2)[-2:])
+            raise RuntimeError(f"{tenant}: the agent did not become ready")
+        time.sleep(0.25)
+    return IndexStats.model_validate(client.get(f"{endpoint}/v1/index").json())
 
 
 def app_args(tenant: LocalTenant, state_dir: Path, outcome: IndexOutcome | None) -> AgentAppArgs:

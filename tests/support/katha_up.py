@@ -35,3 +35,23 @@ def start_katha_up(
             raise UpFailedError(f"katha up did not come up:\n{log.read_text()}")
         time.sleep(0.25)
     return process
+
+
+def wait_for_output(
+    process: subprocess.Popen[bytes],
+    log: Path,
+    text: str,
+    *,
+    times: int = 1,
+    timeout: float = 300.0,
+) -> str:
+    """Wait until `katha up` has printed `text` at least `times` times; all it printed.
+    Raises with what it printed when it stops first or never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        output = log.read_text(encoding="utf-8", errors="replace")
+        if output.count(text) >= times:
+            return output
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise UpFailedError(f"katha up never printed {text!r} {times} time(s):\n{output}")
+        time.sleep(0.25)
