@@ -1,4 +1,4 @@
-"""The insights API under /api/v1: the report as JSON and the days as CSV. Like every
+"""The insights API under /api/v1: the report as JSON and its days and weeks as CSV. Like every
 console API: 401 without a principal, 404 for a Business it lacks."""
 
 from fastapi import APIRouter
@@ -7,8 +7,7 @@ from fastapi.responses import Response
 from console.auth.deps import PrincipalDep
 from console.conversations.access import Name, Namespace, ServicesDep, tenant_for
 from console.conversations.api import NOT_FOUND
-from console.insights.report import Days, End, InsightsReport, Timezone, as_csv, build
-from katha.store.insights import DEFAULT_TIMEZONE
+from console.insights.report import Days, End, InsightsReport, Timezone, as_csv, report_for
 
 router = APIRouter(prefix="/api/v1", tags=["insights"])
 
@@ -22,13 +21,14 @@ async def insights(
     principal: PrincipalDep,
     services: ServicesDep,
     days: Days = 7,
-    tz: Timezone = DEFAULT_TIMEZONE,
+    tz: Timezone = None,
     end: End = None,
 ) -> InsightsReport:
-    """Per day and in total: customers, messages, languages, answered by the agent,
-    handed to a person, median time to reply, unanswered; and the top questions."""
+    """Per day, per Monday-start week and in total: customers, messages, languages,
+    answered by the agent, handed to a person, median time to reply, unanswered; and the
+    top questions. Days are the Business's own (`tz` wins when given)."""
     tenant = tenant_for(principal, namespace, name)
-    return await build(services.store, tenant, services.clock(), days, tz, end)
+    return await report_for(services, tenant, days, tz, end)
 
 
 @router.get(
@@ -42,12 +42,12 @@ async def insights_csv(
     principal: PrincipalDep,
     services: ServicesDep,
     days: Days = 7,
-    tz: Timezone = DEFAULT_TIMEZONE,
+    tz: Timezone = None,
     end: End = None,
 ) -> Response:
-    """The days as CSV, one row each under a header row, to download."""
+    """The days, then the weeks, as CSV, one row each under a header row, to download."""
     tenant = tenant_for(principal, namespace, name)
-    report = await build(services.store, tenant, services.clock(), days, tz, end)
+    report = await report_for(services, tenant, days, tz, end)
     filename = f"insights-{namespace}-{name}-{report.start}-{report.end}.csv"
     return Response(
         as_csv(report),

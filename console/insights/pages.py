@@ -4,13 +4,14 @@ Bars are <progress> elements (no chart library, no inline style: the CSP forbids
 questions are customer text, shown only through the autoescaped template.
 """
 
-from fastapi import APIRouter, HTTPException, Request
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from console.auth.deps import PrincipalDep, csrf_token
 from console.conversations.access import Name, Namespace, ServicesDep, tenant_for
-from console.conversations.pages import not_found
-from console.insights.report import Days, End, Timezone, build
+from console.insights.report import Days, End, Timezone, report_for
 from console.web import render
 from katha.store.insights import DEFAULT_TIMEZONE
 
@@ -49,15 +50,13 @@ async def insights_page(
     principal: PrincipalDep,
     services: ServicesDep,
     days: Days = 7,
-    tz: Timezone = DEFAULT_TIMEZONE,
+    tz: Timezone = None,
     end: End = None,
 ) -> Response:
-    try:
-        tenant = tenant_for(principal, namespace, name)
-    except HTTPException as error:
-        return not_found(request, error)
-    report = await build(services.store, tenant, services.clock(), days, tz, end)
+    tenant = tenant_for(principal, namespace, name)  # 404: the not-found page
+    report = await report_for(services, tenant, days, tz, end)
     query = f"days={days}" + (f"&end={end.isoformat()}" if end else "")
+    query += f"&tz={quote(tz)}" if tz else ""
     total = report.total
     return render(
         request,
@@ -69,6 +68,15 @@ async def insights_page(
         total=total,
         period_days=days,
         busiest=max([day.messages for day in report.days] + [1]),
+        weeks=[
+            (
+                week,
+                percent(week.answered_by_agent, week.messages),
+                duration(week.median_reply_seconds),
+            )
+            for week in report.weeks
+        ],
+        default_timezone=DEFAULT_TIMEZONE,
         answered_percent=percent(total.answered_by_agent, total.messages),
         unanswered_percent=round(100 * total.unanswered_rate),
         median=duration(total.median_reply_seconds),

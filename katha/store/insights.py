@@ -2,13 +2,16 @@
 
 Days are the Business's own (an IANA time zone, Colombo unless told): a customer writing at
 23:30 in Colombo wrote on that day, although it is already the next day's evening in UTC.
+Weeks start on Monday, in the same time zone; each week is counted from the events again
+(a customer writing on three days of a week is one customer of that week, and the week's
+median is the median of the week's replies, not a median of daily medians).
 The SQL only picks the rows; counting happens in Python, the same on SQLite and PostgreSQL
 (their date functions and Unicode lower-casing differ, Python's do not).
 """
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -39,6 +42,16 @@ class DayInsight(BaseModel):
     median_reply_seconds: float | None  # customer message -> first reply; None: no reply
     unanswered: int  # customer messages with no reply at all (yet)
     unanswered_rate: float  # unanswered / messages; 0 on a day without messages
+
+
+class WeekInsight(DayInsight):
+    """One Monday-start week, counted from its events; `day` is its first day in the
+    period and `last_day` its last: a week the period cuts (the period does not start on
+    a Monday or end on a Sunday) is `partial` and counts only the period's days."""
+
+    week_start: date  # the week's Monday
+    last_day: date
+    partial: bool
 
 
 class QuestionCount(BaseModel):
@@ -131,9 +144,17 @@ async def _rows(engine: AsyncEngine, tenant: str, begin: datetime, end: datetime
         return [_Row(*row) for row in result.all()]
 
 
-def _walk(rows: Sequence[_Row], end: datetime, zone: ZoneInfo) -> dict[date, _Day]:
-    """Each customer message against the first reply after it; each conversation-day's
-    language from the agent's reply, else from the customer's own message."""
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _walk(
+    rows: Sequence[_Row], end: datetime, zone: ZoneInfo, bucket: Callable[[date], date]
+) -> dict[date, _Day]:
+    """Each customer message against the first reply after it, counted in the bucket
+    (`bucket` maps a local day to its bucket's key: the day itself, or its week's Monday);
+    each conversation's language in a bucket from the agent's reply, else from the
+    customer's own message."""
     by_day: dict[date, _Day] = defaultdict(_Day)
     chosen: dict[tuple[date, str], tuple[str | None, str | None]] = {}  # (agent, customer)
     waiting: list[_Row] = []
@@ -143,14 +164,14 @@ def _walk(rows: Sequence[_Row], end: datetime, zone: ZoneInfo) -> dict[date, _Da
         if row is None or row.conversation_id != current or answers:
             reply = row if answers and row is not None and row.conversation_id == current else None
             for asked in waiting:
-                _answer(by_day[asked.at.astimezone(zone).date()], asked, reply)
+                _answer(by_day[bucket(asked.at.astimezone(zone).date())], asked, reply)
             waiting = []
         if row is None:
             break
         current = row.conversation_id
         if row.at >= end:
             continue  # only a reply to a message inside the window
-        day = row.at.astimezone(zone).date()
+        day = bucket(row.at.astimezone(zone).date())
         if row.kind == "handoff_started":
             by_day[day].handoffs += 1
         elif row.author == "customer":
@@ -180,12 +201,23 @@ def _answer(day: _Day, asked: _Row, reply: _Row | None) -> None:
 async def _days(
     store_or_engine: ConversationStore | AsyncEngine, tenant: str, start: date, days: int, tz: str
 ) -> tuple[list[date], dict[date, _Day]]:
+    calendar, rows, end = await _window_rows(store_or_engine, tenant, start, days, tz)
+    return calendar, _walk(rows, end, ZoneInfo(tz), _same_day)
+
+
+def _same_day(day: date) -> date:
+    return day
+
+
+async def _window_rows(
+    store_or_engine: ConversationStore | AsyncEngine, tenant: str, start: date, days: int, tz: str
+) -> tuple[list[date], list[_Row], datetime]:
     begin, end = window(start, days, tz)
     rows = await _rows(_engine(store_or_engine), tenant, begin, end)
     # A conversation with a handoff but no customer message in the window comes only with
     # its handoffs: those are kept, and its messages (none here) change nothing.
     calendar = [start + timedelta(days=n) for n in range(days)]
-    return calendar, _walk(rows, end, ZoneInfo(tz))
+    return calendar, rows, end
 
 
 async def daily(
@@ -208,21 +240,35 @@ async def period(
     days: int,
     tz: str = DEFAULT_TIMEZONE,
 ) -> tuple[list[DayInsight], DayInsight]:
-    """The days, and their total: counts summed (a customer writing on two days counts on
-    each), the median over all the period's replies, the rate from the sums."""
-    calendar, by_day = await _days(store_or_engine, tenant, start, days, tz)
-    total = _Day()
-    for one in by_day.values():
-        total.messages += one.messages
-        total.answered_by_agent += one.answered_by_agent
-        total.handoffs += one.handoffs
-        total.unanswered += one.unanswered
-        total.reply_seconds += one.reply_seconds
-        total.languages += one.languages
-    summed = total.insight(start).model_copy(
-        update={"customers": sum(len(one.conversations) for one in by_day.values())}
-    )
-    return [by_day.get(day, _Day()).insight(day) for day in calendar], summed
+    """The days, and their total: counted over the whole period (a customer writing on two
+    days is one customer of it), the median over all the period's replies."""
+    daily_rows, total, _ = await breakdown(store_or_engine, tenant, start, days, tz)
+    return daily_rows, total
+
+
+async def breakdown(
+    store_or_engine: ConversationStore | AsyncEngine,
+    tenant: str,
+    start: date,
+    days: int,
+    tz: str = DEFAULT_TIMEZONE,
+) -> tuple[list[DayInsight], DayInsight, list[WeekInsight]]:
+    """The days, their total (as `period` has it) and the Monday-start weeks they touch,
+    oldest first, from one read of the events."""
+    calendar, rows, end = await _window_rows(store_or_engine, tenant, start, days, tz)
+    zone = ZoneInfo(tz)
+    by_day = _walk(rows, end, zone, _same_day)
+    by_week = _walk(rows, end, zone, monday)
+    last = calendar[-1]
+    weeks = []
+    for week in sorted({monday(day) for day in calendar}):
+        first, final = max(week, start), min(week + timedelta(days=6), last)
+        counted = by_week.get(week, _Day()).insight(first)
+        partial = (final - first).days < 6
+        weeks.append(WeekInsight(**dict(counted), week_start=week, last_day=final, partial=partial))
+    # The whole period as one bucket: a customer writing on two days is one customer of it.
+    whole = _walk(rows, end, zone, lambda _day: start).get(start, _Day()).insight(start)
+    return [by_day.get(day, _Day()).insight(day) for day in calendar], whole, weeks
 
 
 def normalised(text: str) -> str:

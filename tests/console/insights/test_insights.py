@@ -1,40 +1,17 @@
 """The insights API, CSV and page over a scripted day of traffic: exactly the expected
-counts, in Sinhala, Tamil and English; refused without sign-in and across Businesses."""
+counts, per day and per week, in Sinhala, Tamil and English; refused without sign-in and
+across Businesses."""
 
 import csv
 import io
 import re
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
-import pytest
-from babel.messages.pofile import read_po
 from console_under_test import ALPHA, BETA, Console
+from insights_events import at, ev
 
-from console.insights import pages
-from katha.store import StoreEvent
-
-COLOMBO = ZoneInfo("Asia/Colombo")
 MARKUP = "<script>alert(1)</script> hours?"
 WEEK = {"days": "7", "end": "2026-03-07"}
 API = "/api/v1/tenants/shops/alpha/insights"
-
-
-def at(hour: int, minute: int, second: int = 0, day: int = 1) -> datetime:
-    """A Colombo wall-clock time on March `day`, as UTC."""
-    return datetime(2026, 3, day, hour, minute, second, tzinfo=COLOMBO).astimezone(UTC)
-
-
-def ev(number: int, when: datetime, conversation: str, author: str = "customer",
-       tenant: str = ALPHA, **fields: Any) -> StoreEvent:  # fmt: skip
-    values: dict[str, Any] = {
-        "event_id": f"wamid.{tenant}.{number}", "tenant": tenant,
-        "conversation_id": conversation, "at": when, "author": author,
-        "text": f"message {number}",
-    }  # fmt: skip
-    return StoreEvent(**(values | fields))
 
 
 async def scripted_day(console: Console) -> None:
@@ -75,6 +52,15 @@ async def test_the_api_counts_a_scripted_day_exactly(console: Console) -> None:
     assert (second["customers"], second["messages"], second["unanswered"]) == (1, 1, 1)
     assert [day["messages"] for day in report["days"]] == [5, 1, 0, 0, 0, 0, 0]
     assert (report["total"]["customers"], report["total"]["messages"]) == (5, 6)
+    weeks = [(w["week_start"], w["day"], w["last_day"], w["partial"]) for w in report["weeks"]]
+    assert weeks == [
+        ("2026-02-23", "2026-03-01", "2026-03-01", True),
+        ("2026-03-02", "2026-03-02", "2026-03-07", True),
+    ]
+    assert report["weeks"][0] | {"week_start": None, "last_day": None, "partial": None} == (
+        first | {"week_start": None, "last_day": None, "partial": None}
+    )
+    assert report["timezone_fallback"] is False
     assert report["top_questions"][0] == {"text": "what are your hours?", "count": 3}
     assert "beta only" not in str(report)
 
@@ -100,7 +86,7 @@ async def test_the_page_shows_the_counts_exactly(console: Console) -> None:
     assert 'href="/b/shops/alpha/insights"' in listing
 
 
-async def test_the_csv_has_a_row_per_day(console: Console) -> None:
+async def test_the_csv_has_a_row_per_day_then_per_week(console: Console) -> None:
     await scripted_day(console)
     async with await console.api_token(ALPHA) as client:
         response = await client.get(f"{API}.csv", params=WEEK)
@@ -108,13 +94,15 @@ async def test_the_csv_has_a_row_per_day(console: Console) -> None:
     disposition = response.headers["content-disposition"]
     assert disposition == 'attachment; filename="insights-shops-alpha-2026-03-01-2026-03-07.csv"'
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0][:3] == ["day", "customers", "messages"]
-    assert rows[1] == [
-        "2026-03-01", "4", "5", "1", "1", "1", "1", "0", "3", "1", "90", "1", "0.2000",
-    ]  # fmt: skip
-    assert rows[2][:3] == ["2026-03-02", "1", "1"]
-    assert rows[2][10] == ""  # no reply: no median
-    assert len(rows) == 8
+    assert rows[0][:6] == ["period", "start", "end", "partial", "customers", "messages"]
+    first_day = ["4", "5", "1", "1", "1", "1", "0", "3", "1", "90", "1", "0.2000"]
+    assert rows[1] == ["day", "2026-03-01", "2026-03-01", "no", *first_day]
+    assert rows[2][:6] == ["day", "2026-03-02", "2026-03-02", "no", "1", "1"]
+    assert rows[2][13] == ""  # no reply: no median
+    # March 1st 2026 is a Sunday: the period holds the end of one week and most of the next.
+    assert rows[8] == ["week", "2026-03-01", "2026-03-01", "yes", *first_day]
+    assert rows[9][:6] == ["week", "2026-03-02", "2026-03-07", "yes", "1", "1"]
+    assert len(rows) == 10
 
 
 async def test_refused_without_sign_in_and_across_businesses(console: Console) -> None:
@@ -163,14 +151,54 @@ async def test_sinhala_and_tamil_pages(console: Console) -> None:
         assert "Customers" not in page
 
 
-@pytest.mark.parametrize("language", ["si", "ta", "en"])
-def test_every_text_is_in_the_catalogue(language: str) -> None:
-    console = Path(pages.__file__).resolve().parents[1]
-    source = (console / "templates" / "insights.html").read_text()
-    texts = set(re.findall(r'_\("([^"]+)"\)', source)) | set(pages.LANGUAGE_LABELS.values())
-    with (console / "locales" / language / "LC_MESSAGES" / "insights.po").open("rb") as po:
-        catalogue = {str(m.id): str(m.string) for m in read_po(po, locale=language) if m.id}
-    assert sorted(text for text in texts if not catalogue.get(text)) == []
-    if language != "en":  # translated, not the English left in place
-        assert [text for text in texts if catalogue[text] == text] == []
-    assert "Insights" in catalogue  # the link on the conversations page
+async def a_busy_week(console: Console) -> None:
+    """Monday to Wednesday, March 2nd-4th 2026: c-1 writes every day (Sinhala), c-2 on
+    Tuesday only (Tamil). Replies after 10 s, 20 s and 300 s, 30 s: the daily medians are
+    10, 160 and 30 (their median 30, their mean 66.7); the week's replies' median is 25."""
+    await console.record(
+        ev(1, at(9, 0, day=2), "c-1", language="si", text="kothu?"),
+        ev(2, at(9, 0, 10, day=2), "c-1", "agent", language="si"),
+        ev(3, at(9, 0, day=3), "c-1", language="si", text="kothu?"),
+        ev(4, at(9, 0, 20, day=3), "c-1", "agent", language="si"),
+        ev(5, at(11, 0, day=3), "c-2", language="ta", text="kothu?"),
+        ev(6, at(11, 5, day=3), "c-2", "person"),
+        ev(7, at(9, 0, day=4), "c-1", language="si", text="kothu?"),
+        ev(8, at(9, 0, 30, day=4), "c-1", "agent", language="si"),
+    )
+
+
+async def test_a_week_counts_each_customer_once_and_its_own_median(console: Console) -> None:
+    await a_busy_week(console)
+    full_week = {"days": "7", "end": "2026-03-08"}  # Monday 2nd to Sunday 8th
+    async with await console.sign_in({ALPHA: "owner"}, language="en") as client:
+        report = (await client.get(API, params=full_week)).json()
+        page = (await client.get("/b/shops/alpha/insights", params=full_week)).text
+    assert [day["customers"] for day in report["days"][:3]] == [1, 2, 1]  # 4, summed
+    assert [day["median_reply_seconds"] for day in report["days"][:3]] == [10.0, 160.0, 30.0]
+    [week] = report["weeks"]
+    assert (week["week_start"], week["day"], week["last_day"], week["partial"]) == (
+        "2026-03-02", "2026-03-02", "2026-03-08", False,
+    )  # fmt: skip
+    assert (week["customers"], week["messages"], week["median_reply_seconds"]) == (2, 4, 25.0)
+    assert week["languages"] == {"si": 1, "en": 0, "singlish": 0, "ta": 1, "other": 0}
+    assert (week["answered_by_agent"], week["unanswered"]) == (3, 0)
+    row = page.split('data-week="2026-03-02"')[1].split("</tr>")[0]
+    assert "data-partial" not in row
+    cells = dict(re.findall(r'<td data-count="([a-z_]+)">([^<]*)</td>', row))
+    assert cells == {
+        "customers": "2", "messages": "4", "answered_by_agent": "75%", "median_reply": "25 s",
+    }  # fmt: skip
+
+
+async def test_the_page_marks_partial_weeks(console: Console) -> None:
+    await scripted_day(console)
+    async with await console.sign_in({ALPHA: "owner"}, language="en") as client:
+        page = (await client.get("/b/shops/alpha/insights", params=WEEK)).text
+    rows = re.findall(r'<tr data-week="([0-9-]+)"( data-partial="true")?>', page)
+    assert rows == [("2026-02-23", ' data-partial="true"'), ("2026-03-02", ' data-partial="true"')]
+    sunday = page.split('data-week="2026-02-23"')[1].split("</tr>")[0]
+    assert "03-01 – 03-01" in sunday
+    assert "(part of a week)" in sunday
+    assert '<td data-count="customers">4</td>' in sunday
+    assert 'data-timezone="Asia/Colombo"' in page
+    assert 'id="timezone-fallback"' not in page  # no Businesses to read: Colombo, as said
