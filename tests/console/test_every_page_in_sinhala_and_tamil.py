@@ -13,8 +13,6 @@ printed) that is not blank.
 
 import re
 import shutil
-import signal
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +20,9 @@ from typing import Any
 
 import pytest
 from browser import STEP_MS, browser_fixture  # noqa: F401 - fixture
-from katha_up import start_katha_up, wait_for_output
+from katha_up import RunningUp, running_katha_up, sign_in_with_printed_code
 from PIL import Image, ImageStat
 from playwright.sync_api import Browser, CDPSession, Error, Page, ViewportSize, expect
-
-from katha_cli.local.chat import Customer
-from katha_cli.local.state import read_state
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +36,6 @@ BRANCH = {
     "displayName: Senkadagala Bakery\n": "displayName: Senkadagala Bakery Peradeniya\n",
 }
 TENANT = "demo/kandy-bakery"
-CODE_LINE = "sign-in code for demo/kandy-bakery: "
 PHONE: ViewportSize = {"width": 360, "height": 740}
 # Each language's script (Unicode block) and the Noto families that may draw it.
 SCRIPTS = {
@@ -81,25 +75,10 @@ SIGNED_IN_PAGES = {
 SIGNED_OUT_PAGES = ["signin", "signin-wrong-number", "signin-verify", "signin-oidc"]
 
 
-@dataclass
-class Up:
-    process: subprocess.Popen[bytes]
-    state: Path
-    log: Path
-
-    @property
-    def console(self) -> str:
-        return str(read_state(self.state).console_url)
-
+class Up(RunningUp):
     def tell(self, number: str, name: str, text: str) -> None:
         """A new customer writes `text` and gets a reply (an answer, or the handover)."""
-        up = read_state(self.state)
-        bakery = next(tenant for tenant in up.tenants if tenant.key == TENANT)
-        with Customer(up, bakery, number=number, name=name, timeout=120) as customer:
-            customer.ask(text)
-
-    def count(self, text: str) -> int:
-        return self.log.read_text(encoding="utf-8", errors="replace").count(text)
+        self.ask(text, number, TENANT, name=name)
 
 
 @dataclass
@@ -124,13 +103,8 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
     branch.write_text(text, encoding="utf-8")
-    log = root / "up.log"
-    process = start_katha_up(folder, root / "state", log)
-    try:
-        yield Up(process, root / "state", log)
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(120) == 0
+    with running_katha_up(root, folder) as running:
+        yield Up(running.process, running.folder, running.state, running.log)
 
 
 def longest_sentence(path: Path) -> str:
@@ -157,7 +131,7 @@ def world(up: Up, browser: Browser, shared_data: Path) -> World:
     context = browser.new_context(viewport=PHONE)
     context.set_default_timeout(STEP_MS)
     page = context.new_page()
-    sign_in(up, page)
+    sign_in_with_printed_code(up, page, TENANT)
     page.goto(f"{up.console}/b/{TENANT}/customers")
     conversations = {}
     for language, name in names.items():
@@ -166,24 +140,6 @@ def world(up: Up, browser: Browser, shared_data: Path) -> World:
     owner = context.storage_state()
     context.close()
     return World(up, browser, dict(owner), conversations)
-
-
-def sign_in(up: Up, page: Page) -> None:
-    """The owner asks for a code for their number; `katha up` prints it (it stands in for
-    WhatsApp on one machine); the owner types it in."""
-    owner = next(t.owner_number for t in read_state(up.state).tenants if t.key == TENANT)
-    assert owner is not None
-    codes = up.count(CODE_LINE)
-    page.goto(f"{up.console}/signin")
-    number = page.locator('form[action="/signin/code"] input:not([type=hidden])').first
-    number.fill(owner)
-    number.press("Enter")
-    output = wait_for_output(up.process, up.log, CODE_LINE, times=codes + 1)
-    code = re.findall(rf"{re.escape(CODE_LINE)}([0-9]+)", output)[-1]
-    field = page.locator('form[action^="/signin/verify"] input:not([type=hidden])').first
-    field.fill(code)
-    field.press("Enter")
-    expect(page).not_to_have_url(re.compile(r"/signin"))
 
 
 def open_signed_out(page: Page, console: str, name: str) -> None:

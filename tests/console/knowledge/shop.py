@@ -3,13 +3,16 @@ the real writer into a real LanceDB index, served by the agent's own FastAPI app
 uvicorn on loopback. The router tests (tests/router/test_admin_documents.py) and the
 console tests run the same one, behind a real router."""
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from peers.loopback import ServerThread
 
 os.environ.setdefault("RUST_LOG", "error")  # lance warns on every search otherwise
@@ -79,6 +82,21 @@ class RunningAgent:
     def documents(self) -> Path:
         """The tenant's document store: ROOT/NAMESPACE/NAME.documents."""
         return self.index_root / NAMESPACE / f"{NAME}.documents"
+
+    def customer_asks(self, text: str, conversation: str) -> dict[str, Any]:
+        """A customer's message as the router's worker posts it to the agent; its reply."""
+        message = {
+            "message_id": f"wamid.{conversation}.{hashlib.sha256(text.encode()).hexdigest()[:8]}",
+            "tenant": TENANT,
+            "conversation_id": conversation,
+            "type": "text",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "text": text,
+        }
+        response = httpx.post(f"{self.url}/v1/messages", json=message, timeout=60)
+        assert response.status_code == 200, response.text
+        reply: dict[str, Any] = response.json()
+        return reply
 
 
 @contextmanager

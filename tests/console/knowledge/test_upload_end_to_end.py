@@ -10,56 +10,27 @@ the index written beside its document store); the console's re-index request is 
 Debian's, through Playwright (tests/support/browser.py).
 """
 
-import re
 import shutil
-import signal
-import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser import Person, browse_fixture, browser_fixture  # noqa: F401 - fixtures
-from katha_up import start_katha_up, wait_for_output
-from playwright.sync_api import Browser, Page, expect
+from katha_up import RunningUp, running_katha_up, sign_in_with_printed_code, wait_for_output
+from playwright.sync_api import Browser, expect
 from reportlab.lib.pagesizes import A5
 from reportlab.pdfgen import canvas
-
-from katha_cli.local.chat import Customer
-from katha_cli.local.state import read_state
 
 pytestmark = pytest.mark.slow
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "kandy-bakery"
 TENANT = "demo/kandy-bakery"
 RELOADED = "↻ demo/kandy-bakery: reloaded"
-CODE_LINE = "sign-in code for demo/kandy-bakery: "
 MENU = "avurudu-menu.pdf"
 
 
-@dataclass
-class Up:
-    process: subprocess.Popen[bytes]
-    folder: Path
-    state: Path
-    log: Path
-
-    @property
-    def console(self) -> str:
-        return str(read_state(self.state).console_url)
-
-    def ask(self, text: str, number: str) -> str:
-        """What the customer `number` is answered, through a signed webhook and the outbox
-        (a question the agent cannot answer hands that customer to a person: a later
-        question of theirs waits for the owner, so each question here is a new customer's)."""
-        up = read_state(self.state)
-        with Customer(up, up.tenants[0], number=number, timeout=120) as customer:
-            return customer.ask(text).text
-
-    def count(self, text: str) -> int:
-        return self.log.read_text(encoding="utf-8", errors="replace").count(text)
-
+class Up(RunningUp):
     @property
     def documents(self) -> Path:
         return self.state / "index" / "demo" / "kandy-bakery.documents"
@@ -70,13 +41,8 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     root = tmp_path_factory.mktemp("knowledge-up")
     folder = root / "kandy-bakery"
     shutil.copytree(EXAMPLE, folder)
-    log = root / "up.log"
-    process = start_katha_up(folder, root / "state", log)
-    try:
-        yield Up(process, folder, root / "state", log)
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(120) == 0
+    with running_katha_up(root, folder) as running:
+        yield Up(running.process, running.folder, running.state, running.log)
 
 
 def new_menu(path: Path) -> Path:
@@ -98,31 +64,13 @@ def new_menu(path: Path) -> Path:
     return path
 
 
-def sign_in(up: Up, page: Page) -> None:
-    """The owner asks for a code for their number; `katha up` prints it (it stands in for
-    WhatsApp on one machine); the owner types it in."""
-    owner = read_state(up.state).tenants[0].owner_number
-    assert owner is not None
-    codes = up.count(CODE_LINE)
-    page.goto(f"{up.console}/signin")
-    number = page.locator('form[action="/signin/code"] input:not([type=hidden])').first
-    number.fill(owner)
-    number.press("Enter")
-    output = wait_for_output(up.process, up.log, CODE_LINE, times=codes + 1)
-    code = re.findall(rf"{re.escape(CODE_LINE)}([0-9]+)", output)[-1]
-    field = page.locator('form[action^="/signin/verify"] input:not([type=hidden])').first
-    field.fill(code)
-    field.press("Enter")
-    expect(page).not_to_have_url(re.compile(r"/signin"))
-
-
 @pytest.fixture(scope="module")
 def owner_cookies(up: Up, browser: Browser) -> list[Any]:
     """The owner signs in once, in a browser of their own; each test then opens its own
     browser holding that session (a number gets only a few sign-in codes an hour)."""
     context = browser.new_context(locale="en-US")
     try:
-        sign_in(up, context.new_page())
+        sign_in_with_printed_code(up, context.new_page(), TENANT)
         cookies: list[Any] = context.cookies()
     finally:
         context.close()
