@@ -36,6 +36,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "kandy-bakery"
 RELOADED = "↻ demo/kandy-bakery: reloaded"
 ROUTING = "↻ demo/kandy-bakery: routing updated"
 INVALID = "changed but is not valid; still serving the last good files"
+# The router reads its routing-table file every 0.5 s (routes_poll_seconds): a message
+# sent the moment `katha up` says the routing changed may still meet the table before.
+ROUTER_READS_ROUTES = 2.0
 
 
 @dataclass
@@ -136,6 +139,7 @@ def test_a_pause_only_changes_the_routes_and_the_agent_keeps_running(up: Up) -> 
     assert up.reloads() == reloads  # said after any redeploy of the same change: none
     routes = json.loads((up.state / "routes.json").read_text())["routes"]
     assert [route["paused"] for route in routes] == [True]
+    time.sleep(ROUTER_READS_ROUTES)
     up.send("Hello, are you open?")
     deadline = time.monotonic() + 120
     while up.held_while_paused() == held:  # kept for the owner, answered by nobody
@@ -148,6 +152,7 @@ def test_a_pause_only_changes_the_routes_and_the_agent_keeps_running(up: Up) -> 
     assert up.reloads() == reloads
     routes = json.loads((up.state / "routes.json").read_text())["routes"]
     assert [route["paused"] for route in routes] == [False]
+    time.sleep(ROUTER_READS_ROUTES)
     assert up.ask("Hello").strip()  # answered again, by the agent that kept running
 
 
