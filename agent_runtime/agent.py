@@ -12,6 +12,7 @@ from agent_runtime.generation.grounded import GroundedResponder
 from agent_runtime.generation.llm import LlmResponder
 from agent_runtime.graph import build_graph
 from agent_runtime.knowledge import KnowledgeBase, Refresher
+from agent_runtime.languages import reply_language
 from agent_runtime.memory import (
     checkpointer,
     close,
@@ -173,7 +174,7 @@ class Agent:
         return reply
 
     def _not_text(self, message: InboundMessage) -> AgentReply:
-        language = message.previous_language or "en"
+        language = reply_language(message.previous_language or "en", self.args.business.persona)
         return AgentReply(
             message_id=message.message_id,
             text=text_only(language),

@@ -3,6 +3,7 @@
 Greetings, thanks, handoffs and honest "I don't know"s come from here; facts never do.
 """
 
+from agent_runtime.languages import readable_by
 from katha.api.business import Persona, Tone
 
 REPLY_LANGUAGES = ("en", "si", "singlish", "ta")
@@ -87,8 +88,11 @@ def phrase(key: str, language: str, persona: Persona, business: str) -> str:
 
 
 def greeting(language: str, persona: Persona, business: str) -> str:
-    """The persona's own greeting when it has one, else the greeting in `language`."""
-    return persona.greeting or phrase("greeting", language, persona, business)
+    """The persona's own greeting when it has one that the customer can read, else the
+    greeting in `language` (an owner's Sinhala greeting never goes to a Tamil reader)."""
+    if persona.greeting and readable_by(persona.greeting, language):
+        return persona.greeting
+    return phrase("greeting", language, persona, business)
 
 
 def now_note(language: str, local_time: str) -> str:
