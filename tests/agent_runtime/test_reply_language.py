@@ -112,3 +112,22 @@ def test_media_without_words_is_answered_in_a_language_the_customer_reads(
     assert reply["language"] == "en"
     assert not SINHALA.search(reply["text"])
     assert not TAMIL.search(reply["text"])
+
+
+def test_every_canned_sentence_exists_in_all_four_languages() -> None:
+    """Greetings, thanks, handoffs, "I'm not sure", the web and the media reply: none falls
+    back to English for a customer who wrote Sinhala, Singlish or Tamil."""
+    from agent_runtime.phrases import _PHRASES, REPLY_LANGUAGES
+    from katha.replies import text_only
+    from router.canned import handoff_ended, slow_down
+
+    notes = {"in_english", "in_sinhala"}  # said only where the details are in another language
+    for key, table in _PHRASES.items():
+        if key not in notes:
+            assert set(REPLY_LANGUAGES) <= set(table), key
+            assert all(table[language] for language in REPLY_LANGUAGES), key
+    for say in (text_only, slow_down, lambda language: handoff_ended(language, "Nila")):
+        said = {language: say(language) for language in REPLY_LANGUAGES}
+        assert len(set(said.values())) == len(REPLY_LANGUAGES), said
+        assert not SINHALA.search(said["ta"])
+        assert not TAMIL.search(said["si"] + said["singlish"])
