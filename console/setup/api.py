@@ -46,12 +46,33 @@ class Interval(BaseModel):
     close: str = Field(description='HH:MM after open; "24:00" for midnight')
 
 
+class HolidayHours(Camel):
+    rule: str = Field(description="poya, public-holidays, sinhala-tamil-new-year, vesak, ...")
+    hours: list[Interval] = Field(default_factory=list, description="none: closed all day")
+    usual: bool = Field(default=False, description="true: the weekly hours")
+
+
 class Hours(Camel):
     weekly: dict[str, list[Interval]] = Field(
         default_factory=dict, description="monday..sunday; a day not listed is closed"
     )
+    holidays: list[HolidayHours] = Field(
+        default_factory=list, description="Poya days and public holidays, by rule"
+    )
     closed_days: list[str] = Field(default_factory=list, description="YYYY-MM-DD, closed")
     note: str | None = Field(default=None, description="Said with the hours; any language")
+
+    def spec(self) -> dict[str, Any]:
+        """As `spec.hours` holds it: no empty holiday list, and each rule without the
+        defaults it does not need, so the Business's YAML stays as short as the owner's."""
+        hours = self.model_dump(by_alias=True, exclude_none=True)
+        hours["holidays"] = [
+            holiday.model_dump(by_alias=True, exclude_defaults=True) | {"rule": holiday.rule}
+            for holiday in self.holidays
+        ]
+        if not hours["holidays"]:
+            del hours["holidays"]
+        return hours
 
 
 class HandoffSettings(Camel):
@@ -110,8 +131,7 @@ def changes_of(update: SettingsUpdate) -> tuple[list[Section], dict[Path, Any]]:
         changes |= {("persona", key): value for key, value in persona.items()}
     if "hours" in given:
         sections.append("hours")
-        hours = update.hours.model_dump(by_alias=True, exclude_none=True) if update.hours else None
-        changes[("hours",)] = hours
+        changes[("hours",)] = update.hours.spec() if update.hours else None
     if update.handoff is not None:
         sections.append("handoff")
         handoff = update.handoff.model_dump(by_alias=True)

@@ -4,13 +4,18 @@ The page works without JavaScript on a cheap phone: each section is a plain form
 adding or removing a closed day is a button of the hours form (the whole section is
 saved with that day added or gone). Values pass through as typed, so the Business's model
 judges them (an opening time "9" is refused with `katha validate`'s words, not here).
+Poya days and public holidays are each usual hours, closed, or open with hours of their
+own; holiday rules the page has no control for (set through the API) ride along in
+hidden fields, so a save from the page keeps them.
 """
 
+import json
 from typing import Any
 
 from starlette.datastructures import FormData
 
 from console.setup.sections import (
+    HOLIDAY_CONTROLS,
     PERSONA_LANGUAGES,
     WEEKDAYS,
     Path,
@@ -42,16 +47,44 @@ def persona_changes(form: FormData) -> dict[Path, Any]:
     }
 
 
+def _intervals(form: FormData, prefix: str) -> list[dict[str, str]]:
+    """The intervals typed in the rows named `prefix`.open1, `prefix`.close1, ..."""
+    intervals = []
+    for number in range(1, MAX_INTERVALS_PER_DAY + 1):
+        opens = _text(form, f"{prefix}.open{number}")
+        closes = _text(form, f"{prefix}.close{number}")
+        if opens or closes:
+            intervals.append({"open": opens, "close": MIDNIGHT if closes == "00:00" else closes})
+    return intervals
+
+
 def _day(form: FormData, day: str) -> list[dict[str, str]]:
     """A weekday's intervals; none when it is marked closed or left empty."""
     if _on(form, f"{day}.closed"):
         return []
-    intervals = []
-    for number in range(1, MAX_INTERVALS_PER_DAY + 1):
-        opens, closes = _text(form, f"{day}.open{number}"), _text(form, f"{day}.close{number}")
-        if opens or closes:
-            intervals.append({"open": opens, "close": MIDNIGHT if closes == "00:00" else closes})
-    return intervals
+    return _intervals(form, day)
+
+
+def _holidays(form: FormData) -> list[dict[str, Any]]:
+    """The page's holiday controls, then the rules it carries unchanged. "Open these hours"
+    with no times goes on as an empty time, so the model refuses it instead of the page
+    quietly saving it as closed."""
+    rules: list[dict[str, Any]] = []
+    for rule in HOLIDAY_CONTROLS:
+        choice = _text(form, f"holiday.{rule}")
+        if choice == "closed":
+            rules.append({"rule": rule})
+        elif choice == "hours":
+            rules.append({"rule": rule, "hours": _intervals(form, f"holiday.{rule}")
+                          or [{"open": "", "close": ""}]})  # fmt: skip
+    for carried in form.getlist("holiday_kept"):
+        try:
+            kept = json.loads(carried) if isinstance(carried, str) else None
+        except ValueError:
+            kept = None
+        if isinstance(kept, dict) and kept.get("rule") not in HOLIDAY_CONTROLS:
+            rules.append(kept)
+    return rules
 
 
 def hours_changes(form: FormData) -> dict[Path, Any]:
@@ -65,6 +98,8 @@ def hours_changes(form: FormData) -> dict[Path, Any]:
         days.append(added)
     closed = sorted({day for day in days if day and day != removed})
     hours: dict[str, Any] = {"weekly": weekly, "closedDays": closed}
+    if holidays := _holidays(form):
+        hours["holidays"] = holidays
     if note := _text(form, "note"):
         hours["note"] = note
     return {("hours",): hours}

@@ -7,6 +7,7 @@ what was wrong, in the reader's language around the validator's own words (those
 field). Staff see the same page with nothing to change.
 """
 
+import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from console.conversations.pages import not_found
 from console.setup.forms import MIDNIGHT, changes_of
 from console.setup.saving import Refusal, read_spec, save
 from console.setup.sections import (
+    HOLIDAY_CONTROLS,
     INTERVALS,
     PERSONA_LANGUAGES,
     SINGLISH_REPLIES,
@@ -32,6 +34,7 @@ from console.setup.sections import (
     settings_of,
 )
 from console.web import render
+from katha.calendar import lanka
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,7 +71,8 @@ class Outcome:
 SHOWN_FIELDS = frozenset(
     [f"persona.{key}" for key in ("name", "tone", "greeting", "languages", "singlishReplies")]
     + [f"hours.weekly.{day}" for day in WEEKDAYS]
-    + ["hours.weekly", "hours.closedDays", "hours.note", "handoff.ownerNumber"]
+    + ["hours.weekly", "hours.holidays", "hours.closedDays", "hours.note"]
+    + ["handoff.ownerNumber"]
 )
 
 
@@ -99,6 +103,29 @@ def day_views(hours: dict[str, Any] | None) -> list[dict[str, Any]]:
     return days
 
 
+def holiday_views(hours: dict[str, Any] | None) -> dict[str, Any]:
+    """The Poya and public-holiday controls (usual, closed or hours, with their time rows),
+    and the other rules as they stand, to show and to carry through a save."""
+    rules = [rule for rule in (hours or {}).get("holidays") or [] if isinstance(rule, dict)]
+    controls = []
+    for name in HOLIDAY_CONTROLS:
+        rule = next((rule for rule in rules if rule.get("rule") == name), None)
+        times = [
+            (str(i.get("open", "")), _picker(str(i.get("close", ""))))
+            for i in (rule or {}).get("hours") or []
+            if isinstance(i, dict)
+        ]
+        choice = "usual" if rule is None or rule.get("usual") else "hours" if times else "closed"
+        rows = times + [("", "")] * max(0, INTERVALS - len(times))
+        controls.append({"rule": name, "choice": choice, "rows": rows})
+    kept = [
+        {"rule": str(rule.get("rule")), "json": json.dumps(rule, ensure_ascii=False)}
+        for rule in rules
+        if rule.get("rule") not in HOLIDAY_CONTROLS
+    ]
+    return {"controls": controls, "kept": kept, "years": ", ".join(map(str, lanka().years))}
+
+
 def _picker(close: str) -> str:
     return "00:00" if close == MIDNIGHT else close
 
@@ -125,6 +152,7 @@ def page(
         hours=current.hours or {},
         hours_stated=current.hours is not None,
         days=day_views(current.hours),
+        holidays=holiday_views(current.hours),
         handoff=current.handoff,
         paused=current.paused,
         outcome=outcome,

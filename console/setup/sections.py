@@ -33,6 +33,8 @@ PERSONA_LANGUAGES = ("si", "en", "singlish", "ta")
 SINGLISH_REPLIES = ("singlish", "sinhala")
 # A day has at most this many opening intervals in the page (lunch closed: two).
 INTERVALS = 2
+# The holiday rules the page has a control for; others are kept as the API set them.
+HOLIDAY_CONTROLS = ("poya", "public-holidays")
 # Persona defaults, as katha.api.business.Persona has them, for a Business that sets none.
 PERSONA_DEFAULTS: dict[str, Any] = {
     "name": "Katha",
@@ -57,7 +59,7 @@ class Settings:
     """What the settings page and API show: the Business's values, or the defaults."""
 
     persona: dict[str, Any]
-    hours: dict[str, Any] | None  # weekly, closedDays, note; None: hours not stated
+    hours: dict[str, Any] | None  # weekly, holidays, closedDays, note; None: not stated
     handoff: dict[str, Any]  # enabled, ownerNumber
     paused: bool
 

@@ -1,19 +1,23 @@
-"""A business's opening hours: weekly intervals and whole closed days, in spec.timezone.
+"""A business's opening hours: weekly intervals, holiday rules (Poya days, Sri Lankan public
+holidays) and whole closed days, in spec.timezone.
 
 The owner sets them in the console and the agent reads them to say "we are closed now,
-we open at 09:00 tomorrow". Times are wall-clock HH:MM in the Business's own time zone;
+we open at 6.30 am tomorrow". Times are wall-clock HH:MM in the Business's own time zone;
 the helpers here take a local datetime, so the caller converts once
 (`now.astimezone(ZoneInfo(spec.timezone))`) and everything else is plain arithmetic.
+A day's hours are, first that wins: a closed day (closed), the narrowest holiday rule that
+covers it (its hours, closed, or the usual ones), its weekday's hours.
 """
 
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, WithJsonSchema, field_validator, model_validator
+from pydantic import Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from katha.api.base import ApiModel, cel_rules
+from katha.calendar import HOLIDAY_RULES, Holiday, HolidayRule, lanka
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # In datetime.weekday() order (Monday is 0).
@@ -88,6 +92,75 @@ def _weekly_schema() -> dict[str, Any]:
     }
 
 
+def _ordered(label: str, intervals: list[Interval]) -> list[Interval]:
+    """Intervals in time order; overlapping ones are a typo, named with `label` (the day)."""
+    ordered = sorted(intervals, key=lambda interval: interval.open_minute)
+    for before, after in pairwise(ordered):
+        if after.open_minute < before.close_minute:
+            raise PydanticCustomError(
+                "opening_overlap",
+                "{day}: {a_open}-{a_close} overlaps {b_open}-{b_close}",
+                {
+                    "day": label,
+                    "a_open": before.open,
+                    "a_close": before.close,
+                    "b_open": after.open,
+                    "b_close": after.close,
+                },
+            )
+    return ordered
+
+
+class HolidayHours(ApiModel):
+    """What the business does on the days a holiday rule covers: closed (no hours), open
+    these hours, or its usual weekly hours (to make an exception to a wider rule)."""
+
+    model_config = cel_rules(
+        (
+            "!(has(self.usual) && self.usual && has(self.hours) && size(self.hours) > 0)",
+            "usual hours, or hours of its own: not both",
+        )
+    )
+
+    rule: HolidayRule = Field(
+        description="poya (every full moon Poya day), public-holidays (every Sri Lankan public "
+        "holiday), sinhala-tamil-new-year, or one holiday's name: vesak, christmas, ..."
+    )
+    hours: Annotated[list[Interval], Field(max_length=MAX_INTERVALS_PER_DAY)] = Field(
+        default_factory=list, description="Open these hours on the day; none: closed all day."
+    )
+    usual: bool = Field(
+        default=False, description="true: the weekly hours, as on any other day of the week."
+    )
+
+    @field_validator("rule", mode="before")
+    @classmethod
+    def _known_rule(cls, rule: Any) -> Any:
+        if isinstance(rule, str) and rule not in HOLIDAY_RULES:
+            raise PydanticCustomError(
+                "holiday_rule",
+                "{rule} is not a holiday Katha knows: use poya, public-holidays, "
+                "sinhala-tamil-new-year or a holiday's name such as vesak or christmas",
+                {"rule": rule},
+            )
+        return rule
+
+    @model_validator(mode="after")
+    def _hours_or_usual(self) -> Self:
+        if self.usual and self.hours:
+            raise PydanticCustomError(
+                "holiday_hours",
+                "{rule}: usual hours, or hours of its own: not both",
+                {"rule": self.rule},
+            )
+        return self
+
+    @field_validator("hours")
+    @classmethod
+    def _no_overlaps(cls, hours: list[Interval], info: ValidationInfo) -> list[Interval]:
+        return _ordered(str(info.data.get("rule", "holiday")), hours)
+
+
 Weekly = Annotated[
     dict[Weekday, Annotated[list[Interval], Field(max_length=MAX_INTERVALS_PER_DAY)]],
     WithJsonSchema(_weekly_schema()),
@@ -103,6 +176,20 @@ class OpeningHours(ApiModel):
         max_length=MAX_CLOSED_DAYS,
         description="Whole days closed (holidays), as dates: 2026-12-25.",
     )
+    holidays: list[HolidayHours] = Field(
+        default_factory=list,
+        max_length=len(HOLIDAY_RULES),
+        description="Hours on Poya days and Sri Lankan public holidays, by rule; the narrowest "
+        "rule covering a day wins, and closedDays win over every rule.",
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.all(a, self.exists_one(b, b.rule == a.rule))",
+                    "message": "each holiday rule at most once",
+                }
+            ]
+        },
+    )
     note: str | None = Field(
         default=None,
         min_length=1,
@@ -114,31 +201,42 @@ class OpeningHours(ApiModel):
     @classmethod
     def _no_overlaps(cls, weekly: dict[Weekday, list[Interval]]) -> dict[Weekday, list[Interval]]:
         """Intervals in time order, days in week order; overlapping intervals are a typo."""
-        ordered: dict[Weekday, list[Interval]] = {}
-        for day in WEEKDAYS:
-            if day not in weekly:
-                continue
-            intervals = sorted(weekly[day], key=lambda interval: interval.open_minute)
-            for before, after in pairwise(intervals):
-                if after.open_minute < before.close_minute:
-                    raise PydanticCustomError(
-                        "opening_overlap",
-                        "{day}: {a_open}-{a_close} overlaps {b_open}-{b_close}",
-                        {
-                            "day": day,
-                            "a_open": before.open,
-                            "a_close": before.close,
-                            "b_open": after.open,
-                            "b_close": after.close,
-                        },
-                    )
-            ordered[day] = intervals
-        return ordered
+        return {day: _ordered(day, weekly[day]) for day in WEEKDAYS if day in weekly}
+
+    @field_validator("holidays")
+    @classmethod
+    def _each_rule_once(cls, holidays: list[HolidayHours]) -> list[HolidayHours]:
+        """Two answers for the same days would contradict each other."""
+        seen: set[str] = set()
+        for holiday in holidays:
+            if holiday.rule in seen:
+                raise PydanticCustomError(
+                    "holiday_twice",
+                    "{rule} is listed twice: say once what you do on those days",
+                    {"rule": holiday.rule},
+                )
+            seen.add(holiday.rule)
+        return holidays
+
+    def holiday_on(self, day: date) -> tuple[HolidayHours, Holiday] | None:
+        """The rule that sets `day`'s hours and the holiday it matched, or None: no rule
+        covers the day (or the calendar does not know its year). The narrowest rule wins;
+        between equally narrow ones, the first listed."""
+        best: tuple[int, int, HolidayHours, Holiday] | None = None
+        for holiday in lanka().on(day) if self.holidays else ():
+            for order, rule in enumerate(self.holidays):
+                narrowness = holiday.narrowness(rule.rule)
+                if narrowness is not None and (best is None or (narrowness, order) < best[:2]):
+                    best = (narrowness, order, rule, holiday)
+        return None if best is None else (best[2], best[3])
 
     def intervals_on(self, day: date) -> list[Interval]:
-        """The day's openings: none on a closed day, else its weekday's."""
+        """The day's openings: none on a closed day, a holiday rule's on a day it covers,
+        else its weekday's."""
         if day in self.closed_days:
             return []
+        if (found := self.holiday_on(day)) is not None and not found[0].usual:
+            return found[0].hours
         return self.weekly.get(WEEKDAYS[day.weekday()], [])
 
 

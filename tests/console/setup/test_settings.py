@@ -2,6 +2,7 @@
 a refused save shows `katha validate`'s words next to the field and leaves the file as it
 was, staff see the page read-only, and another Business is 404."""
 
+import html
 import re
 from typing import Any
 
@@ -168,7 +169,7 @@ async def test_the_api_reads_and_changes_sections_at_once(
     }  # fmt: skip
     assert changed.status_code == 200, changed.text
     assert changed.json()["hours"] == {
-        "weekly": {"sunday": [{"open": "09:00", "close": "12:00"}]},
+        "weekly": {"sunday": [{"open": "09:00", "close": "12:00"}]}, "holidays": [],
         "closedDays": [], "note": "Poya: closed",
     }  # fmt: skip
     assert invalid.status_code == 422
@@ -180,6 +181,46 @@ async def test_the_api_reads_and_changes_sections_at_once(
     assert spec["paused"] is True
     assert "enabled" in spec["handoff"]
     assert spec["handoff"]["enabled"] is False
+
+
+async def test_poya_and_public_holidays_are_set_on_the_page_and_other_rules_kept(
+    settings_console: SettingsConsole,
+) -> None:
+    base = {"hours_stated": "on", "friday.open1": "08:00", "friday.close1": "17:00"}
+    async with await settings_console.sign_in({ALPHA: "owner"}) as owner:
+        vesak = {"weekly": {}, "holidays": [{"rule": "vesak", "usual": True}]}
+        assert (await owner.put(API, json={"hours": vesak})).status_code == 200
+        assert spec_of(settings_console)["hours"]["holidays"] == [{"rule": "vesak", "usual": True}]
+        page = (await owner.get(PAGE)).text
+        (kept,) = re.findall(r'name="holiday_kept" value="([^"]*)"', page)
+        form = base | {
+            "holiday.poya": "hours", "holiday.poya.open1": "06:30",
+            "holiday.poya.close1": "12:00", "holiday.public-holidays": "closed",
+            "holiday_kept": html.unescape(kept),
+        }  # fmt: skip
+        assert (await owner.post(f"{PAGE}/hours", data=form)).status_code == 303
+        page = (await owner.get(PAGE)).text
+        no_times = await owner.post(f"{PAGE}/hours", data=base | {"holiday.poya": "hours"})
+        api = (await owner.get(API)).json()
+    assert spec_of(settings_console)["hours"]["holidays"] == [
+        {"rule": "poya", "hours": [{"open": "06:30", "close": "12:00"}]},
+        {"rule": "public-holidays"},
+        {"rule": "vesak", "usual": True},
+    ]
+    assert 'name="holiday.poya" value="hours" checked' in page
+    assert 'name="holiday.public-holidays" value="closed" checked' in page
+    assert 'name="holiday.poya.open1" value="06:30"' in page
+    assert "Also set through the API: vesak" in page
+    assert "Sri Lankan holiday calendar (2026, 2027)" in page
+    assert no_times.status_code == 422  # "open these hours" with none is not "closed"
+    assert field_problems(no_times.text, "hours.holidays")
+    assert api["hours"]["holidays"][0] == {
+        "rule": "poya", "hours": [{"open": "06:30", "close": "12:00"}], "usual": False,
+    }  # fmt: skip
+    async with await settings_console.sign_in({ALPHA: "owner"}) as owner:
+        assert (await owner.post(f"{PAGE}/hours", data=base)).status_code == 303
+    # Both usual and no rule carried along (as a browser would): no holiday rules at all.
+    assert "holidays" not in spec_of(settings_console)["hours"]
 
 
 async def test_a_business_file_that_cannot_be_read_says_try_again(
