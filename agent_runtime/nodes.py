@@ -9,13 +9,16 @@ from langgraph.runtime import Runtime
 from agent_runtime.clock import asks_about_now, local_time
 from agent_runtime.context import Context
 from agent_runtime.generation import Draft, Question
+from agent_runtime.generation.frames import PART_UNANSWERED, frame
+from agent_runtime.generation.parts import holds, is_follow_up, new_words, question_parts
 from agent_runtime.hours import asks_about_hours, hours_answer, hours_passage
 from agent_runtime.intents import Intent, classify
 from agent_runtime.languages import customer_language, reply_language
 from agent_runtime.phrases import greeting, phrase
-from agent_runtime.retrieval import Passage, hybrid_search
+from agent_runtime.retrieval import Passage, Retrieval, hybrid_search
 from agent_runtime.state import State, Turn, owner_turns
 from agent_runtime.websearch import WebSearchError
+from ingestion.index.reader import IndexReader
 from katha.api.business import BusinessSpec
 from katha.api.hours import OpeningHours
 from katha.lang import normalize
@@ -32,11 +35,16 @@ def analyze_query(state: State, runtime: Runtime[Context]) -> Update:
     text = normalize(state.message)
     language, _ = customer_language(text, state.previous_language)
     persona = runtime.context.business.persona
+    parts = question_parts(text, language)
+    intent = _intent(text, runtime.context.business)
+    if len(parts) > 1 and intent in {Intent.QUESTION, Intent.HOURS}:
+        intent = Intent.QUESTION  # each part is answered on its own, hours included
     return {
         "message": text,
         "language": language,
         "reply_language": reply_language(language, persona),
-        "intent": _intent(text, runtime.context.business).value,
+        "intent": intent.value,
+        "parts": parts if len(parts) > 1 else [],
         "history": [Turn("customer", text, language)],
     }
 
@@ -50,21 +58,53 @@ def _intent(text: str, business: BusinessSpec) -> Intent:
     return intent
 
 
+def _follow_up(state: State) -> tuple[str, list[str]]:
+    """For a short follow-up ("and for Samsung?") after a question, the previous question
+    with the follow-up's own words, and those words; else the message and no words."""
+    asked = [turn for turn in state.history if turn.role == "customer"][:-1]
+    if not asked or not is_follow_up(state.message, state.language):
+        return state.message, []
+    words = new_words(state.message, state.language)
+    return f"{asked[-1].text} {' '.join(words)}", words
+
+
 def search_internal(state: State, runtime: Runtime[Context]) -> Update:
     context = runtime.context
     snapshot = context.knowledge.snapshot
     if snapshot is None:
         return {"passages": [], "enough": False, "confidence": 0.0}
     started = time.perf_counter()
-    found = hybrid_search(
-        snapshot.reader,
-        context.knowledge.embedder,
-        state.message,
-        thresholds=context.thresholds,
-        language=state.language,
-    )
+    if state.parts:  # two questions in one: each searched on its own
+        found = [_search(context, snapshot.reader, part, state.language) for part in state.parts]
+        context.metrics.retrieval_seconds.observe(time.perf_counter() - started)
+        return {
+            "passages": [passage for each in found for passage in each.passages],
+            "enough": any(each.enough for each in found),
+            "confidence": max(each.confidence for each in found),
+            "part_passages": [each.passages for each in found],
+            "part_enough": [each.enough for each in found],
+        }
+    query, focus = _follow_up(state)
+    result = _search(context, snapshot.reader, query, state.language)
     context.metrics.retrieval_seconds.observe(time.perf_counter() - started)
-    return {"passages": found.passages, "enough": found.enough, "confidence": found.confidence}
+    passages, enough = result.passages, result.enough
+    if focus:  # the follow-up's own words decide: passages holding them first, or none
+        holding = [p for p in passages if any(holds(p.text, word) for word in focus)]
+        passages = holding + [p for p in passages if p not in holding]
+        enough = enough and bool(holding)
+    return {
+        "passages": passages,
+        "enough": enough,
+        "confidence": result.confidence,
+        "query": query if focus else "",
+        "focus": focus,
+    }
+
+
+def _search(context: Context, reader: IndexReader, text: str, language: str) -> Retrieval:
+    return hybrid_search(
+        reader, context.knowledge.embedder, text, thresholds=context.thresholds, language=language
+    )
 
 
 def search_web(state: State, runtime: Runtime[Context]) -> Update:
@@ -94,11 +134,13 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
         return _handoff(context, _HANDOFF_PHRASES[intent], intent.value, language)
     if intent is Intent.HOURS and context.business.hours is not None:
         return _hours(context, context.business.hours, state.message, language)
+    if state.parts:
+        return _answer_parts(context, state)
     found = state.enough or bool(state.web_results)
     if not found and not owner_turns(state.history):  # the owner's words may still answer
         return _miss(context, state, "low_confidence")
     question = Question(
-        text=state.message,
+        text=state.query or state.message,
         reply_language=language,
         passages=(state.passages if state.enough else []) + _hours_fact(context),
         business=business,
@@ -108,6 +150,8 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
         now=local_time(context.clock, context.business.timezone)
         if asks_about_now(state.message)
         else None,
+        focus=tuple(state.focus),
+        customer_language=state.language,
     )
     started = time.perf_counter()
     draft = context.responder.answer(question)
@@ -120,6 +164,64 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
     if not needs_translation(draft.language, language):
         update["history"] = [Turn("agent", draft.text, draft.language)]
     return update
+
+
+def _answer_parts(context: Context, state: State) -> Update:
+    """Each part of a two-part question answered on its own, in the customer's language;
+    a person is asked only about the parts nothing answers, and told which."""
+    business, language = context.business, state.reply_language
+    said: list[str] = []
+    used: list[Passage] = []
+    missed: list[str] = []
+    for part, passages, enough in zip(
+        state.parts, state.part_passages, state.part_enough, strict=True
+    ):
+        draft = _part_answer(context, state, part, passages if enough else [])
+        if draft is None:
+            missed.append(part)
+        elif draft.text not in said:  # one passage answering both parts is said once
+            said.append(draft.text)
+            used.extend(passage for passage in draft.used if passage not in used)
+    if not said:
+        return _miss(context, state, "low_confidence" if not state.enough else "not_in_knowledge")
+    text = "\n".join(said)
+    update = {**_said(text, language, state.confidence), "backend": context.responder.backend}
+    update["used"] = used
+    if missed and business.handoff.enabled:
+        asked = [
+            frame(PART_UNANSWERED, language, part=p, business=business.display_name) for p in missed
+        ]
+        text = "\n".join([text, *asked])
+        context.metrics.unanswered.labels(state.language).inc()
+        update.update(_said(text, language, state.confidence), handoff=True, unanswered=True)
+        update["handoff_reason"] = "not_in_knowledge"
+    return update
+
+
+def _part_answer(
+    context: Context, state: State, part: str, passages: list[Passage]
+) -> Draft | None:
+    """One part's answer in the reply language: from the hours when it asks about them and
+    the owner stated them, else from its own passages."""
+    language, business = state.reply_language, context.business
+    if business.hours is not None and asks_about_hours(part):
+        now = context.clock().astimezone(ZoneInfo(business.timezone))
+        hours = hours_passage(business.hours, now)
+        return Draft(hours_answer(business.hours, now, part, language), language, [hours], "hours")
+    if not passages:
+        return None
+    question = Question(
+        text=part,
+        reply_language=language,
+        passages=passages,
+        business=business.display_name,
+        persona=business.persona,
+        customer_language=state.language,
+    )
+    draft = context.responder.answer(question)
+    if draft is None:
+        return None
+    return context.responder.translate(draft, language, business.persona)
 
 
 def _hours(context: Context, hours: OpeningHours, text: str, language: str) -> Update:

@@ -46,6 +46,15 @@ class State:
     reply_language: str = "en"  # what the customer should get
     intent: str = "question"
     passages: list[Passage] = field(default_factory=list)
+    # A message asking two things ("what time do you open and do you deliver?"): each part,
+    # its passages and whether they answer it; empty for a message asking one thing.
+    parts: list[str] = field(default_factory=list)
+    part_passages: list[list[Passage]] = field(default_factory=list)
+    part_enough: list[bool] = field(default_factory=list)
+    # What was searched for a short follow-up ("and for Samsung?"): the previous question
+    # with the follow-up's own words, and those words ("Samsung"); empty otherwise.
+    query: str = ""
+    focus: list[str] = field(default_factory=list)
     web_results: list[WebResult] = field(default_factory=list)
     enough: bool = False
     confidence: float = 0.0
@@ -70,6 +79,11 @@ def fresh_turn(message: str, previous_language: str | None) -> dict[str, object]
         "reply_language": "en",
         "intent": "question",
         "passages": [],
+        "parts": [],
+        "part_passages": [],
+        "part_enough": [],
+        "query": "",
+        "focus": [],
         "web_results": [],
         "enough": False,
         "confidence": 0.0,

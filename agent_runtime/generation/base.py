@@ -21,6 +21,12 @@ class Question:
     web_results: list[WebResult] = field(default_factory=list)
     history: list[Turn] = field(default_factory=list)
     now: str | None = None  # the business's local time, when the customer asks about now
+    # A follow-up's own words ("Samsung" of "and for Samsung?"): `text` is then the previous
+    # question with them, and the lines holding them are the answer.
+    focus: tuple[str, ...] = ()
+    # What the customer wrote in, when the reply is in another language (English bridging
+    # for a Tamil customer of a Sinhala-only shop): its script rules still hold.
+    customer_language: str = ""
 
 
 @dataclass(frozen=True)

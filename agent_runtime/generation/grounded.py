@@ -8,8 +8,12 @@ price row rendered readably, a menu line. Every fact it states is copied from a 
 
 import re
 
+from agent_runtime.generation.arithmetic import asked_amount
 from agent_runtime.generation.base import Draft, Question
-from agent_runtime.languages import language_family
+from agent_runtime.generation.parts import holds
+from agent_runtime.generation.rows import read_row, row_cells, say_priced_line, say_row
+from agent_runtime.generation.sentences import relevant_sentences
+from agent_runtime.languages import language_family, readable_by
 from agent_runtime.phrases import note_for, now_note, phrase
 from agent_runtime.retrieval import Passage
 from agent_runtime.state import owner_turns
@@ -23,6 +27,8 @@ SAME_FACT_MARGIN = 0.04
 MAX_LINES = 3
 # Words a question shares with what the owner told the customer for that to be the answer.
 OWNER_MATCH_WORDS = 2
+# How much one of a follow-up's own words counts in choosing a line, against one shared word.
+FOCUS_WEIGHT = 10
 _WORD = re.compile(r"[a-z]+|\d+")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 # Words every question carries; they say nothing about which line answers it.
@@ -95,9 +101,15 @@ class GroundedResponder:
         if not question.passages:
             return web_answer(question)
         family = language_family(question.reply_language)
-        passage, lines = compose(question.passages, question.text, family)
-        text = "\n".join(render_row(line, family) for line in lines)
-        language = family if _has_script(text, family) else written_in(text, passage.language)
+        passage, lines = compose(question.passages, question.text, family, question.focus)
+        text, language = said_for_people(passage, lines, question)
+        if not _readable(text, question):
+            # Never Sinhala script to a Tamil reader (nor Tamil to a Sinhala one): the
+            # English twin, where the knowledge has one, else a person answers.
+            passage, lines = compose(question.passages, question.text, "en", question.focus)
+            text, language = said_for_people(passage, lines, question)
+            if not _readable(text, question):
+                return None
         if question.now:  # "open now?": the hours, and the time it is where the shop is
             text += "\n" + now_note(question.reply_language, question.now)
         return Draft(text, language, [passage], self.backend)
@@ -146,7 +158,9 @@ def web_answer(question: Question) -> Draft | None:
     return Draft(text, language_family(question.reply_language), [], "grounded", [result])
 
 
-def compose(passages: list[Passage], question: str, family: str) -> tuple[Passage, list[str]]:
+def compose(
+    passages: list[Passage], question: str, family: str, focus: tuple[str, ...] = ()
+) -> tuple[Passage, list[str]]:
     """The lines that answer, from the top passage or its twin in the customer's language.
 
     A twin is a passage nearly as close to the question that states the same numbers on
@@ -157,7 +171,7 @@ def compose(passages: list[Passage], question: str, family: str) -> tuple[Passag
     customer gets English before Sinhala.
     """
     top = passages[0]
-    lines = excerpt(top, question)
+    lines = excerpt(top, question, focus)
     answer_language = written_in("\n".join(lines), top.language)
     if language_family(answer_language) == family:
         return top, lines
@@ -180,11 +194,11 @@ def compose(passages: list[Passage], question: str, family: str) -> tuple[Passag
                 and passage.similarity >= top.similarity - SAME_FACT_MARGIN / 2
                 and said & _words(passage.text)
             ):
-                return passage, excerpt(passage, question)
+                return passage, excerpt(passage, question, focus)
     return top, lines
 
 
-def excerpt(passage: Passage, question: str) -> list[str]:
+def excerpt(passage: Passage, question: str, focus: tuple[str, ...] = ()) -> list[str]:
     """The part of a passage that answers: an FAQ's answer, or the lines the question names.
 
     A section's heading names what its lines are about ("Family Room" above "Rs. 26,000
@@ -199,7 +213,8 @@ def excerpt(passage: Passage, question: str) -> list[str]:
     about = wanted & _words(lines[0]) if heading else set()
     first = 1 if heading else 0
     scored = [
-        (len(wanted & (_words(lines[index]) | about)), index) for index in range(first, len(lines))
+        (len(wanted & (_words(lines[index]) | about)) + _focus(lines[index], focus), index)
+        for index in range(first, len(lines))
     ]
     best = sorted((item for item in scored if item[0] > 0), reverse=True)[:MAX_LINES]
     top_score = best[0][0] if best else 0
@@ -209,6 +224,45 @@ def excerpt(passage: Passage, question: str) -> list[str]:
     picked = [lines[index] for index in chosen]
     named_above = about - set().union(*(_words(line) for line in picked))
     return [lines[0], *picked] if named_above else picked
+
+
+def _readable(text: str, question: Question) -> bool:
+    """Readable by the reply's reader and, where the customer wrote Sinhala or Tamil, by
+    them too: a Tamil customer bridged to English gets no Sinhala script."""
+    customer = language_family(question.customer_language)
+    if customer in {"si", "ta"} and not readable_by(text, customer):
+        return False
+    return readable_by(text, question.reply_language)
+
+
+def said_for_people(passage: Passage, lines: list[str], question: Question) -> tuple[str, str]:
+    """The answer's text and its language: a spreadsheet row or priced menu lines said in
+    a sentence frame of the reply's language; other lines as written, a paragraph cut to
+    the sentences the question names."""
+    reply, asked = question.reply_language, asked_amount(question.text)
+    if passage.locator.startswith("sheet "):
+        cells = next((found for line in reversed(lines) if (found := row_cells(line))), None)
+        said = say_row(read_row(cells), reply, question.text, asked) if cells else None
+        if said is not None:
+            return said, reply
+    framed = [say_priced_line(line, reply, asked) for line in lines]
+    if framed and all(framed):
+        return "\n".join(line for line in framed if line), reply
+    if not passage.locator.startswith("faq"):
+        wanted = _words(question.text)
+        lines = [
+            relevant_sentences(line, lambda part: len(wanted & _words(part))) for line in lines
+        ]
+    family = language_family(reply)
+    text = "\n".join(render_row(line, family) for line in lines)
+    language = family if _has_script(text, family) else written_in(text, passage.language)
+    return text, language
+
+
+def _focus(line: str, focus: tuple[str, ...]) -> int:
+    """A follow-up's own words ("Samsung" of "and for Samsung?") outweigh all the words it
+    borrowed from the previous question: the line about them is the answer."""
+    return FOCUS_WEIGHT * sum(1 for word in focus if holds(line, word))
 
 
 def render_row(line: str, family: str) -> str:

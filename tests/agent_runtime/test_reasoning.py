@@ -1,0 +1,159 @@
+"""Simple reasoning without an LLM: amounts priced from unit prices, two questions in one,
+follow-ups, and a paragraph cut to the sentences a question names."""
+
+from decimal import Decimal
+
+import pytest
+
+from agent_runtime.generation.arithmetic import Amount, asked_amount, asked_count
+from agent_runtime.generation.base import Question
+from agent_runtime.generation.grounded import GroundedResponder
+from agent_runtime.generation.money import rupees
+from agent_runtime.generation.parts import holds, is_follow_up, new_words, question_parts
+from agent_runtime.generation.rows import read_row, row_cells, say_priced_line, say_row
+from agent_runtime.generation.sentences import relevant_sentences
+from agent_runtime.retrieval import Passage
+from katha.api.business import Persona
+
+MENU_LINE = "Butter cake, 1 kg | Rs. 2,800"
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        ("how much for 2 kg?", Amount(Decimal(2), "kg")),
+        ("butter cake kilo 2k kiyada?", Amount(Decimal(2), "kg")),
+        ("බටර් කේක් කිලෝ 2ක් කීයද?", Amount(Decimal(2), "kg")),
+        ("பட்டர் கேக் 2 கிலோ எவ்வளவு?", Amount(Decimal(2), "kg")),
+        ("3 packs of chicken rolls", Amount(Decimal(3), "pack")),
+        ("chicken roll packs 3k kiyada", Amount(Decimal(3), "pack")),
+        ("how much is a butter cake?", None),
+    ],
+)
+def test_amounts_are_read_as_customers_write_them(question: str, amount: Amount | None) -> None:
+    assert asked_amount(question) == amount
+
+
+def test_a_listed_unit_price_is_multiplied_for_the_amount_asked() -> None:
+    asked = asked_amount("how much for 2 kg?")
+    assert say_priced_line(MENU_LINE, "en", asked) == (
+        "Butter cake, 1 kg, 2 kg: Rs. 5,600 (Rs. 2,800 per kg)."
+    )
+    assert say_priced_line(MENU_LINE, "si", asked) == (
+        "Butter cake, 1 kg, කිලෝ 2: Rs. 5,600 (කිලෝ 1 Rs. 2,800 බැගින්)."
+    )
+
+
+def test_grams_convert_to_kilograms_and_other_units_do_not_multiply() -> None:
+    love_cake = "Love cake, 500 g | Rs. 2,200"
+    assert "Rs. 4,400" in (say_priced_line(love_cake, "en", asked_amount("1 kg?")) or "")
+    packs = say_priced_line(MENU_LINE, "en", asked_amount("3 packs?"))
+    assert packs == "Butter cake, 1 kg: Rs. 2,800"  # the listed price, as it is
+
+
+def test_a_pack_column_is_multiplied_for_packs_and_the_price_of_one_for_a_count() -> None:
+    row = read_row(
+        row_cells("Item: Chicken roll | Price (Rs.) Each: 160 | Price (Rs.) Pack of 10: 1500") or []
+    )
+    packs = say_row(row, "en", "3 packs", asked_amount("3 packs"))
+    assert packs == "Chicken roll, 3 packs: Rs. 4,500 (Rs. 1,500 per pack)."
+    assert say_row(row, "en", "", None) == ("Chicken roll: Rs. 160 (Each), Rs. 1,500 (Pack of 10)")
+
+
+def test_a_number_in_the_item_name_is_no_count() -> None:
+    assert asked_count("how much is an iPhone 11 screen?", "iPhone 11 screen") is None
+    assert asked_count("how much for 3 shirts?", "Gents shirt") == 3
+    assert asked_count("kalisam dekak mahanna kiyada?", "Trouser") == 2
+
+
+def test_prices_have_thousands_separators() -> None:
+    assert rupees(Decimal("1500")) == "Rs. 1,500"
+    assert rupees(Decimal("1234.5")) == "Rs. 1,234.50"
+
+
+def test_a_row_names_its_item_in_the_readers_language() -> None:
+    row = read_row(row_cells("item_en: Trouser | item_si: කලිසම | price_lkr: 2500 | days: 7") or [])
+    assert say_row(row, "en", "", None) == "Trouser: Rs. 2,500. It takes 7 days."
+    assert say_row(row, "si", "", None) == "කලිසම මිල Rs. 2,500. ගතවන කාලය දින 7."
+    assert say_row(row, "singlish", "kalisam kiyada", None) == (
+        "kalisama mila Rs. 2,500. kalaya dawas 7."
+    )
+    assert say_row(row, "ta", "", None) == "Trouser விலை Rs. 2,500. ஆகும் நேரம் 7 நாட்கள்."
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "parts"),
+    [
+        (
+            "what time do you open and do you deliver?",
+            "en",
+            ["what time do you open?", "do you deliver?"],
+        ),
+        ("do you accept Visa and Mastercard?", "en", ["do you accept Visa and Mastercard?"]),
+        (
+            "kade arinne kiyatada saha delivery karanawada?",
+            "singlish",
+            ["kade arinne kiyatada?", "delivery karanawada?"],
+        ),
+        ("ඔබ කීයටද අරින්නේ සහ ඩිලිවරි කරනවද?", "si", ["ඔබ කීයටද අරින්නේ?", "ඩිලිවරි කරනවද?"]),
+        (
+            "கடை எப்போது திறக்கும்? டெலிவரி செய்வீர்களா?",
+            "ta",
+            ["கடை எப்போது திறக்கும்?", "டெலிவரி செய்வீர்களா?"],
+        ),
+    ],
+)
+def test_a_message_asking_two_things_is_split(text: str, language: str, parts: list[str]) -> None:
+    assert question_parts(text, language) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("and for Samsung?", "en"),
+        ("ehema nam Samsung ekata?", "singlish"),
+        ("සැම්සුන් එකට?", "si"),
+        ("சாம்சங்குக்கு?", "ta"),
+    ],
+)
+def test_follow_ups_are_recognised_and_hold_their_brand_in_any_script(
+    text: str, language: str
+) -> None:
+    assert is_follow_up(text, language)
+    (word,) = new_words(text, language)
+    assert holds("Model: Samsung Galaxy A52 | Repair: screen", word)
+    assert not holds("Model: iPhone 11 | Repair: screen", word)
+
+
+def test_a_full_question_is_no_follow_up() -> None:
+    assert not is_follow_up("Do you deliver?", "en")
+    assert not is_follow_up("How much is a screen replacement for an iPhone 11?", "en")
+
+
+def test_a_paragraph_is_cut_to_the_sentences_the_question_names() -> None:
+    about = (
+        "Senkadagala Bakery opened in 1994. We are at 12 Yatinuwara Veediya, Kandy. "
+        "Rs. 250 buys a fresh loaf."
+    )
+    said = relevant_sentences(about, lambda part: int("Yatinuwara" in part))
+    assert said == "We are at 12 Yatinuwara Veediya, Kandy."
+    assert relevant_sentences(about, lambda part: 0) == about
+    by_train = "Coming by train? Galle station is 1.5 km from us. Tuk-tuks wait outside."
+    assert relevant_sentences(by_train, lambda part: int("train" in part)) == (
+        "Galle station is 1.5 km from us."
+    )
+
+
+def test_sinhala_facts_for_a_tamil_reader_are_handed_over_not_shown() -> None:
+    sinhala = Passage(
+        "s",
+        "faq",
+        "inline:faq",
+        "faq 2",
+        "faq",
+        "si",
+        "ඔබ ඩිලිවරි කරනවාද?\nඔව්, රු. 250කට ඩිලිවරි කරනවා.",
+        similarity=0.9,
+    )
+    question = Question("டெலிவரி?", "ta", [sinhala], "Mihiri Bakery", Persona(name="Nila"))
+    assert GroundedResponder().answer(question) is None
