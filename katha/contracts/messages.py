@@ -9,7 +9,7 @@ identified by a pseudonymous `conversation_id`.
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,8 +39,19 @@ class _Contract(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
 
 
+MediaUnavailable = Literal["too_large", "type_not_allowed", "download_failed", "daily_limit"]
+
+
 class Media(_Contract):
-    """A media attachment by Meta's media id; the router never passes a download token."""
+    """A media attachment by Meta's media id; the router never passes a download token.
+
+    The router fetches the bytes from the Graph API with the tenant's token, within its
+    size and type limits, and hands them over in `content` (base64 in JSON): the agent
+    reads the media without ever holding a credential. When the router could not or would
+    not fetch them, `content` is absent and `unavailable` says why."""
+
+    # The bytes travel as base64 in JSON, both ways; in Python they are plain bytes.
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
 
     id: str
     mime_type: str | None = None
@@ -48,6 +59,13 @@ class Media(_Contract):
     caption: str | None = None
     filename: str | None = None
     voice: bool = False
+    content: bytes | None = Field(
+        default=None, description="The media's bytes as the router fetched them (base64url in JSON)."
+    )
+    size: int | None = Field(default=None, ge=0, description="Bytes, as the Graph API said.")
+    unavailable: MediaUnavailable | None = Field(
+        default=None, description="Why `content` is absent, when the router tried."
+    )
 
 
 class Location(_Contract):
