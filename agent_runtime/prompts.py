@@ -1,5 +1,7 @@
 """The LLM's instructions: persona, the retrieved facts (and what the owner told this customer),
-and the rule to answer only from them."""
+and the rule to answer only from them, in the customer's language and script, citing them."""
+
+import re
 
 from agent_runtime.generation.base import Question
 from agent_runtime.hours import HOURS_SOURCE
@@ -16,12 +18,23 @@ LANGUAGE_NAMES = {
     "ta": "Tamil, in Tamil script",
 }
 
+# How each language is written: the script is what a customer notices first.
+LANGUAGE_RULES = {
+    "si": " Use Sinhala letters; never Tamil letters.",
+    "singlish": ' Use Latin letters only, as in "butter cake eka Rs. 2,600 yi": never '
+    "Sinhala letters.",
+    "ta": " Use Tamil letters; never Sinhala letters.",
+}
+
 SYSTEM_PROMPT = """You are {name}, the WhatsApp assistant of {business}. Your tone is {tone}.
 {instructions}{owner}
 Answer only from these facts. Never state a price, time, date or fact that is not in them.
+Copy prices, phone numbers, links and e-mail addresses exactly as the facts write them, and
+never give one that they do not.
+After each fact you use, put its number in brackets, like [2].
 If the facts do not answer the question, reply with exactly {marker} and nothing else:
 a person from {business} will then answer instead of you.
-Reply in {language}. Keep it short, as a WhatsApp message.
+Reply in {language}.{script} Keep it short, as a WhatsApp message.
 
 Facts:
 {facts}"""
@@ -31,6 +44,18 @@ OWNER_RULE = """
 The owner of {business}, a person, also wrote to this customer: the messages named "owner" \
 and the facts marked [owner] are their words. They are facts about this customer, newer \
 than the others: never contradict them."""
+
+# Prices as the knowledge writes them ("Rs. 2,600", "Price (Rs.): 2600", "2,600/=") and
+# quantities a question asks for ("2 kg", "3 packs"): their products are worked out for the
+# model, which small models get wrong, and accepted in its answer.
+AMOUNT = r"\d[\d,]*(?:\.\d+)?"
+PRICE = re.compile(
+    rf"(?:\brs\.?|\blkr|රු\.?|ரூ\.?)\)?:?\s*({AMOUNT})"
+    rf"|({AMOUNT})\s*(?:/=|/-|\brupees\b|\brs\b|\blkr\b|\brupiyal|රුපියල්|ரூபாய்)",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(r"(?<![\d.,])(\d{1,2})(?![\d.,:])")
+MAX_SUMS = 4  # worked-out totals shown to the model: those of the top passage's prices
 
 TRANSLATE_PROMPT = """Translate the user's message into {language}.
 Keep every number, price, time and name exactly as written. Reply with the translation only."""
@@ -52,6 +77,10 @@ def system_prompt(question: Question) -> str:
     ]
     owner = owner_turns(question.history)
     facts += [f"[owner] {turn.text}" for turn in owner]
+    facts += [
+        f"[calc] {quantity} × Rs. {amount} = Rs. {total:,}"
+        for quantity, amount, total in sums(question, MAX_SUMS)
+    ]
     return SYSTEM_PROMPT.format(
         name=persona.name,
         business=question.business,
@@ -60,6 +89,7 @@ def system_prompt(question: Question) -> str:
         owner=OWNER_RULE.format(business=question.business) if owner else "",
         marker=HANDOFF_MARKER,
         language=LANGUAGE_NAMES.get(question.reply_language, "the customer's language"),
+        script=LANGUAGE_RULES.get(question.reply_language, ""),
         facts="\n".join(facts) or "(none)",
     )
 
@@ -72,3 +102,24 @@ def _instructions(persona: Persona) -> str:
     return (
         f"The business's own instructions: {persona.instructions}" if persona.instructions else ""
     )
+
+
+def sums(question: Question, limit: int | None = None) -> list[tuple[int, str, int]]:
+    """(quantity, unit price as written, total) for each quantity of 2 to 99 the question
+    asks for and each price the passages state (the first `limit`, from the top passage)."""
+    asked = PRICE.sub(" ", question.text)
+    quantities = sorted({int(q) for q in _QUANTITY.findall(asked) if 1 < int(q) < 100})
+    if not quantities:
+        return []
+    passages = question.passages[:1] if limit is not None else question.passages
+    amounts = [
+        (match.group(1) or match.group(2)).rstrip(",")
+        for passage in passages
+        for match in PRICE.finditer(passage.text)
+    ]
+    found = [
+        (quantity, amount, round(quantity * float(amount.replace(",", ""))))
+        for quantity in quantities
+        for amount in dict.fromkeys(amounts)
+    ]
+    return found[:limit] if limit is not None else found

@@ -164,6 +164,15 @@ class Model(ApiModel):
     endpoint: OpenAIEndpoint | None = None
     temperature: float = Field(default=0.2, ge=0, le=2)
     max_tokens: int = Field(default=512, ge=16, le=8192)
+    # WhatsApp's typing indicator lasts about 25 s: a budget past it leaves the customer
+    # looking at silence, so it is capped there.
+    answer_budget_seconds: float = Field(
+        default=6.0,
+        ge=0.5,
+        le=25,
+        description="How long the model may take to answer one message, its translation "
+        "included; past it the built-in grounded responder's answer is sent instead.",
+    )
 
     @model_validator(mode="after")
     def _one_backend(self) -> Self:

@@ -1,6 +1,7 @@
 """An OpenAI-compatible model server, as the agent and the ingestion pipeline reach a hosted
 one: POST /v1/chat/completions (with GET /v1/models as readiness probe) and POST
-/v1/embeddings, each request recorded."""
+/v1/embeddings, each request recorded. `ExtractiveModel` plays a small model that copies
+from the facts it is given, honest or with one scripted misbehaviour."""
 
 import hashlib
 import json
@@ -12,6 +13,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import numpy as np
+
+from katha.lang import romanize
+from katha.lang.script import count_letters
 
 from .loopback import LoopbackPeer, QuietLog, send_json
 
@@ -58,6 +62,83 @@ def completion(request: dict[str, Any], content: str) -> dict[str, Any]:
         ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
+
+
+# What a misbehaving model adds to an honest answer: each a fact no knowledge holds.
+INVENTIONS = {
+    "url": "See our photos: https://photos.example-share.com/mihiri-bakery",
+    "phone": "Call us on 077 999 1234.",
+    "email": "Write to orders@mihiri-cakes.example.",
+    "price": "Special price today: Rs. 1,999.",
+}
+_FACT = re.compile(r"^\[(\d+|hours|now|owner|calc|W\d+)\] (?:\([^)]*\) )?", re.MULTILINE)
+_ASKED = re.compile(r"Reply in (English|Sinhala|Singlish|Tamil)")
+_TRANSLATE = re.compile(r"^Translate the user's message into (English|Sinhala|Singlish|Tamil)")
+
+
+@dataclass
+class ExtractiveModel:
+    """A model that answers by copying: the first fact of the system prompt written in the
+    language asked for (a Sinhala one romanised for Singlish; else the first fact), cited
+    as the prompt asks, or HANDOFF without facts. It translates only Sinhala into Singlish
+    (romanising) and otherwise echoes, as a weak model does. `invent` adds one made-up fact
+    of a kind in INVENTIONS; `delay` (seconds, or a function of the request) plays a slow
+    model: it sleeps before answering."""
+
+    invent: str | None = None
+    delay: float | Callable[[dict[str, Any]], float] = 0.0
+
+    def __call__(self, request: dict[str, Any]) -> str:
+        time.sleep(self.delay(request) if callable(self.delay) else self.delay)
+        system = request["messages"][0]["content"]
+        user = request["messages"][-1]["content"]
+        translate = _TRANSLATE.match(system)
+        if translate is not None:
+            return romanize(user) if translate.group(1) == "Singlish" else user
+        asked = _ASKED.search(system)
+        facts = facts_of(system)
+        if not facts:
+            return "HANDOFF"
+        language = asked.group(1) if asked else "English"
+        label, text = _pick(facts, language)
+        if language == "Singlish" and count_letters(text).sinhala:
+            text = romanize(text)
+        now = [fact for name, fact in facts if name == "now"]
+        answer = " ".join([f"{text} [{label}]", *now])
+        return f"{answer} {INVENTIONS[self.invent]}" if self.invent else answer
+
+
+def facts_of(system: str) -> list[tuple[str, str]]:
+    """(label, text) of each fact under "Facts:" in a system prompt, in order."""
+    _, _, listed = system.partition("\nFacts:\n")
+    starts = list(_FACT.finditer(listed))
+    return [
+        (start.group(1), listed[start.end() : end.start() if end else None].strip())
+        for start, end in zip(starts, [*starts[1:], None], strict=True)
+    ]
+
+
+def _pick(facts: list[tuple[str, str]], language: str) -> tuple[str, str]:
+    """The first fact (the most relevant), or a later one in the language asked for that
+    states all its numbers (one of the next two, without numbers): the same fact in the
+    customer's words."""
+    label, text = facts[0]
+    if _written(text, language):
+        return label, text
+    numbers = set(re.findall(r"\d+", text))
+    for other_label, other in facts[1:] if numbers else facts[1:3]:
+        if _written(other, language) and numbers <= set(re.findall(r"\d+", other)):
+            return other_label, other
+    return label, text
+
+
+def _written(text: str, language: str) -> bool:
+    letters = count_letters(text)
+    if language in ("Sinhala", "Singlish"):
+        return letters.sinhala > letters.latin
+    if language == "Tamil":
+        return letters.tamil > letters.latin
+    return letters.latin > letters.sinhala + letters.tamil
 
 
 @dataclass
