@@ -9,7 +9,7 @@ from agent_runtime.clock import Clock, utc_now
 from agent_runtime.context import Context
 from agent_runtime.generation import Responder
 from agent_runtime.generation.grounded import GroundedResponder
-from agent_runtime.generation.llm import LlmResponder
+from agent_runtime.generation.llm import DEFAULT_BUDGET_SECONDS, LlmResponder
 from agent_runtime.graph import build_graph
 from agent_runtime.knowledge import KnowledgeBase, Refresher
 from agent_runtime.languages import reply_language
@@ -96,6 +96,8 @@ class Agent:
                 ca_file=str(settings.web_search_ca_file) if settings.web_search_ca_file else None,
             ),
         )
+        if isinstance(self.context.responder, LlmResponder):  # its fallbacks, by reason
+            self.metrics.metrics.registry.register(self.context.responder.fallbacks)
 
     def start(self) -> None:
         """Index in the background when the index is missing or from an older revision
@@ -239,6 +241,7 @@ def responder_for(args: AgentAppArgs, settings: AgentSettings) -> Responder:
         temperature=model.temperature if model else 0.2,
         max_tokens=model.max_tokens if model else 512,
         timeout_seconds=settings.request_timeout_seconds,
+        budget_seconds=model.answer_budget_seconds if model else DEFAULT_BUDGET_SECONDS,
     )
 
 
