@@ -8,6 +8,7 @@ from peers.openai_compatible import ChatServer
 from agent_runtime.api.app import create_app
 from agent_runtime.generation.llm import unsupported_numbers
 
+from .bakery import bakery_spec
 from .conftest import AgentFactory, ask
 
 
@@ -123,3 +124,30 @@ def test_the_conversation_so_far_is_sent_to_the_model(
 def test_numbers_are_compared_with_and_without_thousands_separators() -> None:
     assert unsupported_numbers("Rs. 4800 or 2,600", ["Rs. 4,800", "2600"]) == set()
     assert unsupported_numbers("Rs. 4,900", ["Rs. 4,800"]) == {"4,900"}
+
+
+def test_the_businesss_answer_budget_decides_when_the_grounded_answer_goes(
+    make_agent: AgentFactory, chat_server: ChatServer
+) -> None:
+    """spec.model.answerBudgetSeconds reaches the agent: a model slower than the Business's
+    half-second budget is not waited for, and the metric says why."""
+    import time
+
+    def slow(request: dict[str, Any]) -> str:
+        time.sleep(3)
+        return "We open at 6.30 am."
+
+    chat_server.reply = slow
+    endpoint = {"baseUrl": f"{chat_server.base}/v1", "model": "sinhala-llm"}
+    spec = bakery_spec(model={"endpoint": endpoint, "answerBudgetSeconds": 0.5})
+    agent = make_agent(
+        spec=spec, llm={"base_url": f"{chat_server.base}/v1", "model": "sinhala-llm"}
+    )
+    with TestClient(create_app(agent)) as client:
+        reply = ask(client, "What time do you open?")
+        exposed = client.get("/metrics").text
+    assert chat_server.requests, "the model was asked"
+    assert reply["text"] == (
+        "We are open every day from 6.30 am to 9 pm, and from 8 am to 1 pm on Poya days."
+    )
+    assert 'katha_agent_llm_fallbacks_total{reason="budget"} 1.0' in exposed
