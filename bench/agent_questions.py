@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -277,14 +278,17 @@ def ask_all(
     columns: dict[str, set[str]],
     clock: SettableClock,
 ) -> list[Outcome]:
-    """Each question from a new customer, at its `at` time where it has one."""
+    """Each question from a new customer (a conversation of its own, even across calls: an
+    earlier question's handoff or memory must not colour the next), at its `at` time where it
+    has one."""
     outcomes = []
-    for number, item in enumerate(items):
+    for item in items:
         clock.at = item.asked_at
+        customer = uuid.uuid4().hex[:16]
         message = InboundMessage(
-            message_id=f"q{number}",
+            message_id=f"q-{customer}",
             tenant=tenant,
-            conversation_id=f"labelled-{number}",
+            conversation_id=f"labelled-{customer}",
             type=MessageType.TEXT,
             timestamp=clock(),
             text=item.q,

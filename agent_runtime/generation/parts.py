@@ -38,7 +38,9 @@ FOLLOW_UP_WORDS = 2
 # "ehema nam", "Samsung ekata?", "සැම්සුන් එකට?", "சாம்சங்குக்கு?").
 _FOLLOW_UP = re.compile(
     r"^(?:and|what about|how about|what of|for|also|ehema nam|ehenam|එහෙනම්|එහෙම නම්)\b"
-    r"|(?:ekata|ekath|ekatath|එකට|එකටත්|එකත්|க்கு|க்கும்|பற்றி|ஆ)\s*\??$",
+    # Tamil's dative "-க்கு" / "-க்கும்" ("for Samsung"), but not the future tense that ends
+    # the same way ("திறக்கும்", "will open"): a dative follows a vowel sign, not a consonant.
+    r"|(?:ekata|ekath|ekatath|එකට|එකටත්|එකත්|[\u0bbe-\u0bcc]க்கு|[\u0bbe-\u0bcc]க்கும்|பற்றி|ஆ)\s*\??$",
     re.IGNORECASE,
 )
 

@@ -20,14 +20,19 @@ ENGLISH: Final = frozenset(
     they them their he him his she her is are was were be been being am do does did
     have has had can could will would should shall may might must to of in on at for
     from with by about as into onto than and or but if so also just much many any some
-    please tell know want need like get
+    please tell know want need like get now make take
     """.split()  # noqa: SIM905 (a word list reads better as prose than as quoted strings)
 )
 
 # Singlish and Sinhala: particles, pronouns, question words and light verbs, as typed in
 # chat ("eka kiyada", "thiyenawada", "puluwanda") and as formal Sinhala writes them
-# ("සහ", "සඳහා"). Compared after `fold_romanized`, so spelling variants ("tiyenavada",
-# "thiyanawada") and Sinhala script (romanised first) meet the same key.
+# ("සහ", "සඳහා"). Light verbs say what is done, not to what: "dena"/"denawada" ("give", of
+# "ගෙනත් දෙනවද", "bring it to me?"), "yanawada" ("does it take"), "mahanna" ("to sew"),
+# "hadanna" ("to make"), "ganna" ("to buy"). "kopayak" ("a cup of") and "dekak" ("two")
+# count rather than name, "dan" ("now") asks when, and "kade" ("the shop") in a shop's own
+# chat means the business, as "you" does. Compared after `fold_romanized`, so spelling
+# variants ("tiyenavada", "thiyanawada") and Sinhala script (romanised first) meet the
+# same key.
 SINHALA: Final = frozenset(
     fold_romanized(word)
     for word in """
@@ -38,6 +43,11 @@ SINHALA: Final = frozenset(
     puluwanda puluwan puluwand
     karanawada karanawa karanna karanne karoth karala kiyanna
     ona onada oneda one sandaha gana gena walata wala
+    dena denawa denawada denne dennam denna
+    kade kadeh kadaya
+    kopayak kopaya kellak kella dekak thunak hatarak pahak
+    dan den yanawada yanawa yanne
+    mahanna mahala hadanna hadala ganna gannada
     """.split()  # noqa: SIM905
 )
 
@@ -53,19 +63,38 @@ QUESTION_WORDS: Final = frozenset(
     for word in """
     kiyada kiyak kiyatada kiyata kochchara kochcharada kopamana kopamanada
     mokakda mokadda mokak monawada monawa mona kumakda kumak koheda kohe kohomada
-    kohoma kawadada kawada kawda kawuda ai ayi
+    kohoma kawadada kawada kawda kawuda ai ayi kal kalayak
+    """.split()  # noqa: SIM905
+)
+
+# Tamil: pronouns, the verbs and endings of asking ("இருக்கிறதா", "முடியுமா", "செய்கிறீர்களா")
+# and the question words, as written in Tamil script; Tamil words carry their case and
+# question endings, so the common inflected forms are listed whole. "கடை" ("the shop") is
+# the business itself, as "kade" is in Singlish.
+TAMIL: Final = frozenset(
+    """
+    நான் நாங்கள் நீங்கள் உங்கள் உங்களிடம் உங்களுக்கு எனக்கு என் எங்கள் இது அது ஒரு
+    இருக்கிறதா இருக்கா இருக்குமா உண்டா முடியுமா செய்கிறீர்களா செய்வீர்களா தருவீர்களா
+    மூலம் தான் கடை கடையில் கடையின் வேண்டும் வேண்டுமா சொல்லுங்கள் தயவுசெய்து
+    இப்போது ஒன்று இரண்டு தைக்க செய்ய
+    """.split()  # noqa: SIM905
+)
+TAMIL_QUESTION_WORDS: Final = frozenset(
+    """
+    என்ன எங்கே எங்கு எப்போது எத்தனை எவ்வளவு யார் ஏன் எப்படி எந்த மணிக்கு
     """.split()  # noqa: SIM905
 )
 
 _LETTER = r"\w\u0d80-\u0dff\u0b80-\u0bff"  # Sinhala and Tamil vowel signs are not \w
 _EDGE_PUNCTUATION = re.compile(rf"^[^{_LETTER}]+|[^{_LETTER}]+$")
 # Which lists a message in each language is read against. Singlish borrows English
-# nouns, not English grammar, so it is read against both; Tamil has no list yet.
+# nouns, not English grammar, so it is read against both.
 _LISTS_BY_LANGUAGE: Final = {
     "en": ("en",),
     "singlish": ("en", "si"),
     "si": ("si",),
     "mixed": ("si",),
+    "ta": ("ta",),
 }
 
 
@@ -78,7 +107,7 @@ def content_words(text: str, language: str) -> str:
     """`text` without its function words (see the lists above); words keep their spelling.
 
     When nothing but grammar and question words remain, the question words stay ("kiyada?"
-    alone stays as it is). Languages without a list (Tamil, Tanglish) come back unchanged.
+    alone stays as it is). Languages without a list (Tanglish) come back unchanged.
     """
     if language not in _LISTS_BY_LANGUAGE:
         return text
@@ -94,8 +123,11 @@ def _kind(word: str, language: str) -> str:
         return "grammar"  # punctuation or an emoji on its own says nothing either
     lists = _LISTS_BY_LANGUAGE.get(language, ())
     folded = fold_romanized(romanize(bare)) if "si" in lists else ""
-    if ("en" in lists and bare in ENGLISH) or folded in SINHALA:
+    tamil = "ta" in lists
+    if ("en" in lists and bare in ENGLISH) or folded in SINHALA or (tamil and bare in TAMIL):
         return "grammar"
     if ("en" in lists and bare in QUESTION_WORDS) or (folded and folded in QUESTION_WORDS):
+        return "question"
+    if tamil and bare in TAMIL_QUESTION_WORDS:
         return "question"
     return "content"
