@@ -11,6 +11,7 @@ from katha.api.base import ApiModel, cel_rules
 from katha.api.fields import DnsLabel, HttpUrl, PhoneNumber, PhoneNumberId, Quantity, Timezone
 from katha.api.hours import OpeningHours
 from katha.api.knowledge import Knowledge
+from katha.api.media import Vision, Voice
 from katha.api.memory import Memory
 from katha.api.meta import Condition, ObjectMeta
 from katha.api.refs import SecretKeyRef, SecretRef
@@ -295,6 +296,14 @@ class BusinessSpec(ApiModel):
     knowledge: Knowledge = Field(default_factory=Knowledge)
     model: Model | None = None
     web_search: WebSearch = Field(default_factory=WebSearch)
+    voice: Voice | None = Field(
+        default=None,
+        description="Transcribes customers' voice notes; absent: a person listens to them.",
+    )
+    vision: Vision | None = Field(
+        default=None,
+        description="Reads customers' photos; absent: a person looks at them.",
+    )
     handoff: Handoff = Field(default_factory=Handoff)
     scaling: Scaling = Field(default_factory=Scaling)
     memory: Memory = Field(

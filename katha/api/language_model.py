@@ -48,6 +48,18 @@ class Replicas(ApiModel):
         return self
 
 
+class ModelTask(StrEnum):
+    """What a model is served for: both kinds answer OpenAI's API under the same `/v1`."""
+
+    GENERATE = "generate"  # chat completions (a vision model such as Gemma 3 is one too)
+    TRANSCRIPTION = "transcription"  # speech to text at /v1/audio/transcriptions (Whisper)
+
+
+# A chat model's context when maxModelLen is left out. A transcription model keeps its own
+# (Whisper's decoder holds 448 tokens: vLLM refuses to start with a longer one).
+DEFAULT_MAX_MODEL_LEN = 8192
+
+
 class WeightStorage(ApiModel):
     size: Quantity = Field(default="50Gi", description="Volume that caches the model weights.")
     storage_class_name: str | None = Field(default=None, min_length=1, max_length=253)
@@ -55,6 +67,12 @@ class WeightStorage(ApiModel):
 
 class LanguageModelSpec(ApiModel):
     model: HuggingFaceModelId = Field(description="Hugging Face model id, organisation/model.")
+    task: ModelTask = Field(
+        default=ModelTask.GENERATE,
+        description="generate: chat completions (text, or images for a vision model); "
+        "transcription: speech to text at /v1/audio/transcriptions (a Whisper-family model, "
+        "for Businesses' spec.voice).",
+    )
     revision: str | None = Field(default=None, min_length=1, max_length=100)
     served_model_name: str | None = Field(
         default=None,
@@ -63,7 +81,13 @@ class LanguageModelSpec(ApiModel):
         description="Name clients ask for; defaults to the resource's name.",
     )
     gpu: Gpu = Field(default_factory=Gpu)
-    max_model_len: int = Field(default=8192, ge=256, le=1048576)
+    max_model_len: int | None = Field(
+        default=None,
+        ge=256,
+        le=1048576,
+        description="Longest context in tokens; absent: 8192 for a generate model, the "
+        "model's own for a transcription model.",
+    )
     replicas: Replicas = Field(default_factory=Replicas)
     engine_args: dict[str, EngineArgValue] = Field(
         default_factory=dict, description="Extra vLLM engine arguments, snake_case."

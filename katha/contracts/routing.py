@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AwareDatetime,
@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from katha.api.business import Templates
+from katha.api.business import BusinessSpec, Templates
 from katha.api.fields import PhoneNumber, PhoneNumberId
 from katha.api.memory import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
 from katha.contracts.messages import MessageType
@@ -95,6 +95,14 @@ class Route(BaseModel):
         description="How long the conversation store keeps this Business's conversations "
         "after their last message (spec.memory.retentionDays).",
     )
+    media_daily_limits: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description=(
+            "Voice notes and photos a GPU model reads, fetched per UTC day, by message type "
+            '("audio": spec.voice.dailyLimit, "image": spec.vision.dailyLimit); a type not '
+            "named here gets the router's own default."
+        ),
+    )
     claimed_at: AwareDatetime | None = Field(
         default=None,
         description=(
@@ -123,6 +131,18 @@ class RoutingTable(BaseModel):
 
     def route_for(self, phone_number_id: str) -> Route | None:
         return self._by_number.get(phone_number_id)
+
+
+def media_daily_limits(spec: BusinessSpec) -> dict[str, int]:
+    """`Route.media_daily_limits` for a Business (the operator and `katha up` write it): the
+    daily cap on what its voice and vision models read, by message type; a type without a
+    model is left to the router's own default."""
+    limits: dict[str, int] = {}
+    if spec.voice is not None:
+        limits[MessageType.AUDIO.value] = spec.voice.daily_limit
+    if spec.vision is not None:
+        limits[MessageType.IMAGE.value] = spec.vision.daily_limit
+    return limits
 
 
 def route_key(tenant: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from katha.api.media import MediaModel
 from katha.contracts.serving import AgentAppArgs, IndexStats, LlmEndpoint
 from katha_cli.local import Say
 from katha_cli.local.credentials import env_name, read_env_file
@@ -149,6 +150,8 @@ def app_args(tenant: LocalTenant, state_dir: Path, outcome: IndexOutcome | None)
         business=tenant.business.spec,
         index_dir=str(state_dir / "index"),
         llm=llm_endpoint(tenant),
+        voice=media_endpoint(tenant.business.spec.voice),
+        vision=media_endpoint(tenant.business.spec.vision),
         knowledge_revision=outcome.revision if outcome else "",
         knowledge_dir=str(tenant.base_dir),
         configmap_dir=str(config_map_dir(state_dir, tenant)),
@@ -168,14 +171,30 @@ def llm_endpoint(tenant: LocalTenant) -> LlmEndpoint | None:
     )
 
 
+def media_endpoint(wanted: MediaModel | None) -> LlmEndpoint | None:
+    """The endpoint that reads voice notes (spec.voice) or photos (spec.vision), as in a
+    cluster; a LanguageModel needs a GPU cluster, so without an endpoint a person does."""
+    if wanted is None or wanted.endpoint is None:
+        return None
+    endpoint = wanted.endpoint
+    key = endpoint.api_key_secret_ref
+    return LlmEndpoint(
+        base_url=str(endpoint.base_url),
+        model=endpoint.model,
+        api_key_env=env_name(key.name, key.key) if key else None,
+    )
+
+
 def llm_keys(workspace: Workspace) -> dict[str, str]:
-    """The LLM API keys the tenants name, from the folder's and their own .env files."""
+    """The API keys the tenants' answer, voice and vision endpoints name, from the folder's
+    and their own .env files."""
     keys: dict[str, str] = {}
     env = read_env_file(workspace.directory / ".env")
     for tenant in workspace.tenants:
-        llm = llm_endpoint(tenant)
-        if llm is not None and llm.api_key_env:
-            tenant_env = {**env, **read_env_file(tenant.base_dir / ".env")}
-            if llm.api_key_env in tenant_env:
-                keys[llm.api_key_env] = tenant_env[llm.api_key_env]
+        spec = tenant.business.spec
+        endpoints = (llm_endpoint(tenant), media_endpoint(spec.voice), media_endpoint(spec.vision))
+        tenant_env = {**env, **read_env_file(tenant.base_dir / ".env")}
+        for endpoint in endpoints:
+            if endpoint is not None and endpoint.api_key_env in tenant_env:
+                keys[endpoint.api_key_env] = tenant_env[endpoint.api_key_env]
     return keys

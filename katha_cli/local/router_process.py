@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import httpx
 from pydantic import SecretStr
 
-from katha.contracts.routing import Route, RoutingTable, route_document
+from katha.contracts.routing import Route, RoutingTable, media_daily_limits, route_document
 from katha.contracts.serving import AGENT_READS
 from katha_cli.local.meta_rules import META_WINDOW_SECONDS, GraphRules
 from katha_cli.local.outbox import GRAPH_VERSION, Outbox, OutboxMessage, create_graph_app
@@ -42,6 +42,7 @@ def route(tenant: LocalTenant, agents_url: str) -> Route:
         templates=spec.whatsapp.templates,
         display_name=tenant.display_name,
         assistant_name=spec.persona.name,
+        media_daily_limits=media_daily_limits(spec),
     )
 
 

@@ -7,7 +7,7 @@ import re
 from katha.contracts.serving import IndexStats
 from katha_cli.local.indexing import IndexOutcome
 from katha_cli.local.outbox import OutboxMessage
-from katha_cli.local.ray_agents import llm_endpoint
+from katha_cli.local.ray_agents import llm_endpoint, media_endpoint
 from katha_cli.local.router_process import route
 from katha_cli.local.state import TenantInfo, UpState
 from katha_cli.local.workspace import LocalTenant, Workspace
@@ -45,6 +45,7 @@ def summary_lines(
             f"  number ID     {tenant.phone_number_id}",
             f"  index         {index}",
             f"  answers       {responder(tenant, workspace)}",
+            *media_lines(tenant),
             f"  replies       {'Graph API (live)' if tenant.live else 'local outbox'}",
         ]
     first = workspace.tenants[0].name
@@ -100,6 +101,23 @@ def responder(tenant: LocalTenant, workspace: Workspace) -> str:
         why = "needs a GPU" if model.language_model_ref in known else "not in this folder"
         return f"built-in responder (LanguageModel {model.language_model_ref} {why})"
     return "built-in responder (no LLM configured)"
+
+
+def media_lines(tenant: LocalTenant) -> list[str]:
+    """Who reads voice notes and photos, for a Business that names models for them."""
+    spec = tenant.business.spec
+    lines = []
+    for label, wanted in (("voice notes", spec.voice), ("photos     ", spec.vision)):
+        if wanted is None:
+            continue
+        endpoint = media_endpoint(wanted)
+        reader = (
+            f"{endpoint.model} at {endpoint.base_url}"
+            if endpoint is not None
+            else f"a person (LanguageModel {wanted.language_model_ref} needs a GPU cluster)"
+        )
+        lines.append(f"  {label}   {reader}, at most {wanted.daily_limit} a day")
+    return lines
 
 
 def _samples(tenant: LocalTenant) -> dict[str, list[str]]:

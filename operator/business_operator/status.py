@@ -33,6 +33,8 @@ class Observation:
     agent: Check
     knowledge: Check
     model: Check | None = None  # only when the Business names a LanguageModel
+    voice: Check | None = None  # only when it names a model for voice notes (spec.voice)
+    vision: Check | None = None  # only when it names a model for photos (spec.vision)
     memory: Check | None = None  # only when the Business keeps conversations in Postgres
     secrets: Check | None = None  # whether every Secret it names is granted to it
     suspended: bool = False
@@ -54,7 +56,13 @@ def phase(observed: Observation) -> BusinessPhase:
         or observed.whatsapp.ok is False
         or any(
             check is not None and not check.ok
-            for check in (observed.model, observed.memory, observed.secrets)
+            for check in (
+                observed.model,
+                observed.voice,
+                observed.vision,
+                observed.memory,
+                observed.secrets,
+            )
         )
     ):
         return BusinessPhase.DEGRADED
@@ -77,6 +85,8 @@ def _ready(observed: Observation, current: BusinessPhase) -> Check:
         ("WhatsAppConfigured", observed.whatsapp),
         ("MessagingRestricted", silenced),
         ("ModelAvailable", observed.model),
+        ("VoiceReady", observed.voice),
+        ("VisionReady", observed.vision),
         ("MemoryConfigured", observed.memory),
         ("AgentAvailable", observed.agent),
         ("KnowledgeIndexed", observed.knowledge),
@@ -105,6 +115,8 @@ def conditions(
         ("AgentAvailable", observed.agent),
         ("KnowledgeIndexed", observed.knowledge),
         ("ModelAvailable", observed.model),
+        ("VoiceReady", observed.voice),
+        ("VisionReady", observed.vision),
         ("MemoryConfigured", observed.memory),
         ("SecretsGranted", observed.secrets),
     ]

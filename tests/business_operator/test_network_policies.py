@@ -9,6 +9,7 @@ import yaml
 from call_edges import (
     CLUSTER_PUBLIC_RANGE,
     DESIGN,
+    EXAMPLES,
     IMPLIED,
     MUST_REFUSE,
     ROWS,
@@ -22,9 +23,15 @@ from call_edges import (
 from netpol import Cluster, External, Pod, pods_of
 from pydantic import ValidationError
 
-from business_operator.render import Platform, render_agent_children, render_language_model_children
+from business_operator.render import (
+    Model,
+    Platform,
+    render_agent_children,
+    render_language_model_children,
+)
 from business_operator.render.context import Network
 from business_operator.settings import OperatorSettings
+from katha.api import LanguageModel
 
 PLATFORM = Platform(network=Network(cluster_cidrs=(CLUSTER_PUBLIC_RANGE,)))
 OPERATOR_ROLES = {"agents", "indexing", "model", "model-head", "model-workers", "agent-heads"}
@@ -244,3 +251,39 @@ def test_the_single_pod_agent_runs_its_local_ray_with_token_authentication() -> 
     deployment = next(m for m in render_agent_children(agent) if m["kind"] == "Deployment")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert {"name": "RAY_AUTH_MODE", "value": "token"} in container["env"]
+
+
+# Voice notes and photos: the models a Business names for them are call edges of their own
+# (DESIGN.md's "agent -> LanguageModel / LLM endpoint", 8000 in the cluster, 443 outside).
+
+
+def test_an_agent_reaches_the_models_it_names_for_voice_and_photos_and_no_others() -> None:
+    gemma = model(PLATFORM)
+    resource = LanguageModel.model_validate(
+        yaml.safe_load((EXAMPLES / "06-transcription-language-model.yaml").read_text())
+    )
+    whisper = Model("whisper-large-v3", PLATFORM.namespace, "uid-whisper", resource.spec, PLATFORM)
+    shop = tenant("07-business-with-voice-and-photos", "shops", "deployment", PLATFORM)
+    plain = tenant("01-minimal-business", "tenants", "deployment", PLATFORM)
+    manifests = [
+        *render_agent_children(shop),
+        *render_agent_children(plain),
+        *render_language_model_children(whisper),
+        *render_language_model_children(gemma),
+    ]
+    ips = (f"10.244.8.{n}" for n in range(2, 250))
+    pods = {id(m): pods_of(m, ips) for m in manifests}
+    by_owner: dict[str, list[Pod]] = {}
+    for manifest in manifests:
+        owner = manifest["metadata"]["labels"]["app.kubernetes.io/instance"]
+        by_owner.setdefault(owner, []).extend(pods[id(manifest)])
+    cluster = Cluster.of(["shops", "tenants", PLATFORM.namespace], manifests)
+    (agent,) = by_owner["nugegoda-phone-repairs"]
+    (other,) = by_owner["kandy-bakehouse"]
+    assert len(by_owner["whisper-large-v3"]) == 2  # its Ray head and a GPU worker
+    for served in (*by_owner["whisper-large-v3"], *by_owner["gemma-3-4b"]):
+        assert cluster.allows(agent, served, 8000), served.name
+        assert not cluster.allows(agent, served, 8265), served.name  # KubeRay's alone
+        assert not cluster.allows(other, served, 8000), served.name  # names neither
+    # An endpoint outside the cluster (OpenAI's transcriptions) is the public web on 443.
+    assert cluster.allows(agent, External("api.openai.com", "162.159.140.245"), 443)

@@ -38,6 +38,7 @@ BUSINESSES = [
     "02-every-source-type",
     "04-business-with-model",
     "05-business-with-postgres-memory",
+    "07-business-with-voice-and-photos",
 ]
 WORKLOADS = ["rayService", "deployment"]
 
@@ -46,9 +47,9 @@ def _tenant(example: str, workload: str, **changes: Any) -> Tenant:
     return example_tenant(example, workload, **changes)
 
 
-def _model() -> Model:
+def _model(example: str = "03-language-model") -> Model:
     resource = LanguageModel.model_validate(
-        yaml.safe_load((EXAMPLES / "03-language-model.yaml").read_text())
+        yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text())
     )
     return Model(
         name=resource.metadata.name,
@@ -119,13 +120,14 @@ def test_business_children_match_golden_and_schemas(
     _check_golden(f"{example}-{workload}", manifests)
 
 
+@pytest.mark.parametrize("example", ["03-language-model", "06-transcription-language-model"])
 def test_language_model_children_match_golden_and_schemas(
-    rayservice_schema: dict[str, Any],
+    example: str, rayservice_schema: dict[str, Any]
 ) -> None:
-    manifests = render_language_model_children(_model())
+    manifests = render_language_model_children(_model(example))
     for manifest in manifests:
         _validate(manifest, rayservice_schema)
-    _check_golden("03-language-model", manifests)
+    _check_golden(example, manifests)
 
 
 def test_long_business_names_give_valid_distinct_stable_child_names() -> None:

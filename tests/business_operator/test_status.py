@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from business_operator.handlers.business import transitions
-from business_operator.status import Check, Observation, business_status, phase
+from business_operator.handlers.signals import observed_again
+from business_operator.status import Check, Observation, Signals, business_status, phase
 from katha.api import BusinessPhase
 
 OK = Check(True, "Fine", "fine")
@@ -81,3 +82,24 @@ def test_timestamps_are_utc_rfc3339() -> None:
     status = business_status(_observed(), 1, None)
     stamp = status["conditions"][0]["lastTransitionTime"]
     assert datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def test_voice_and_vision_models_report_their_own_conditions_and_survive_a_signal() -> None:
+    waiting = Check(False, "ModelNotReady", "LanguageModel whisper is Loading; voice notes go")
+    photos = Check(True, "EndpointConfigured", "Photos are read by gemma at https://x.lk/v1")
+    observed = _observed(voice=waiting, vision=photos)
+    assert phase(observed) is BusinessPhase.DEGRADED
+    status = business_status(observed, 2, None)
+    by_type = {item["type"]: item for item in status["conditions"]}
+    assert (by_type["Ready"]["reason"], by_type["VoiceReady"]["status"]) == (
+        "ModelNotReady",
+        "False",
+    )
+    assert by_type["VisionReady"]["status"] == "True"
+    # When Meta's signals move the status, the reconciler's media conditions stay as written.
+    again = observed_again(status["conditions"], False, Signals(restricted=OK, templates=OK))
+    assert again is not None
+    assert (again.voice, again.vision) == (waiting, photos)
+    assert "VoiceReady" not in {
+        c["type"] for c in business_status(_observed(), 1, None)["conditions"]
+    }

@@ -10,6 +10,7 @@ from pydantic import SecretStr, ValidationError
 from business_operator.claims import creation_time, number_claimed
 from business_operator.grants import SecretUse, granted, grants_check, secret_uses
 from business_operator.handlers.index import IndexOutcome, forget_index, run_index
+from business_operator.handlers.models import resolve_models
 from business_operator.kube import KubeClient, decode_secret, secret_has_key
 from business_operator.render import Platform, Tenant, render_agent_children, render_route
 from business_operator.render.context import Workload
@@ -17,9 +18,8 @@ from business_operator.render.route import agent_endpoint
 from business_operator.routing_table import RoutingTableWriter
 from business_operator.signals import SIGNAL_CONDITIONS, condition_events, observe, read_whatsapp
 from business_operator.status import Check, Observation, business_status
-from katha.api import Business, LanguageModelPhase
+from katha.api import Business
 from katha.contracts.routing import Credentials
-from katha.contracts.serving import LlmEndpoint
 
 CREDENTIAL_KEYS = ("accessToken", "appSecret", "verifyToken")
 WORKLOAD_KINDS = {
@@ -118,34 +118,6 @@ async def check_memory(context: Context, business: Business) -> Check | None:
     return Check(True, "PostgresConfigured", message)
 
 
-async def resolve_model(
-    context: Context, business: Business
-) -> tuple[Check | None, LlmEndpoint | None]:
-    model = business.spec.model
-    if model is None:
-        return None, None
-    if model.endpoint is not None:
-        endpoint = LlmEndpoint(base_url=model.endpoint.base_url, model=model.endpoint.model)
-        return Check(
-            True, "EndpointConfigured", f"Answers come from {model.endpoint.base_url}"
-        ), endpoint
-    name = str(model.language_model_ref)
-    namespace = context.platform.namespace
-    found = await context.kube.get("katha.dev/v1alpha1", "LanguageModel", namespace, name)
-    if found is None:
-        message = (
-            f"LanguageModel {namespace}/{name} does not exist; apply it or fix languageModelRef"
-        )
-        return Check(False, "ModelNotFound", message), None
-    status = found.get("status") or {}
-    if status.get("phase") != LanguageModelPhase.READY or not status.get("endpoint"):
-        message = f"LanguageModel {name} is {status.get('phase', 'Pending')}; answers wait for it"
-        return Check(False, "ModelNotReady", message), None
-    served = status.get("servedModelName") or name
-    endpoint = LlmEndpoint(base_url=status["endpoint"], model=served)
-    return Check(True, "ModelReady", f"Answers come from LanguageModel {name}"), endpoint
-
-
 async def choose_workload(context: Context, business: Business) -> Workload:
     wanted = business.spec.agent.workload.value
     if wanted == "auto":
@@ -184,7 +156,7 @@ async def reconcile(
     refused = await refused_secrets(context, business)
     secrets = grants_check(namespace, business.metadata.name, refused)
     whatsapp, credentials = await read_credentials(context, business, refused)
-    model_check, llm = await resolve_model(context, business)
+    models = await resolve_models(context.kube, context.platform.namespace, business)
     memory = await check_memory(context, business)
     workload = await choose_workload(context, business)
     tenant = Tenant(
@@ -194,7 +166,9 @@ async def reconcile(
         spec=business.spec,
         workload=workload,
         platform=context.platform,
-        llm=llm,
+        llm=models.llm,
+        voice=models.voice_endpoint,
+        vision=models.vision_endpoint,
     )
     applied = await apply_children(context, tenant, keep_workload=bool(refused))
     if credentials is not None:
@@ -209,7 +183,9 @@ async def reconcile(
         whatsapp=whatsapp,
         agent=agent,
         knowledge=index.check,
-        model=model_check,
+        model=models.model,
+        voice=models.voice,
+        vision=models.vision,
         memory=memory,
         secrets=secrets,
         suspended=business.spec.suspend,

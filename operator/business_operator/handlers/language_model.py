@@ -5,6 +5,7 @@ from typing import Any
 from business_operator.kube import KubeClient
 from business_operator.render import Model, Platform, render_language_model_children
 from katha.api import LanguageModel, LanguageModelPhase
+from katha.api.language_model import ModelTask
 
 
 def _ready(rayservice: dict[str, Any]) -> bool:
@@ -29,8 +30,9 @@ async def reconcile(kube: KubeClient, platform: Platform, body: dict[str, Any]) 
         applied = await kube.apply(child)
     ready = _ready(applied)
     phase = LanguageModelPhase.READY if ready else LanguageModelPhase.LOADING
+    task = "" if resource.spec.task is ModelTask.GENERATE else f" for {resource.spec.task.value}"
     message = (
-        f"Serving {resource.spec.model} as {model.served_name}"
+        f"Serving {resource.spec.model} as {model.served_name}{task}"
         if ready
         else f"KubeRay is starting {resource.spec.model} on {resource.spec.gpu.count} GPU(s)"
     )

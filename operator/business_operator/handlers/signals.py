@@ -28,6 +28,8 @@ RECONCILED = {
     "AgentAvailable": "agent",
     "KnowledgeIndexed": "knowledge",
     "ModelAvailable": "model",
+    "VoiceReady": "voice",
+    "VisionReady": "vision",
     "MemoryConfigured": "memory",
     "SecretsGranted": "secrets",
 }
@@ -85,6 +87,8 @@ def observed_again(
         agent=checks["agent"],
         knowledge=checks["knowledge"],
         model=checks.get("model"),
+        voice=checks.get("voice"),
+        vision=checks.get("vision"),
         memory=checks.get("memory"),
         secrets=checks.get("secrets"),
         suspended=suspended,

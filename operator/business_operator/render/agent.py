@@ -37,6 +37,9 @@ POSTGRES_URL_ENV = "KATHA_AGENT_POSTGRES_URL"
 # ... and for the API keys the Business names (model.endpoint, webSearch with Tavily).
 LLM_API_KEY_ENV = "KATHA_AGENT_LLM_API_KEY"
 TAVILY_API_KEY_ENV = "KATHA_AGENT_TAVILY_API_KEY"
+# ... and for the endpoints that read voice notes and photos (spec.voice, spec.vision).
+VOICE_API_KEY_ENV = "KATHA_AGENT_VOICE_API_KEY"
+VISION_API_KEY_ENV = "KATHA_AGENT_VISION_API_KEY"
 
 
 def serve_config(tenant: Tenant) -> dict[str, Any]:
@@ -79,19 +82,23 @@ def agent_env(tenant: Tenant) -> list[dict[str, Any]]:
 
 
 def api_key_env(tenant: Tenant) -> list[dict[str, Any]]:
-    """The LLM endpoint's and Tavily's API keys, from the Secrets the Business names in its
-    own namespace; like the Postgres URL, they never pass through the operator."""
+    """The API keys of the LLM, voice and vision endpoints and of Tavily, from the Secrets
+    the Business names in its own namespace; like the Postgres URL, they never pass
+    through the operator."""
+    spec = tenant.spec
+    search = spec.web_search
+    keys = [
+        (LLM_API_KEY_ENV, spec.model.endpoint if spec.model else None),
+        (VOICE_API_KEY_ENV, spec.voice.endpoint if spec.voice else None),
+        (VISION_API_KEY_ENV, spec.vision.endpoint if spec.vision else None),
+        (TAVILY_API_KEY_ENV, search if search.enabled else None),
+    ]
     env: list[dict[str, Any]] = []
-    model = tenant.spec.model
-    if model is not None and model.endpoint is not None and model.endpoint.api_key_secret_ref:
-        ref = model.endpoint.api_key_secret_ref
-        source = {"secretKeyRef": {"name": ref.name, "key": ref.key}}
-        env.append({"name": LLM_API_KEY_ENV, "valueFrom": source})
-    search = tenant.spec.web_search
-    if search.enabled and search.api_key_secret_ref is not None:
-        ref = search.api_key_secret_ref
-        source = {"secretKeyRef": {"name": ref.name, "key": ref.key}}
-        env.append({"name": TAVILY_API_KEY_ENV, "valueFrom": source})
+    for name, holder in keys:
+        ref = holder.api_key_secret_ref if holder is not None else None
+        if ref is not None:
+            source = {"secretKeyRef": {"name": ref.name, "key": ref.key}}
+            env.append({"name": name, "valueFrom": source})
     return env
 
 

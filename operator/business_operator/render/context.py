@@ -74,6 +74,10 @@ class Tenant:
     workload: Workload
     platform: Platform
     llm: LlmEndpoint | None = None
+    # The models that read voice notes and photos, once resolved and ready (None: the
+    # customer is told a person will listen or look).
+    voice: LlmEndpoint | None = None
+    vision: LlmEndpoint | None = None
 
     @property
     def key(self) -> str:
@@ -107,6 +111,8 @@ class Tenant:
             business=self.spec.model_copy(update={"knowledge": Knowledge(), "paused": False}),
             index_dir=store.url if store is not None else INDEX_MOUNT_PATH,
             llm=self.llm,
+            voice=self.voice,
+            vision=self.vision,
         )
 
 

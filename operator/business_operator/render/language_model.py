@@ -10,6 +10,7 @@ from business_operator.render.context import Platform
 from business_operator.render.network import render_model_network_policy
 from business_operator.render.ray import RAY_TOKEN_AUTH, ray_pod_template
 from katha.api import LanguageModelSpec
+from katha.api.language_model import DEFAULT_MAX_MODEL_LEN, ModelTask
 from katha.contracts.serving import AGENT_PORT
 
 LLM_IMPORT_PATH = "ray.serve.llm:build_openai_app"
@@ -48,13 +49,17 @@ class Model:
 
 
 def llm_config(model: Model) -> dict[str, Any]:
+    """One Ray Serve LLM model config. A transcription model is served the same way: vLLM
+    knows a Whisper-family model by its architecture and Ray Serve LLM's OpenAI app routes
+    /v1/audio/transcriptions to it, so only the context length differs (its own)."""
     spec = model.spec
-    engine: dict[str, Any] = {
-        "tensor_parallel_size": spec.gpu.count,
-        "max_model_len": spec.max_model_len,
-        "download_dir": WEIGHTS_PATH,
-        **spec.engine_args,
-    }
+    engine: dict[str, Any] = {"tensor_parallel_size": spec.gpu.count}
+    max_model_len = spec.max_model_len
+    if max_model_len is None and spec.task is ModelTask.GENERATE:
+        max_model_len = DEFAULT_MAX_MODEL_LEN
+    if max_model_len is not None:
+        engine["max_model_len"] = max_model_len
+    engine = {**engine, "download_dir": WEIGHTS_PATH, **spec.engine_args}
     if spec.revision:
         engine["revision"] = spec.revision
     config: dict[str, Any] = {
@@ -166,6 +171,7 @@ def _serve_config(model: Model) -> str:
 
 def render_llm_rayservice(model: Model) -> dict[str, Any]:
     spec = model.spec
+
     pod = _PodParts(
         labels(model.name, "llm", kind="LanguageModel"),
         _model_env(spec),

@@ -84,10 +84,18 @@ def language_model_pods(platform: Platform, name: str) -> dict[str, Any]:
     return in_namespace(platform.namespace, {LANGUAGE_MODEL_LABEL: name})
 
 
+def language_models(tenant: Tenant) -> list[str]:
+    """The LanguageModels the Business names (answers, voice notes, photos), each once."""
+    spec = tenant.spec
+    named = [part.language_model_ref for part in (spec.model, spec.voice, spec.vision) if part]
+    return sorted({str(name) for name in named if name is not None})
+
+
 def render_network_policy(tenant: Tenant) -> dict[str, Any]:
     """Every pod of the Business (agent, Ray head and workers, indexing): the router, Prometheus
-    and (for a RayService) KubeRay in; DNS, the tenant's model, its Postgres and the public
-    web out; its own pods both ways. Nothing from other tenants, nothing to private ranges."""
+    and (for a RayService) KubeRay in; DNS, the tenant's models (answers, voice, vision), its
+    Postgres and the public web out; its own pods both ways. Nothing from other tenants,
+    nothing to private ranges."""
     platform, network = tenant.platform, tenant.platform.network
     pods = {BUSINESS_LABEL: tenant.name}
     router = in_namespace(platform.namespace, platform.router_labels)
@@ -102,10 +110,9 @@ def render_network_policy(tenant: Tenant) -> dict[str, Any]:
     if tenant.workload == "rayService":
         ingress.insert(2, kuberay_rule(network))
     egress: list[dict[str, Any]] = [dns_rule(network), {"to": [own(pods)]}]
-    model = tenant.spec.model
-    if model is not None and model.language_model_ref is not None:
-        served_by = language_model_pods(platform, str(model.language_model_ref))
-        egress.append({"to": [served_by], "ports": tcp(AGENT_PORT)})
+    served_by = [language_model_pods(platform, name) for name in language_models(tenant)]
+    if served_by:
+        egress.append({"to": served_by, "ports": tcp(AGENT_PORT)})
     if tenant.spec.memory.postgres is not None:
         egress.append(postgres_rule(network))
     egress.append(web_rule(network))

@@ -1,7 +1,7 @@
 """A Business's entry in the routing table the router watches."""
 
 from business_operator.render.context import Tenant
-from katha.contracts.routing import Credentials, Route
+from katha.contracts.routing import Credentials, Route, media_daily_limits
 from katha.contracts.serving import AGENT_PORT, AGENT_READS
 
 
@@ -28,4 +28,5 @@ def render_route(tenant: Tenant, credentials: Credentials) -> Route:
         display_name=spec.display_name,
         assistant_name=spec.persona.name,
         retention_days=spec.memory.retention_days,
+        media_daily_limits=media_daily_limits(spec),
     )

@@ -106,7 +106,8 @@ def test_language_model_example_and_defaults() -> None:
         }
     )
     assert (bare.spec.replicas.min, bare.spec.replicas.max) == (1, 1)
-    assert bare.spec.max_model_len == 8192
+    assert bare.spec.max_model_len is None  # the renderer's 8192, or a Whisper model's own
+    assert bare.spec.task == "generate"
 
 
 def test_an_unquoted_phone_number_id_is_explained() -> None:
@@ -155,3 +156,26 @@ def test_a_fraction_of_a_day_is_a_valid_retention() -> None:
     manifest = _minimal()
     manifest["spec"]["memory"] = {"retentionDays": 0.5}
     assert Business.model_validate(manifest).spec.memory.retention_days == 0.5
+
+
+def test_voice_and_vision_name_their_models_and_a_daily_limit() -> None:
+    manifest = yaml.safe_load((EXAMPLES / "07-business-with-voice-and-photos.yaml").read_text())
+    spec = Business.model_validate(manifest).spec
+    assert spec.voice is not None
+    assert spec.vision is not None
+    assert (spec.voice.language_model_ref, spec.voice.daily_limit) == ("whisper-large-v3", 300)
+    assert (spec.vision.language_model_ref, spec.vision.daily_limit) == ("gemma-3-4b", 100)
+    minimal = Business.model_validate(_minimal()).spec
+    assert (minimal.voice, minimal.vision) == (None, None)  # a person listens and looks
+    manifest["spec"]["voice"] = {"endpoint": {"baseUrl": "https://api.openai.com/v1",
+                                              "model": "whisper-1"}}  # fmt: skip
+    voice = Business.model_validate(manifest).spec.voice
+    assert voice is not None
+    assert voice.daily_limit == 200
+
+
+def test_a_transcription_model_says_so_and_keeps_its_own_context() -> None:
+    manifest = yaml.safe_load((EXAMPLES / "06-transcription-language-model.yaml").read_text())
+    model = LanguageModel.model_validate(manifest)
+    assert model.spec.task == "transcription"
+    assert model.spec.max_model_len is None
