@@ -1,10 +1,13 @@
 """Outbound WhatsApp messages through the Graph API, `POST /{version}/{phone_number_id}/messages`,
-paced by a TokenBucket per business number and per recipient, retried on throttling."""
+paced by a TokenBucket per business number and per recipient, retried on throttling; and
+customers' media fetched in (`GET /{version}/{media-id}`, then its short-lived URL)."""
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -35,6 +38,26 @@ class OutsideWindowError(GraphApiError):
 
 class GraphApiUnavailableError(GraphApiError):
     """Still throttled or failing after every retry; the message should be tried later."""
+
+
+class MediaRefusedError(Exception):
+    """The router will not take this media (too large, a type it does not allow): trying
+    again would get the same answer. `reason` is a `Media.unavailable` value."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    """What `GET /{media-id}` says: where the bytes are for about five minutes (the URL
+    carries credentials in its query: never logged), their type, size and SHA-256."""
+
+    url: str
+    mime_type: str | None
+    sha256: str | None
+    file_size: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +163,66 @@ class GraphApiClient:
         # One try: a missing blue tick must not delay the answer.
         await self._post(phone_number_id, token, body, None, attempts=1)
 
+    async def fetch_media(
+        self, media_id: str, token: str, admit: Callable[[MediaInfo], int]
+    ) -> tuple[MediaInfo, bytes]:
+        """The media's metadata and bytes. `admit` returns how many bytes may come, or raises
+        MediaRefusedError; the download stops as soon as more arrive (MediaRefusedError
+        "too_large"). Throttling, 5xx and network failures are retried with back-off, each
+        time from the metadata (its URL is short-lived); a refusal is raised at once."""
+        error: GraphApiError | None = None
+        for attempt in range(1, self._attempts + 1):
+            try:
+                info = await self._media_info(media_id, token)
+                return info, await self._download(info.url, token, admit(info))
+            except GraphApiUnavailableError as failure:
+                error = failure
+            if attempt < self._attempts:
+                delay = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
+                delay *= 0.5 + random.random()  # noqa: S311 - jitter, not security
+                log.warning("media.retry", code=error.code, status=error.status, attempt=attempt)
+                await asyncio.sleep(delay)
+        raise error or GraphApiUnavailableError(None, 0, "no attempt was made")
+
+    async def _media_info(self, media_id: str, token: str) -> MediaInfo:
+        url = f"{self._base}/{quote(media_id, safe='')}"
+        try:
+            response = await self._client.get(url, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as failure:
+            raise GraphApiUnavailableError(None, 0, type(failure).__name__) from failure
+        if not response.is_success:
+            raise _error(response)
+        try:
+            document = response.json()
+            size = document.get("file_size")
+            return MediaInfo(
+                url=str(document["url"]),
+                mime_type=_text(document.get("mime_type")),
+                sha256=_text(document.get("sha256")),
+                file_size=int(size) if size is not None else None,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as failure:
+            raise GraphApiError(None, response.status_code, "unreadable metadata") from failure
+
+    async def _download(self, url: str, token: str, limit: int) -> bytes:
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            async with self._client.stream("GET", url, headers=headers) as response:
+                if not response.is_success:
+                    await response.aread()
+                    raise _error(response)
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise MediaRefusedError("too_large", f"{declared} bytes declared")
+                received = bytearray()
+                async for chunk in response.aiter_bytes():
+                    received += chunk
+                    if len(received) > limit:  # stop reading: the rest never arrives here
+                        raise MediaRefusedError("too_large", f"over {limit} bytes sent")
+                return bytes(received)
+        except httpx.HTTPError as failure:
+            raise GraphApiUnavailableError(None, 0, type(failure).__name__) from failure
+
     async def _post(
         self,
         phone_number_id: str,
@@ -181,6 +264,10 @@ def _message_id(response: httpx.Response) -> str | None:
         return str(messages[0].get("id")) if messages[0].get("id") else None
     except (ValueError, AttributeError, IndexError):
         return None
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value) else None
 
 
 def _error(response: httpx.Response) -> GraphApiError:

@@ -65,6 +65,12 @@ class History:
     def enabled(self) -> bool:
         return self._store is not None
 
+    @property
+    def store(self) -> ConversationStore | None:
+        """The conversation store it writes, for those that keep more beside a conversation
+        (the customers' media); None without one."""
+        return self._store
+
     async def forget_expired(self, routes: list[Route]) -> int:
         """Apply each Business's retention period to the store (nothing without a store)."""
         if self._store is None:

@@ -96,3 +96,14 @@ class RouterMetrics:
             "Conversation events written to the store, failed batches and dropped events.",
             ["result"],
         )
+        self.media: Counter = m.counter(
+            "media_total",
+            "Customers' media by type and outcome (fetched, reused, too_large, "
+            "type_not_allowed, download_failed, daily_limit).",
+            ["tenant", "type", "outcome"],
+        )
+        self.media_bytes: Counter = m.counter(
+            "media_bytes_total",
+            "Bytes of customers' media fetched from the Graph API.",
+            ["tenant", "type"],
+        )

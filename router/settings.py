@@ -94,3 +94,18 @@ class RouterSettings(ComponentSettings):
         description="Conversation events kept in memory while the store is unreachable; "
         "past that the oldest are dropped (and counted).",
     )
+
+    # Customers' media, fetched from the Graph API and handed to the agent (router.media).
+    # Limits are checked on the size Meta declares and again while the bytes stream in.
+    media_audio_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    media_image_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    media_document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    media_video_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    media_sticker_max_bytes: int = Field(default=512 * 1024, ge=1, le=100 * 1024 * 1024)
+    media_daily_cap: int = Field(
+        default=500,
+        ge=0,
+        description="Voice notes or photos (what a GPU model reads) fetched per Business per "
+        "UTC day, each type counted on its own; past it the agent is told `daily_limit` "
+        "and nothing is downloaded. A route's `media_daily_limits` for the type wins.",
+    )

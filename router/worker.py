@@ -11,7 +11,7 @@ from katha.contracts.routing import Route
 from katha.observability import bind_ids, get_logger
 from katha.replies import text_only
 from katha.store import StoreEvent
-from router import canned, history
+from router import canned, history, media
 from router.account import account_state
 from router.agent import AgentClient, AgentRefusedError, AgentUnavailableError
 from router.conversations import is_owner, window_open, with_human
@@ -64,6 +64,7 @@ class Worker:
         self._agent = agent
         self._graph = graph
         self._metrics = metrics
+        self._media = media.MediaFetcher(settings, inbox, graph, metrics, history)
         self._breakers: dict[str, CircuitBreaker] = defaultdict(
             lambda: CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
         )
@@ -326,7 +327,7 @@ class Worker:
                 await self._graph.mark_read(envelope.phone_number_id, token, envelope.message_id)
             except GraphApiError as error:
                 log.info("message.read_failed", code=error.code)
-        message = envelope.message.model_copy(update={"previous_language": state.language})
+        message = await self._media.for_agent(route, envelope, state.language)
         started = time.perf_counter()
         try:
             reply = await self._agent.ask(route.endpoint, message)

@@ -60,7 +60,8 @@ class Media(_Contract):
     filename: str | None = None
     voice: bool = False
     content: bytes | None = Field(
-        default=None, description="The media's bytes as the router fetched them (base64url in JSON)."
+        default=None,
+        description="The media's bytes as the router fetched them (base64url in JSON).",
     )
     size: int | None = Field(default=None, ge=0, description="Bytes, as the Graph API said.")
     unavailable: MediaUnavailable | None = Field(

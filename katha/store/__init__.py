@@ -7,6 +7,7 @@ The router writes `StoreEvent`s with `ConversationStore.record`; the owner conso
 
 from katha.store.console_tables import ConsoleTables
 from katha.store.events import Author, ConversationSummary, Kind, StoredEvent, StoreEvent
+from katha.store.media import MediaSummary, StoredMedia
 from katha.store.migrate import current_revision, upgrade
 from katha.store.store import ConversationStore
 from katha.store.urls import URL_ENV, StoreUrlError
@@ -18,9 +19,11 @@ __all__ = [
     "ConversationStore",
     "ConversationSummary",
     "Kind",
+    "MediaSummary",
     "StoreEvent",
     "StoreUrlError",
     "StoredEvent",
+    "StoredMedia",
     "current_revision",
     "upgrade",
 ]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from katha.store.engines import WRITES
 from katha.store.events import ConversationSummary, StoredEvent
+from katha.store.media import MediaSummary, conversation_media, forget_conversation_media
 from katha.store.models import conversations, events
 
 SUMMARY_COLUMNS = tuple(ConversationSummary.model_fields)
@@ -21,7 +22,8 @@ EVENT_COLUMNS = tuple(StoredEvent.model_fields)
 
 class CustomerExport(BaseModel):
     """Everything the store keeps about one customer: the conversation's row (name,
-    number, language, flags) and every event with its text, oldest first."""
+    number, language, flags), every event with its text, oldest first, and what is kept
+    of their media (each file's bytes are served one by one, not exported inline)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -29,6 +31,7 @@ class CustomerExport(BaseModel):
     conversation_id: str
     conversation: ConversationSummary | None
     events: list[StoredEvent]
+    media: list[MediaSummary] = []  # their voice notes, photos, documents (the bytes apart)
 
 
 class CustomerForgotten(BaseModel):
@@ -39,6 +42,7 @@ class CustomerForgotten(BaseModel):
 
     events: int
     conversations: int
+    media: int = 0  # the customer's voice notes, photos and documents
 
 
 async def export_customer(engine: AsyncEngine, tenant: str, conversation_id: str) -> CustomerExport:
@@ -55,18 +59,20 @@ async def export_customer(engine: AsyncEngine, tenant: str, conversation_id: str
     async with engine.connect() as connection, connection.begin():
         row = (await connection.execute(row_query)).mappings().first()
         rows = (await connection.execute(events_query)).mappings().all()
+        files = await conversation_media(connection, tenant, conversation_id)
     return CustomerExport(
         tenant=tenant,
         conversation_id=conversation_id,
         conversation=ConversationSummary.model_validate(dict(row)) if row else None,
         events=[StoredEvent.model_validate(dict(item)) for item in rows],
+        media=files,
     )
 
 
 async def forget_customer(
     engine: AsyncEngine, tenant: str, conversation_id: str
 ) -> CustomerForgotten:
-    """Delete the conversation's events and its row in one transaction: a failure leaves
+    """Delete the conversation's events, media and row in one transaction: a failure leaves
     everything as it was, and deleting again finds nothing (idempotent).
 
     An event the router writes after this (a message still on its way) makes a new
@@ -86,6 +92,9 @@ async def forget_customer(
                     conversations.c.conversation_id == conversation_id,
                 )
             )
+            gone_media = await forget_conversation_media(connection, tenant, conversation_id)
     return CustomerForgotten(
-        events=int(gone_events.rowcount), conversations=int(gone_rows.rowcount)
+        events=int(gone_events.rowcount),
+        conversations=int(gone_rows.rowcount),
+        media=gone_media,
     )

@@ -22,6 +22,14 @@ from katha.store.customers import (
 )
 from katha.store.engines import WRITES, async_engine
 from katha.store.events import ConversationSummary, StoredEvent, StoreEvent
+from katha.store.media import (
+    MediaSummary,
+    StoredMedia,
+    conversation_media,
+    forget_media_before,
+    keep_media,
+    read_media,
+)
 from katha.store.models import conversations, events
 from katha.store.summary import MESSAGE_KINDS
 from katha.store.writes import first_of_each, insert_new, move_conversations
@@ -119,8 +127,8 @@ class ConversationStore:
         return [StoredEvent.model_validate(dict(row)) for row in reversed(rows)]
 
     async def forget_before(self, tenant: str, cutoff: datetime) -> int:
-        """Delete a tenant's events older than `cutoff`, and its conversations with none
-        left (the Business's retention period); how many events were deleted."""
+        """Delete a tenant's events and media older than `cutoff`, and its conversations
+        with none left (the Business's retention period); how many events were deleted."""
         of_conversation = and_(
             events.c.tenant == conversations.c.tenant,
             events.c.conversation_id == conversations.c.conversation_id,
@@ -136,6 +144,7 @@ class ConversationStore:
                 deleted = await connection.execute(
                     delete(events).where(events.c.tenant == tenant, events.c.at < cutoff)
                 )
+                await forget_media_before(connection, tenant, cutoff)
                 await connection.execute(
                     delete(conversations).where(
                         conversations.c.tenant == tenant, ~exists().where(of_conversation)
@@ -148,6 +157,21 @@ class ConversationStore:
                     .values(messages=messages)
                 )
         return int(deleted.rowcount)
+
+    async def keep_media(self, item: StoredMedia) -> bool:
+        """Keep a customer's media file beside their conversation; False when the tenant
+        had that media id already (the first copy stays)."""
+        return await keep_media(self._engine, item)
+
+    async def media(self, tenant: str, media_id: str) -> StoredMedia | None:
+        """One of `tenant`'s media files, None when it has none by that id."""
+        return await read_media(self._engine, tenant, media_id)
+
+    async def conversation_media(self, tenant: str, conversation_id: str) -> list[MediaSummary]:
+        """One customer's media files, oldest first, without their bytes (the console
+        matches each to its message by `message_id`)."""
+        async with self._engine.connect() as connection:
+            return await conversation_media(connection, tenant, conversation_id)
 
     async def export_customer(self, tenant: str, conversation_id: str) -> CustomerExport:
         """Everything kept about one customer of `tenant` (the owner's export)."""

@@ -16,6 +16,7 @@ from pydantic import Field
 from katha.contracts.routing import TENANT_PATTERN
 from katha.store.events import CONVERSATION_ID_MAX, TENANT_MAX
 from router import console_actions
+from router.api import admin_media
 from router.api.bodies import AdminBody, documented, parse_body
 from router.api.deps import ServicesDep, require_admin
 from router.console_actions import NotFoundError, RateLimitedError, UnavailableError
@@ -145,3 +146,7 @@ async def send_login_code(
     except Refusals as error:
         raise _refused(error) from None
     return {"tenants": tenants}
+
+
+# The customer's media, under the same /admin prefix (router/api/admin_media.py).
+router.include_router(admin_media.router)

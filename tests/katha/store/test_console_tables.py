@@ -129,7 +129,7 @@ async def test_0003_adds_the_console_tables_and_keeps_the_conversations(
     async with ConversationStore.from_url(empty_url) as store:
         await store.record([event(1), event(2, author="agent"), event(3, conversation_id="c-2")])
         before = (await store.conversations(TENANT), await store.thread(TENANT, "c-1"))
-    upgrade(empty_url)
+    upgrade(empty_url, "0003")
     assert current_revision(empty_url) == "0003"
     async with ConversationStore.from_url(empty_url) as store:
         assert (await store.conversations(TENANT), await store.thread(TENANT, "c-1")) == before

@@ -58,7 +58,7 @@ async def test_an_old_store_with_data_is_upgraded_and_its_flags_filled_in(
         ],
     )
     upgrade(empty_url)
-    assert current_revision(empty_url) == "0003"
+    assert current_revision(empty_url) == "0004"
     async with ConversationStore.from_url(empty_url) as store:
         listed = {row.conversation_id: row for row in await store.conversations(TENANT)}
         assert {key: (row.with_person, row.unanswered) for key, row in listed.items()} == {
@@ -82,7 +82,7 @@ async def test_an_old_store_with_data_is_upgraded_and_its_flags_filled_in(
 
 def test_upgrading_again_changes_nothing(store_url: str) -> None:
     upgrade(store_url)
-    assert current_revision(store_url) == "0003"
+    assert current_revision(store_url) == "0004"
 
 
 def test_the_migrations_build_exactly_the_tables_the_store_queries(store_url: str) -> None:

@@ -1,13 +1,50 @@
 """WhatsApp's Graph API as the router meets it: POST /{version}/{phone_number_id}/messages,
-answered like Meta does, every call recorded. Served as an ASGI app (`ServerThread`)."""
+answered like Meta does, every call recorded. Customers' media too: GET /{version}/{media-id}
+answers its metadata with a short-lived download URL on this same server (with credentials
+in its query, as Meta's are), and GET on that URL the bytes; both check the Bearer token.
+Served as an ASGI app (`ServerThread`)."""
 
+import hashlib
+import secrets
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+DOWNLOAD_PATH = "/whatsapp_business/attachments/"
+
+
+@dataclass
+class MediaFile:
+    """One customer's media as Meta holds it. `token`: the only access token that may read
+    it (the tenant's). `declared_size` / `sha256`: what the metadata says, when it should
+    not be the truth (None: the real size and hash; "" for `sha256`: none given).
+    `endless`: `content` sent again and again in chunks, with no Content-Length, until the
+    reader hangs up (only a reader that counts what arrives ever stops)."""
+
+    content: bytes
+    mime_type: str
+    token: str
+    declared_size: int | None = None
+    sha256: str | None = None
+    endless: bool = False
+
+
+@dataclass
+class MediaCall:
+    step: str  # "metadata" or "download"
+    media_id: str
+    authorization: str | None
+    url: str
+
+
+def _graph_error(status: int, code: int, message: str) -> JSONResponse:
+    error = {"message": message, "type": "OAuthException", "code": code}
+    return JSONResponse({"error": error}, status_code=status)
 
 
 @dataclass
@@ -59,9 +96,18 @@ class GraphApi:
     # is refused with 131047, as Meta does; a template goes through.
     closed: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    media: dict[str, MediaFile] = field(default_factory=dict)
+    media_calls: list[MediaCall] = field(default_factory=list)
+    # HTTP statuses answered to downloads first (Meta's CDN failing), before the bytes.
+    download_failures: list[int] = field(default_factory=list)
+    # Endless files whose reader hung up (the stream stopped because of it).
+    abandoned: set[str] = field(default_factory=set)
+    # The download URLs' credential part (Meta's `hash`): it must never reach a log.
+    url_secret: str = field(default_factory=lambda: "AT" + secrets.token_hex(12))
 
     def app(self) -> FastAPI:
         api = FastAPI()
+        self._media_routes(api)
 
         @api.post("/{version}/{phone_number_id}/messages")
         async def messages(version: str, phone_number_id: str, request: Request) -> JSONResponse:
@@ -93,6 +139,68 @@ class GraphApi:
             )
 
         return api
+
+    def _media_routes(self, api: FastAPI) -> None:
+        @api.get(DOWNLOAD_PATH)
+        async def download(request: Request, mid: str = "", hash: str = "") -> Response:
+            file = self._media_call("download", mid, request)
+            if file is None or hash != self.url_secret:
+                return _graph_error(404, 100, "media not found")
+            if not self._authorized(file, request):
+                return _graph_error(401, 190, "Invalid OAuth access token.")
+            with self.lock:
+                failure = self.download_failures.pop(0) if self.download_failures else None
+            if failure is not None:
+                return _graph_error(failure, 2, "Service temporarily unavailable")
+            if file.endless:
+                chunks = self._endless(mid, file, request)
+                return StreamingResponse(chunks, media_type=file.mime_type)
+            return Response(file.content, media_type=file.mime_type)
+
+        @api.get("/{version}/{media_id}")
+        async def metadata(version: str, media_id: str, request: Request) -> JSONResponse:
+            file = self._media_call("metadata", media_id, request)
+            if file is None:
+                return _graph_error(400, 100, "Unsupported get request.")
+            if not self._authorized(file, request):
+                return _graph_error(401, 190, "Invalid OAuth access token.")
+            root = str(request.base_url).rstrip("/")
+            query = f"mid={media_id}&ext={int(time.time())}&hash={self.url_secret}"
+            document: dict[str, Any] = {
+                "messaging_product": "whatsapp",
+                "url": f"{root}{DOWNLOAD_PATH}?{query}",
+                "mime_type": file.mime_type,
+                "file_size": len(file.content)
+                if file.declared_size is None
+                else file.declared_size,
+                "id": media_id,
+            }
+            digest = hashlib.sha256(file.content).hexdigest()
+            if file.sha256 != "":
+                document["sha256"] = digest if file.sha256 is None else file.sha256
+            return JSONResponse(document)
+
+    def _media_call(self, step: str, media_id: str, request: Request) -> MediaFile | None:
+        call = MediaCall(step, media_id, request.headers.get("authorization"), str(request.url))
+        with self.lock:
+            self.media_calls.append(call)
+            return self.media.get(media_id)
+
+    @staticmethod
+    def _authorized(file: MediaFile, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {file.token}"
+
+    async def _endless(
+        self, media_id: str, file: MediaFile, request: Request
+    ) -> AsyncIterator[bytes]:
+        while not await request.is_disconnected():
+            yield file.content
+        with self.lock:
+            self.abandoned.add(media_id)
+
+    def calls_for(self, media_id: str) -> list[MediaCall]:
+        with self.lock:
+            return [call for call in self.media_calls if call.media_id == media_id]
 
     def texts(self) -> list[GraphCall]:
         with self.lock:
