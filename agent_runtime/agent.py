@@ -12,7 +12,9 @@ from agent_runtime.generation.grounded import GroundedResponder
 from agent_runtime.generation.llm import DEFAULT_BUDGET_SECONDS, LlmResponder
 from agent_runtime.graph import build_graph
 from agent_runtime.knowledge import KnowledgeBase, Refresher
-from agent_runtime.languages import reply_language
+from agent_runtime.languages import readable_by, reply_language
+from agent_runtime.media.reader import Reading, media_reader
+from agent_runtime.media.settings import MediaSettings
 from agent_runtime.memory import (
     checkpointer,
     close,
@@ -23,6 +25,7 @@ from agent_runtime.memory import (
 )
 from agent_runtime.metrics import AgentMetrics
 from agent_runtime.owner_notes import keep_note
+from agent_runtime.phrases import heard, phrase
 from agent_runtime.settings import AgentSettings
 from agent_runtime.state import fresh_turn
 from agent_runtime.tracing import tenant_tracer
@@ -56,6 +59,7 @@ class Agent:
         embedder: Embedder | None = None,
         refresher: Refresher | None = None,
         clock: Clock = utc_now,
+        media: MediaSettings | None = None,
     ) -> None:
         self.args = args
         self.settings = settings
@@ -72,6 +76,7 @@ class Agent:
             poll_seconds=settings.index_poll_seconds,
         )
         self.metrics = AgentMetrics(self.knowledge.run_totals)
+        self.media = media_reader(args, media or MediaSettings(), self.metrics)
         self.retention = timedelta(days=retention_days(args, settings))
         postgres = settings.postgres_url.get_secret_value() if settings.postgres_url else None
         self.saver = checkpointer(state / "conversations.sqlite", postgres)
@@ -114,6 +119,7 @@ class Agent:
         self.knowledge.close()
         close(self.saver)
         self.unanswered.close()
+        self.media.close()
 
     def reply(self, message: InboundMessage) -> AgentReply:
         if message.tenant != self.args.tenant:
@@ -124,10 +130,10 @@ class Agent:
             message_id=message.message_id,
         ):
             text = message_text(message)
-            if text is None and message.media is None:  # a reaction, an empty message
+            if message.media is not None:
+                return self._media(message, text)
+            if text is None:  # a reaction, an empty message
                 return AgentReply(message_id=message.message_id, text=None, intent="none")
-            if text is None:
-                return self._not_text(message)
             return self._answer(message, text)
 
     def keep_note(self, note: OwnerNote) -> bool:
@@ -175,13 +181,44 @@ class Agent:
         self._record(reply, state, text, conversation)
         return reply
 
-    def _not_text(self, message: InboundMessage) -> AgentReply:
-        language = reply_language(message.previous_language or "en", self.args.business.persona)
+    def _media(self, message: InboundMessage, caption: str | None) -> AgentReply:
+        """A voice note, photo or document: its words answered as text when it can be read
+        (with what was heard said back when the model was unsure), else `_not_text`."""
+        reading = self.media.read(message, caption)
+        if reading.question is None:
+            return self._not_text(message, reading)
+        if reading.language is not None:  # the transcript's language, detected once
+            message = message.model_copy(update={"previous_language": reading.language})
+        reply = self._answer(message, reading.question)
+        echo = reading.heard
+        if echo is None or not reply.text or not readable_by(echo, reply.language):
+            return reply
+        return reply.model_copy(update={"text": f"{heard(reply.language, echo)}\n{reply.text}"})
+
+    def _not_text(self, message: InboundMessage, reading: Reading) -> AgentReply:
+        """Media nobody here can read: a person will (the owner is told through the handoff),
+        or, for media the agent never reads, the customer is asked to type."""
+        persona = self.args.business.persona
+        language = reply_language(message.previous_language or "en", persona)
+        if reading.kind is None:
+            return AgentReply(
+                message_id=message.message_id,
+                text=text_only(language),
+                language=language,
+                intent="media",
+            )
+        key = "daily_limit" if reading.reason == "daily_limit" else reading.kind.value
+        self.metrics.handoffs.labels(reading.kind.value).inc()
+        log.info(
+            "handoff.requested", reason=reading.kind.value, why=reading.reason, language=language
+        )
         return AgentReply(
             message_id=message.message_id,
-            text=text_only(language),
+            text=phrase(key, language, persona, self.args.business.display_name),
             language=language,
             intent="media",
+            handoff=True,
+            handoff_reason=reading.kind.value,
         )
 
     def _record(

@@ -37,3 +37,31 @@ class AgentMetrics:
             "Questions the knowledge could not answer, by language.",
             ["language"],
         )
+        # Customers' media (agent_runtime.media): what came of each voice note, photo and
+        # document, why one could not be read, and how long the models took.
+        self.media: Counter = self.metrics.counter(
+            "media_total",
+            "Media messages, by kind (voice_note, photo, document, other) and outcome "
+            "(transcribed, described, read, caption, handed_over, asked_to_type).",
+            ["kind", "outcome"],
+        )
+        self.media_failures: Counter = self.metrics.counter(
+            "media_failures_total",
+            "Media not read, by kind and reason (no_model, timeout, refused, unreachable, "
+            "no_speech, conversion, unreadable, or the router's too_large, daily_limit, ...).",
+            ["kind", "reason"],
+        )
+        self.transcription_seconds: Histogram = self.metrics.histogram(
+            "transcription_seconds",
+            "Time to transcribe a voice note, failures included.",
+            buckets=MODEL_CALL_BUCKETS,
+        )
+        self.vision_seconds: Histogram = self.metrics.histogram(
+            "vision_seconds",
+            "Time to describe a photo, failures included.",
+            buckets=MODEL_CALL_BUCKETS,
+        )
+
+
+# A speech or vision model takes seconds, not milliseconds.
+MODEL_CALL_BUCKETS = (0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60)

@@ -7,6 +7,7 @@ from agent_runtime.languages import readable_by
 from katha.api.business import Persona, Tone
 
 REPLY_LANGUAGES = ("en", "si", "singlish", "ta")
+HEARD_MAX_CHARS = 300
 
 _PHRASES: dict[str, dict[str, str]] = {
     "greeting": {
@@ -75,13 +76,57 @@ _PHRASES: dict[str, dict[str, str]] = {
         "singlish": "Mata web eke meka hambuna:",
         "ta": "இணையத்தில் இது கிடைத்தது:",
     },
+    # Customers' media the agent cannot read itself: a person will (handoff reasons).
+    "voice_note": {
+        "en": "Thank you for your voice note. A person from {business} will listen to it and "
+        "reply to you soon.",
+        "si": "ඔබේ හඬ පණිවිඩයට ස්තූතියි. {business} හි කෙනෙක් එයට සවන් දී ඉක්මනින් ඔබට පිළිතුරු දෙනු ඇත.",
+        "singlish": "Oyage voice note ekata sthuthiyi. {business} eke kenek eka ahala "
+        "ikmanata oyata reply karai.",
+        "ta": "உங்கள் குரல் செய்திக்கு நன்றி. {business} இலிருந்து ஒருவர் அதைக் கேட்டு விரைவில் பதிலளிப்பார்.",
+    },
+    "photo": {
+        "en": "Thank you for the photo. A person from {business} will look at it and reply "
+        "to you soon.",
+        "si": "ඡායාරූපයට ස්තූතියි. {business} හි කෙනෙක් එය බලා ඉක්මනින් ඔබට පිළිතුරු දෙනු ඇත.",
+        "singlish": "Photo ekata sthuthiyi. {business} eke kenek eka balala ikmanata oyata "
+        "reply karai.",
+        "ta": "புகைப்படத்திற்கு நன்றி. {business} இலிருந்து ஒருவர் அதைப் பார்த்து விரைவில் பதிலளிப்பார்.",
+    },
+    "document": {
+        "en": "Thank you for the document. A person from {business} will read it and reply "
+        "to you soon.",
+        "si": "ලේඛනයට ස්තූතියි. {business} හි කෙනෙක් එය කියවා ඉක්මනින් ඔබට පිළිතුරු දෙනු ඇත.",
+        "singlish": "Document ekata sthuthiyi. {business} eke kenek eka kiyawala ikmanata "
+        "oyata reply karai.",
+        "ta": "ஆவணத்திற்கு நன்றி. {business} இலிருந்து ஒருவர் அதைப் படித்து விரைவில் பதிலளிப்பார்.",
+    },
+    "daily_limit": {
+        "en": "Thank you. We cannot open more voice notes and photos automatically today, so "
+        "a person from {business} will reply to yours soon.",
+        "si": "ස්තූතියි. අද තවත් හඬ පණිවිඩ සහ ඡායාරූප ස්වයංක්‍රීයව විවෘත කළ නොහැක. {business} හි "
+        "කෙනෙක් ඔබට ඉක්මනින් පිළිතුරු දෙනු ඇත.",
+        "singlish": "Sthuthiyi. Ada thawa voice notes saha photos automatically open karanna "
+        "bae. {business} eke kenek oyata ikmanata reply karai.",
+        "ta": "நன்றி. இன்று மேலும் குரல் செய்திகளையும் புகைப்படங்களையும் தானாகத் திறக்க முடியாது. "
+        "{business} இலிருந்து ஒருவர் விரைவில் உங்களுக்குப் பதிலளிப்பார்.",
+    },
+    # Said before the answer when a voice note was heard with low confidence.
+    "heard": {
+        "en": "I heard: “{heard}”",
+        "si": "මට ඇසුණේ: “{heard}”",
+        "singlish": "Mata ahune: “{heard}”",
+        "ta": "நான் கேட்டது: “{heard}”",
+    },
 }
 
 
 def phrase(key: str, language: str, persona: Persona, business: str) -> str:
     """A phrase in `language` (English where that language has none), in the persona's tone."""
     table = _PHRASES[key]
-    text = table.get(language, table["en"]).format(name=persona.name, business=business, time="")
+    text = table.get(language, table["en"]).format(
+        name=persona.name, business=business, time="", heard=""
+    )
     if key in {"greeting", "thanks"} and persona.tone in {Tone.WARM, Tone.FRIENDLY}:
         text += " 😊"
     return text
@@ -103,3 +148,10 @@ def note_for(knowledge_language: str, reply_language: str) -> str:
     """An honest note that the details are only in another language ("" when none is needed)."""
     key = "in_english" if knowledge_language == "en" else "in_sinhala"
     return _PHRASES[key].get(reply_language, "")
+
+
+def heard(language: str, transcript: str) -> str:
+    """What a voice note was heard to say, for the customer to correct if it was not."""
+    if len(transcript) > HEARD_MAX_CHARS:  # a long note: its beginning shows what was heard
+        transcript = transcript[:HEARD_MAX_CHARS].rsplit(" ", 1)[0] + "…"
+    return _PHRASES["heard"].get(language, _PHRASES["heard"]["en"]).format(heard=transcript)

@@ -21,9 +21,12 @@ INDEX_MOUNT_PATH = "/var/lib/katha/index"
 # only the index writer reads them.
 DOCUMENTS_SUFFIX = ".documents"
 # What the shared agent reads from a customer's message: text, a chosen button or list
-# item, and the caption of a photo, video or document (one without a caption is asked to
-# type). The routes the operator and `katha up` write carry it; the router answers other
-# types (voice notes, stickers, locations) with its polite text-only reply itself.
+# item, a voice note, and a photo, video or document with its caption. A voice note is
+# transcribed, a photo described and a document read where the Business names the models
+# (`AgentAppArgs.voice`, `.vision`); without them the customer is told politely that a
+# person will listen or look, and the owner is told. The routes the operator and `katha
+# up` write carry it; the router answers other types (stickers, locations) with its polite
+# text-only reply itself.
 AGENT_READS: tuple[MessageType, ...] = (
     MessageType.TEXT,
     MessageType.INTERACTIVE,
@@ -31,11 +34,13 @@ AGENT_READS: tuple[MessageType, ...] = (
     MessageType.IMAGE,
     MessageType.VIDEO,
     MessageType.DOCUMENT,
+    MessageType.AUDIO,
 )
 
 
 class LlmEndpoint(BaseModel):
-    """An OpenAI-compatible chat endpoint, resolved by the operator from the Business's model."""
+    """An OpenAI-compatible endpoint (chat completions; audio transcriptions for `voice`),
+    resolved by the operator from the Business's model; `base_url` ends where `/v1` does."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -55,6 +60,17 @@ class AgentAppArgs(BaseModel):
     business: BusinessSpec
     index_dir: str = INDEX_MOUNT_PATH
     llm: LlmEndpoint | None = None
+    voice: LlmEndpoint | None = Field(
+        default=None,
+        description="An OpenAI-compatible speech-to-text endpoint (`POST {base_url}/audio/"
+        "transcriptions`, e.g. vLLM serving a Whisper model) for voice notes; without one a "
+        "voice note is handed to a person.",
+    )
+    vision: LlmEndpoint | None = Field(
+        default=None,
+        description="An OpenAI-compatible chat endpoint whose model reads images (image_url "
+        "parts) for customers' photos; without one a photo is handed to a person.",
+    )
     knowledge_revision: str = Field(
         default="", description="Changes whenever the knowledge sources change: refresh then."
     )
