@@ -12,9 +12,11 @@ Endpoints (router/api/admin.py):
                                             -> {"tenants": ["namespace/name", ...]}
   (the code goes to that number on WhatsApp, as the Business's loginCode template or words
   inside the owner's window, from each Business whose owner it is)
+- GET  /admin/tenants/{ns}/{name}/media/{media_id}                  -> a customer's file
+  (its bytes with their Content-Type and Content-Disposition; 404 for another Business's)
 """
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -113,3 +115,49 @@ async def call_json(
     """`call_router`'s answer as the JSON object it is."""
     body: dict[str, Any] = (await call_router(client, method, path, **options)).json()
     return body
+
+
+@dataclass
+class MediaDownload:
+    """A customer's file on its way from the router: its headers now, its bytes as they
+    arrive (so a large document never sits whole in the console's memory). Close it."""
+
+    response: httpx.Response
+
+    @property
+    def mime_type(self) -> str:
+        return str(self.response.headers.get("content-type", "application/octet-stream"))
+
+    @property
+    def disposition(self) -> str:
+        return str(self.response.headers.get("content-disposition", ""))
+
+    @property
+    def length(self) -> str | None:
+        length = self.response.headers.get("content-length")
+        return None if length is None else str(length)
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return self.response.aiter_bytes()
+
+    async def aclose(self) -> None:
+        await self.response.aclose()
+
+
+async def open_media(client: httpx.AsyncClient, tenant: str, media_id: str) -> MediaDownload | None:
+    """Start reading one of `tenant`'s customers' files (RouterAdmin.client). None: the
+    router keeps no such file for that tenant (gone with retention, or another Business's
+    id). No answer or 5xx: RouterUnavailableError; any other refusal: RouterRefusedError."""
+    request = client.build_request("GET", admin_path(tenant, "media", media_id))
+    try:
+        response = await client.send(request, stream=True)
+    except httpx.HTTPError as error:
+        raise RouterUnavailableError(type(error).__name__) from error
+    if response.status_code == 200:
+        return MediaDownload(response)
+    await response.aclose()
+    if response.status_code == 404:
+        return None
+    if response.status_code >= 500:
+        raise RouterUnavailableError(f"HTTP {response.status_code}")
+    raise RouterRefusedError(response.status_code, "the media call was refused")

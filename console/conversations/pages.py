@@ -103,15 +103,18 @@ async def conversation_thread(
     thread = await read_thread(services.store, tenant, conversation_id)
     if thread is None:
         return not_found(request, HTTPException(status.HTTP_404_NOT_FOUND))
+    base = f"/b/{namespace}/{name}"
+    # The customers' voice notes, photos and documents, each shown in its message's bubble.
+    media = await services.store.conversation_media(tenant, conversation_id)
     return render(
         request,
         "thread.html",
         principal=principal,
         tenant=tenant,
-        base=f"/b/{namespace}/{name}",
+        base=base,
         thread=thread,
         customer=thread_customer(thread.events),
-        events=event_views(thread.events),
+        events=event_views(thread.events, media, base),
         may_act=principal.may(tenant, "act"),
         filter_languages=FILTER_LANGUAGES,
         refusals=REFUSALS,

@@ -1,12 +1,13 @@
 """What the pages show, shaped from the store's rows: pure functions, tested without a
 server. Labels are English message ids that the templates translate."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from console.auth.principal import Principal, Role
-from katha.store import ConversationSummary, StoredEvent
+from katha.store import ConversationSummary, MediaSummary, StoredEvent
 
 # The languages the agent records (katha.lang.Language), as the list's filter offers them.
 FILTER_LANGUAGES: dict[str, str] = {
@@ -79,6 +80,24 @@ class Source:
     linked: bool  # only web addresses become links; anything else is shown as text
 
 
+# The WhatsApp message types that carry a file (router/media_types.py MEDIA_KINDS).
+MEDIA_KINDS = frozenset({"audio", "image", "video", "document", "sticker"})
+# The router records a customer's message as the event `in:<WhatsApp message id>`, and
+# keeps its file under that message id (katha/store/media.py).
+CUSTOMER_EVENT = "in:"
+
+
+@dataclass(frozen=True)
+class MediaView:
+    """A customer's file in their bubble: the template plays a voice note, shows a photo
+    or offers a document from `href`, the console's own media route. `href` None: the
+    store keeps no file for the message (past retention, or it was never fetched)."""
+
+    kind: str  # audio, image, video, document, sticker
+    href: str | None
+    filename: str | None = None
+
+
 @dataclass(frozen=True)
 class EventView:
     author: str
@@ -91,6 +110,7 @@ class EventView:
     intent: str | None
     sources: list[Source]
     reason: str | None
+    media: MediaView | None = None
 
 
 def business_links(principal: Principal) -> list[BusinessLink]:
@@ -114,7 +134,13 @@ def row_view(base: str, summary: ConversationSummary) -> RowView:
     )
 
 
-def event_views(events: list[StoredEvent]) -> list[EventView]:
+def event_views(
+    events: list[StoredEvent], media: Sequence[MediaSummary] = (), base: str = ""
+) -> list[EventView]:
+    """The thread's bubbles; `media` is the conversation's files (the store's
+    `conversation_media`), each shown in the bubble of the message it came in, and `base`
+    the Business's pages (`/b/namespace/name`) under which the media route lies."""
+    files = {item.message_id: item for item in media}
     return [
         EventView(
             author=event.author,
@@ -127,9 +153,25 @@ def event_views(events: list[StoredEvent]) -> list[EventView]:
             intent=event.intent if event.author == "agent" else None,
             sources=[Source(uri, uri.startswith(("https://", "http://"))) for uri in event.sources],
             reason=event.handoff_reason,
+            media=media_view(event, files, base),
         )
         for event in events
     ]
+
+
+def media_view(event: StoredEvent, files: dict[str, MediaSummary], base: str) -> MediaView | None:
+    """What a customer's message carried, if it was a file: the kept file, or the word that
+    it is no longer kept. Matched by message id, so a file is only ever shown in its own
+    conversation's bubble (the store lists one conversation's files)."""
+    kind = event.message_type
+    if event.author != "customer" or kind is None or kind not in MEDIA_KINDS:
+        return None
+    message_id = event.event_id.removeprefix(CUSTOMER_EVENT)
+    found = files.get(message_id) if event.event_id.startswith(CUSTOMER_EVENT) else None
+    if found is None:
+        return MediaView(kind=kind, href=None)
+    href = f"{base}/media/{quote(found.media_id, safe='')}"
+    return MediaView(kind=found.kind, href=href, filename=found.filename)
 
 
 def thread_customer(events: list[StoredEvent]) -> str | None:
