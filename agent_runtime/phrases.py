@@ -132,11 +132,14 @@ def phrase(key: str, language: str, persona: Persona, business: str) -> str:
     return text
 
 
-def greeting(language: str, persona: Persona, business: str) -> str:
+def greeting(language: str, persona: Persona, business: str, customer: str | None = None) -> str:
     """The persona's own greeting when it has one that the customer can read, else the
-    greeting in `language` (an owner's Sinhala greeting never goes to a Tamil reader)."""
-    if persona.greeting and readable_by(persona.greeting, language):
-        return persona.greeting
+    greeting in `language` (an owner's Sinhala greeting never goes to a Tamil reader, even
+    one answered in English because the business does not serve Tamil: `customer` is the
+    language they wrote in)."""
+    own = persona.greeting
+    if own and readable_by(own, language) and (customer is None or readable_by(own, customer)):
+        return own
     return phrase("greeting", language, persona, business)
 
 

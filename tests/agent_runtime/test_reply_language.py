@@ -131,3 +131,11 @@ def test_every_canned_sentence_exists_in_all_four_languages() -> None:
         assert len(set(said.values())) == len(REPLY_LANGUAGES), said
         assert not SINHALA.search(said["ta"])
         assert not TAMIL.search(said["si"] + said["singlish"])
+
+
+def test_a_tamil_reader_answered_in_english_never_gets_the_owners_sinhala_greeting() -> None:
+    persona = Persona(name="Nila", languages=["si", "en"], greeting="Ayubowan! ආයුබෝවන්!")
+    assert greeting("en", persona, "Mihiri") == persona.greeting  # an English customer
+    bridged = greeting("en", persona, "Mihiri", customer="ta")
+    assert not SINHALA.search(bridged)
+    assert "Nila" in bridged
