@@ -4,7 +4,7 @@ customers' media fetched in (`GET /{version}/{media-id}`, then its short-lived U
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +21,9 @@ log = get_logger("router")
 # 131056 pair (business, customer) rate. Retried with backoff.
 RETRYABLE_CODES = frozenset({4, 80007, 130429, 131056})
 OUTSIDE_WINDOW = 131047  # more than 24 hours since the customer last wrote
+# Where Meta serves media bytes (lookaside.fbsbx.com today; its CDNs before): the only
+# hosts, over https on the default port, that the tenant's token is sent to for a download.
+MEDIA_HOSTS = ("fbsbx.com", "facebook.com", "whatsapp.net", "fbcdn.net")
 
 
 class GraphApiError(RuntimeError):
@@ -164,17 +167,21 @@ class GraphApiClient:
         await self._post(phone_number_id, token, body, None, attempts=1)
 
     async def fetch_media(
-        self, media_id: str, token: str, admit: Callable[[MediaInfo], int]
+        self, media_id: str, token: str, admit: Callable[[MediaInfo], Awaitable[int]]
     ) -> tuple[MediaInfo, bytes]:
         """The media's metadata and bytes. `admit` returns how many bytes may come, or raises
         MediaRefusedError; the download stops as soon as more arrive (MediaRefusedError
-        "too_large"). Throttling, 5xx and network failures are retried with back-off, each
-        time from the metadata (its URL is short-lived); a refusal is raised at once."""
+        "too_large"). A download URL off Meta's hosts is refused before any request
+        ("download_failed"): the token must never go anywhere else. Throttling, 5xx and
+        network failures are retried with back-off, each time from the metadata (its URL is
+        short-lived), then raised as GraphApiUnavailableError; a refusal is raised at once."""
         error: GraphApiError | None = None
         for attempt in range(1, self._attempts + 1):
             try:
                 info = await self._media_info(media_id, token)
-                return info, await self._download(info.url, token, admit(info))
+                if not self.may_download(info.url):
+                    raise MediaRefusedError("download_failed", "download URL off Meta's hosts")
+                return info, await self._download(info.url, token, await admit(info))
             except GraphApiUnavailableError as failure:
                 error = failure
             if attempt < self._attempts:
@@ -183,6 +190,24 @@ class GraphApiClient:
                 log.warning("media.retry", code=error.code, status=error.status, attempt=attempt)
                 await asyncio.sleep(delay)
         raise error or GraphApiUnavailableError(None, 0, "no attempt was made")
+
+    def may_download(self, url: str) -> bool:
+        """Whether the tenant's token may be sent to `url`: https on the default port to one
+        of Meta's media hosts, or exactly the configured Graph API's own scheme, host and
+        port (a loopback stand-in for Meta serves both from one place). Parsed as httpx
+        will request it, so no spelling of a URL can mean one host here and another there."""
+        try:
+            target = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError):
+            return False
+        if target.userinfo:
+            return False
+        base = httpx.URL(self._base)
+        if (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port):
+            return True
+        host = target.host.lower()
+        on_meta = any(host == domain or host.endswith("." + domain) for domain in MEDIA_HOSTS)
+        return target.scheme == "https" and target.port in (None, 443) and on_meta
 
     async def _media_info(self, media_id: str, token: str) -> MediaInfo:
         url = f"{self._base}/{quote(media_id, safe='')}"

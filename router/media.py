@@ -13,17 +13,23 @@ import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from katha.contracts.messages import InboundMessage, Media, MessageType
 from katha.contracts.routing import Route
 from katha.observability import get_logger
 from katha.store import ConversationStore, StoredMedia
 from router.envelope import Envelope
-from router.graph_api import GraphApiClient, GraphApiError, MediaInfo, MediaRefusedError
+from router.graph_api import (
+    GraphApiClient,
+    GraphApiError,
+    GraphApiUnavailableError,
+    MediaInfo,
+    MediaRefusedError,
+)
 from router.history import History
 from router.inbox.base import Inbox
-from router.media_quota import daily_count
+from router.media_quota import DailyMediaCount, daily_count
 from router.media_types import (
     COSTLY_KINDS,
     MEDIA_KINDS,
@@ -33,6 +39,7 @@ from router.media_types import (
     sha256_matches,
 )
 from router.metrics import RouterMetrics
+from router.retry import RetryLaterError
 from router.settings import RouterSettings
 
 log = get_logger("router")
@@ -123,42 +130,70 @@ class MediaFetcher:
     async def _fetch(
         self, route: Route, envelope: Envelope, kind: MessageType, media: Media
     ) -> tuple[MediaInfo, bytes] | str:
-        """The metadata and bytes, or the `unavailable` reason (counted and logged)."""
+        """The metadata and bytes, or the `unavailable` reason (counted and logged). While
+        the Graph API cannot serve them, RetryLaterError: nothing is saved, and the message
+        comes back later, until its last try (`media_fetch_attempts`)."""
         if media.mime_type and not allowed(kind, media.mime_type):
             return self._refused(route, kind, "type_not_allowed")
-        if kind in COSTLY_KINDS and not await self._within_cap(route, kind, envelope.message_id):
-            return self._refused(route, kind, "daily_limit")
-        limit = limit_bytes(self._settings, kind)
-
-        def admit(info: MediaInfo) -> int:
-            if not allowed(kind, info.mime_type or media.mime_type):
-                raise MediaRefusedError("type_not_allowed")
-            if info.file_size is not None and info.file_size > limit:
-                raise MediaRefusedError("too_large", "declared")
-            return limit
-
+        admission = _Admission(
+            self._count,
+            route.tenant,
+            envelope.message_id,
+            kind,
+            media.mime_type,
+            limit_bytes(self._settings, kind),
+            self._cap(route, kind),
+        )
         token = route.credentials.access_token.get_secret_value()
         try:
-            info, content = await self._graph.fetch_media(media.id, token, admit)
+            async with asyncio.timeout(self._settings.media_fetch_seconds):
+                info, content = await self._graph.fetch_media(media.id, token, admission.admit)
+            if not sha256_matches(info.sha256 or media.sha256, content):
+                log.warning("media.hash_mismatch", type=kind.value)
+                raise MediaRefusedError("download_failed", "hash mismatch")
         except MediaRefusedError as refusal:
+            await admission.release()
             return self._refused(route, kind, refusal.reason)
-        except GraphApiError as error:
+        except (GraphApiUnavailableError, TimeoutError) as failure:
+            return await self._later(route, envelope, kind, failure, admission)
+        except GraphApiError as error:  # refused for good: a 4xx, unreadable metadata
             log.warning("media.download_failed", code=error.code, status=error.status)
-            return self._refused(route, kind, "download_failed")
-        if not sha256_matches(info.sha256 or media.sha256, content):
-            log.warning("media.hash_mismatch", type=kind.value)
+            await admission.release()
             return self._refused(route, kind, "download_failed")
         self._count_outcome(route, kind, "fetched")
         self._metrics.media_bytes.labels(route.tenant, kind.value).inc(len(content))
         log.info("media.fetched", type=kind.value, size=len(content))
         return info, content
 
-    async def _within_cap(self, route: Route, kind: MessageType, message_id: str) -> bool:
-        """Whether this message may be fetched under the Business's daily cap for its type
-        (the route's, else the router's default)."""
-        cap = route.media_daily_limits.get(kind.value, self._settings.media_daily_cap)
-        today = datetime.now(UTC).date()
-        return await self._count.take(route.tenant, kind.value, message_id, cap, today)
+    async def _later(
+        self,
+        route: Route,
+        envelope: Envelope,
+        kind: MessageType,
+        failure: Exception,
+        admission: "_Admission",
+    ) -> str:
+        """A Graph API outage (or a download past its deadline) is not the customer's doing:
+        the message is tried again later rather than answered without its media, keeping
+        its place under the daily cap; after its last try, `download_failed`."""
+        code = failure.code if isinstance(failure, GraphApiError) else None
+        status = failure.status if isinstance(failure, GraphApiError) else None
+        attempt = envelope.attempts + 1
+        log.warning("media.unavailable_now", code=code, status=status, attempt=attempt)
+        if attempt >= self._settings.media_fetch_attempts:
+            await admission.release()
+            return self._refused(route, kind, "download_failed")
+        self._count_outcome(route, kind, "retry_later")
+        base = self._settings.retry_base_seconds * 2 ** min(envelope.attempts, 20)
+        delay = min(self._settings.retry_max_seconds, base)
+        raise RetryLaterError(delay, "media unavailable") from failure
+
+    def _cap(self, route: Route, kind: MessageType) -> int | None:
+        """The Business's daily cap for this type of media (the route's, else the router's
+        default); None for a type that costs no GPU, which is not capped."""
+        if kind not in COSTLY_KINDS:
+            return None
+        return route.media_daily_limits.get(kind.value, self._settings.media_daily_cap)
 
     def _refused(self, route: Route, kind: MessageType, reason: str) -> str:
         self._count_outcome(route, kind, reason)
@@ -215,6 +250,59 @@ class MediaFetcher:
                 await store.keep_media(item)
         except Exception as error:  # down, slow, or a field the store refuses
             log.warning("media.keep_failed", reason=type(error).__name__)
+
+
+class _Admission:
+    """The checks on Meta's metadata before any byte is downloaded: type, declared size,
+    then, for GPU-costly media (`cap` not None), a place under the daily cap. The place is
+    taken only once the rest pass, and given back if the download then fails for good, so
+    refused or failed media never use up a Business's day."""
+
+    def __init__(
+        self,
+        count: DailyMediaCount,
+        tenant: str,
+        message_id: str,
+        kind: MessageType,
+        mime_type: str | None,
+        limit: int,
+        cap: int | None,
+    ) -> None:
+        self._count = count
+        self._scope = (tenant, kind.value, message_id)
+        self._kind = kind
+        self._mime_type = mime_type  # what the webhook said, if Meta's metadata says nothing
+        self._limit = limit
+        self._cap = cap
+        self._day: date | None = None  # the UTC day whose place this message holds
+
+    async def admit(self, info: MediaInfo) -> int:
+        """How many bytes may come, or MediaRefusedError."""
+        if not allowed(self._kind, info.mime_type or self._mime_type):
+            raise MediaRefusedError("type_not_allowed")
+        if info.file_size is not None and info.file_size > self._limit:
+            raise MediaRefusedError("too_large", "declared")
+        if self._cap is not None and self._day is None:
+            day = _today()
+            if not await self._count.take(*self._scope, self._cap, day):
+                raise MediaRefusedError("daily_limit")
+            self._day = day
+        return self._limit
+
+    async def release(self) -> None:
+        """Give the place back: the download failed for good."""
+        if self._day is None:
+            return
+        day, self._day = self._day, None
+        try:
+            await self._count.release(*self._scope, day)
+        except Exception as error:  # the inbox is down: the place stays used, no more
+            log.warning("media.release_failed", reason=type(error).__name__)
+
+
+def _today() -> date:
+    """The cap's day: a UTC day, the same on every replica whatever its time zone."""
+    return datetime.now(UTC).date()
 
 
 def _with(message: InboundMessage, media: Media, **fields: object) -> InboundMessage:

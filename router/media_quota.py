@@ -1,6 +1,7 @@
 """The per-Business daily count of GPU-costly media (voice notes, photos), by message
 type, kept in the router's inbox so that every replica shares it: SQLite's file for one
-replica, Redis for several. A message is counted once, however often it is retried."""
+replica, Redis for several. A message is counted once, however often it is retried, and
+given its place back when its download fails after all (it cost no GPU)."""
 
 import sqlite3
 from datetime import date, timedelta
@@ -32,6 +33,10 @@ class DailyMediaCount(Protocol):
         below `cap`; True when it is counted (now or before), False past the cap."""
         ...
 
+    async def release(self, tenant: str, kind: str, message_id: str, day: date) -> None:
+        """Give back `message_id`'s place on `day` (its download failed); nothing if none."""
+        ...
+
 
 class SqliteDailyCount:
     def __init__(self, inbox: SqliteInbox) -> None:
@@ -53,6 +58,14 @@ class SqliteDailyCount:
             raise
         db.execute("COMMIT")
         return counted
+
+    async def release(self, tenant: str, kind: str, message_id: str, day: date) -> None:
+        if self._ready:  # no table yet: nothing was taken
+            self._inbox.db.execute(
+                "DELETE FROM media_day WHERE tenant = ? AND kind = ? AND day = ? "
+                "AND message_id = ?",
+                (tenant, kind, day.isoformat(), message_id),
+            )
 
 
 def _sqlite_take(
@@ -87,10 +100,16 @@ class RedisDailyCount:
         client = self._inbox.redis
         if self._script is None:
             self._script = client.register_script(_REDIS_TAKE)
-        prefix = getattr(self._inbox, "_p", "katha:")
-        key = f"{prefix}media-day:{tenant}:{kind}:{day.isoformat()}"
+        key = self._key(tenant, kind, day)
         ttl = KEEP_DAYS * 86400
         return bool(await self._script(keys=[key], args=[message_id, cap, ttl], client=client))
+
+    async def release(self, tenant: str, kind: str, message_id: str, day: date) -> None:
+        await self._inbox.redis.srem(self._key(tenant, kind, day), message_id)
+
+    def _key(self, tenant: str, kind: str, day: date) -> str:
+        prefix = getattr(self._inbox, "_p", "katha:")
+        return f"{prefix}media-day:{tenant}:{kind}:{day.isoformat()}"
 
 
 class MemoryDailyCount:
@@ -107,6 +126,9 @@ class MemoryDailyCount:
             return False
         counted.add(message_id)
         return True
+
+    async def release(self, tenant: str, kind: str, message_id: str, day: date) -> None:
+        self._days.get((tenant, kind, day), set()).discard(message_id)
 
 
 def daily_count(inbox: Inbox) -> DailyMediaCount:

@@ -99,7 +99,7 @@ class RouterMetrics:
         self.media: Counter = m.counter(
             "media_total",
             "Customers' media by type and outcome (fetched, reused, too_large, "
-            "type_not_allowed, download_failed, daily_limit).",
+            "type_not_allowed, download_failed, daily_limit, retry_later).",
             ["tenant", "type", "outcome"],
         )
         self.media_bytes: Counter = m.counter(

@@ -106,6 +106,26 @@ class RouterSettings(ComponentSettings):
         default=500,
         ge=0,
         description="Voice notes or photos (what a GPU model reads) fetched per Business per "
-        "UTC day, each type counted on its own; past it the agent is told `daily_limit` "
-        "and nothing is downloaded. A route's `media_daily_limits` for the type wins.",
+        "day, each type counted on its own; past it the agent is told `daily_limit` and "
+        "nothing is downloaded. The day is a UTC day (midnight UTC is 05:30 in Sri Lanka), "
+        "the same on every replica. A message is counted once its metadata passes the type "
+        "and size checks: one refused, or whose metadata cannot be read, takes no place. A "
+        "route's `media_daily_limits` for the type wins.",
+    )
+    media_fetch_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=900,
+        description="The most one message's media download may take in all (metadata, "
+        "bytes and the Graph API client's retries), however slowly the bytes trickle in; "
+        "past it the try counts as the Graph API being unavailable.",
+    )
+    media_fetch_attempts: int = Field(
+        default=4,
+        ge=1,
+        le=50,
+        description="Tries of a message while the Graph API cannot serve its media (each "
+        "with the client's own retries; in between the message waits in the inbox like any "
+        "retry); after the last the agent is told `download_failed`, so a long outage "
+        "delays the customer's answer by minutes, not a day.",
     )

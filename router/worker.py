@@ -30,6 +30,7 @@ from router.limits import CircuitBreaker, SenderRate
 from router.live_routes import LiveRoutes
 from router.metrics import RouterMetrics
 from router.outreach import Outgoing, Outreach
+from router.retry import RetryLaterError
 from router.settings import RouterSettings
 from router.split import split_text
 
@@ -37,12 +38,6 @@ log = get_logger("router")
 
 # A thumbs-up needs no answer: dropped here, never forwarded (the one place that says so).
 SILENT_TYPES = frozenset({MessageType.REACTION})
-
-
-class RetryLaterError(Exception):
-    def __init__(self, delay: float, reason: str) -> None:
-        super().__init__(reason)
-        self.delay = delay
 
 
 class Worker:

@@ -4,6 +4,7 @@ answers its metadata with a short-lived download URL on this same server (with c
 in its query, as Meta's are), and GET on that URL the bytes; both check the Bearer token.
 Served as an ASGI app (`ServerThread`)."""
 
+import asyncio
 import hashlib
 import secrets
 import threading
@@ -24,7 +25,10 @@ class MediaFile:
     it (the tenant's). `declared_size` / `sha256`: what the metadata says, when it should
     not be the truth (None: the real size and hash; "" for `sha256`: none given).
     `endless`: `content` sent again and again in chunks, with no Content-Length, until the
-    reader hangs up (only a reader that counts what arrives ever stops)."""
+    reader hangs up (only a reader that counts what arrives ever stops). `trickle`: one
+    byte every 0.1 s, never more, until the reader hangs up (only a reader with an overall
+    deadline ever stops). `url`: the download URL the metadata gives, as a hostile or
+    broken answer might (None: this server's own, with its credentials)."""
 
     content: bytes
     mime_type: str
@@ -32,6 +36,8 @@ class MediaFile:
     declared_size: int | None = None
     sha256: str | None = None
     endless: bool = False
+    trickle: bool = False
+    url: str | None = None
 
 
 @dataclass
@@ -155,6 +161,8 @@ class GraphApi:
             if file.endless:
                 chunks = self._endless(mid, file, request)
                 return StreamingResponse(chunks, media_type=file.mime_type)
+            if file.trickle:
+                return StreamingResponse(self._trickle(mid, file), media_type=file.mime_type)
             return Response(file.content, media_type=file.mime_type)
 
         @api.get("/{version}/{media_id}")
@@ -168,7 +176,7 @@ class GraphApi:
             query = f"mid={media_id}&ext={int(time.time())}&hash={self.url_secret}"
             document: dict[str, Any] = {
                 "messaging_product": "whatsapp",
-                "url": f"{root}{DOWNLOAD_PATH}?{query}",
+                "url": file.url or f"{root}{DOWNLOAD_PATH}?{query}",
                 "mime_type": file.mime_type,
                 "file_size": len(file.content)
                 if file.declared_size is None
@@ -197,6 +205,15 @@ class GraphApi:
             yield file.content
         with self.lock:
             self.abandoned.add(media_id)
+
+    async def _trickle(self, media_id: str, file: MediaFile) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield file.content[:1]
+                await asyncio.sleep(0.1)
+        finally:  # the reader hung up: the server stops the stream
+            with self.lock:
+                self.abandoned.add(media_id)
 
     def calls_for(self, media_id: str) -> list[MediaCall]:
         with self.lock:
