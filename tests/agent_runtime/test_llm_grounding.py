@@ -1,14 +1,17 @@
 """What the LLM backend lets through: facts copied from the knowledge, in the reader's script,
 and nothing invented (links, phone numbers, e-mail addresses, prices, other numbers)."""
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
+from peers.openai_compatible import ChatServer, ExtractiveModel
 from prometheus_client import CollectorRegistry, generate_latest
 from pydantic import ValidationError
 
+from agent_runtime.agent import Agent
 from agent_runtime.generation import Question
-from agent_runtime.generation.llm import (
-    DEFAULT_BUDGET_SECONDS,
-    Fallbacks,
+from agent_runtime.generation.grounding import (
     derived,
     drew_on,
     evidence,
@@ -17,9 +20,14 @@ from agent_runtime.generation.llm import (
     ungrounded,
     written_in,
 )
+from agent_runtime.generation.llm import DEFAULT_BUDGET_SECONDS, Fallbacks, LlmResponder
 from agent_runtime.prompts import system_prompt
 from agent_runtime.retrieval import Passage
 from katha.api.business import Model, Persona
+from katha.contracts.messages import InboundMessage
+
+from .bakery import bakery_spec
+from .conftest import AgentFactory
 
 FAQ = (
     "Do you deliver? Yes, within 5 km of Kandy for Rs. 250. Order at https://mihiri.lk/order "
@@ -168,3 +176,76 @@ def test_fallbacks_are_exposed_as_prometheus_counters() -> None:
     assert 'katha_agent_llm_fallbacks_total{reason="error"} 0.0' in exposed
     assert 'katha_agent_llm_ungrounded_total{kind="url"} 1.0' in exposed
     assert 'katha_agent_llm_ungrounded_total{kind="price"} 0.0' in exposed
+
+
+TWO_PARTS = "Do you deliver and can I pay by card?"
+
+
+def llm_agent(make_agent: AgentFactory, chat_server: ChatServer, budget: float) -> Agent:
+    """The bakery answered by the loopback model within `budget` seconds a message."""
+    endpoint = {"baseUrl": f"{chat_server.base}/v1", "model": "sinhala-llm"}
+    spec = bakery_spec(model={"endpoint": endpoint, "answerBudgetSeconds": budget})
+    return make_agent(spec=spec, llm={"base_url": f"{chat_server.base}/v1", "model": "sinhala-llm"})
+
+
+def reply_to(agent: Agent, text: str) -> str:
+    reply = agent.reply(
+        InboundMessage(
+            message_id="wamid.parts",
+            tenant="tenants/mihiri",
+            conversation_id="parts",
+            type="text",
+            timestamp=datetime.now(UTC),
+            text=text,
+        )
+    )
+    return reply.text or ""
+
+
+def fallbacks(agent: Agent) -> Fallbacks:
+    responder = agent.context.responder
+    assert isinstance(responder, LlmResponder)
+    return responder.fallbacks
+
+
+def test_parts_already_in_the_reply_language_are_not_sent_to_be_translated(
+    make_agent: AgentFactory, chat_server: ChatServer
+) -> None:
+    chat_server.reply = ExtractiveModel()
+    agent = llm_agent(make_agent, chat_server, budget=6.0)
+    text = reply_to(agent, TWO_PARTS)
+    assert "Rs. 250" in text
+    assert "Visa" in text
+    # One call a part, answered in English: no second call to translate English to English.
+    assert [system(request) for request in chat_server.requests] == ["answer", "answer"]
+    assert not fallbacks(agent).reasons
+
+
+def test_the_parts_of_a_message_share_one_answer_budget(
+    make_agent: AgentFactory, chat_server: ChatServer
+) -> None:
+    """The first part's call spends the whole budget: the second part is answered by the
+    grounded responder at once, not given a fresh budget of its own to wait through."""
+
+    def slow_first(request: dict[str, Any]) -> float:
+        return 2.0 if len(chat_server.requests) == 1 else 0.0
+
+    chat_server.reply = ExtractiveModel(delay=slow_first)
+    agent = llm_agent(make_agent, chat_server, budget=0.5)
+    text = reply_to(agent, TWO_PARTS)
+    assert "Rs. 250" in text  # both parts still answered, by the grounded responder
+    assert "Visa" in text
+    assert len(chat_server.requests) == 1  # the model was not asked again past the deadline
+    assert fallbacks(agent).reasons == {"budget": 2}
+
+
+def system(request: dict[str, Any]) -> str:
+    """Whether a request to the model asked for an answer or for a translation."""
+    content = str(request["messages"][0]["content"])
+    return "translate" if content.startswith("Translate") else "answer"
+
+
+def test_a_size_in_the_question_is_no_quantity_for_the_model() -> None:
+    rows = passage("Trouser shortening: Rs. 600\nTrouser: Rs. 2,500", "sheet Alterations row 3")
+    asked = question("How much to shorten trousers, waist 34?", rows)
+    assert "[calc]" not in system_prompt(asked)

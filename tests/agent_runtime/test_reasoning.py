@@ -66,6 +66,61 @@ def test_a_number_in_the_item_name_is_no_count() -> None:
     assert asked_count("kalisam dekak mahanna kiyada?", "Trouser") == 2
 
 
+TROUSER = "Trouser shortening කලිසම කොට කිරීම"
+
+
+@pytest.mark.parametrize(
+    ("question", "item", "count"),
+    [
+        ("How much for 3 tempered glass screen guards?", "Tempered glass screen guard", 3),
+        ("shirt 3k kiyada?", "Gents shirt", 3),
+        ("kalisam 2k kota karanna kiyada?", TROUSER, 2),
+        ("කලිසම් 2ක් කොට කරන්න කීයද?", TROUSER, 2),
+        ("fish bun 4 pieces?", "Fish bun", 4),
+        ("blouse deka size 36 kiyada?", "Blouse fitting", 2),
+    ],
+)
+def test_a_count_is_a_number_next_to_the_items_noun_or_a_count_word(
+    question: str, item: str, count: int
+) -> None:
+    assert asked_count(question, item) == count
+
+
+@pytest.mark.parametrize(
+    ("question", "item"),
+    [
+        ("How much to shorten trousers, waist 34?", TROUSER),  # a size
+        ("blouse stitching for a 12 year old girl?", "Blouse stitching for girls"),  # an age
+        ("price of saree blouse size 36", "Saree blouse stitching"),  # a size
+        ("open till 8 today? cake price?", "Chocolate cake"),  # a time
+        ("price for 2 lbs?", "Butter cake"),  # a unit we do not know: not items
+        ("trousers from 5 to 7 days?", TROUSER),
+        ("Moto g 5 screen price?", "Moto g 5 screen replacement"),  # the item's name
+    ],
+)
+def test_sizes_ages_times_and_unknown_units_are_no_count(question: str, item: str) -> None:
+    assert asked_count(question, item) is None
+
+
+@pytest.mark.parametrize(
+    "question", ["Moto g 5 screen price?", "Galaxy A52 5G screen kiyada?", "price for 2 lbs?"]
+)
+def test_a_letter_in_a_model_name_is_no_unit(question: str) -> None:
+    assert asked_amount(question) is None
+
+
+def test_a_size_in_the_question_leaves_the_listed_price_as_it_is() -> None:
+    row = read_row(
+        row_cells("Alteration: Trouser shortening | සිංහලෙන්: කලිසම කොට කිරීම | Price (Rs.): 600") or []
+    )
+    question = "How much to shorten trousers, waist 34?"
+    assert say_row(row, "en", question, asked_amount(question)) == "Trouser shortening: Rs. 600"
+    question = "kalisam 2k kota karanna kiyada?"
+    assert say_row(row, "singlish", question, asked_amount(question)) == (
+        "kalisama kota kirima 2k: Rs. 1,200 (ekak Rs. 600 gane)."
+    )
+
+
 def test_prices_have_thousands_separators() -> None:
     assert rupees(Decimal("1500")) == "Rs. 1,500"
     assert rupees(Decimal("1234.5")) == "Rs. 1,234.50"

