@@ -15,6 +15,7 @@ from agent_runtime.knowledge import KnowledgeBase, Refresher
 from agent_runtime.languages import readable_by, reply_language
 from agent_runtime.media.reader import Reading, media_reader
 from agent_runtime.media.settings import MediaSettings
+from agent_runtime.media.turn import ANALYSIS_NODE, analysed_turn
 from agent_runtime.memory import (
     checkpointer,
     close,
@@ -148,7 +149,11 @@ class Agent:
         ):
             return keep_note(self.graph, self.saver, note, self.retention, self.clock)
 
-    def _answer(self, message: InboundMessage, text: str) -> AgentReply:
+    def _answer(
+        self, message: InboundMessage, text: str, language: str | None = None
+    ) -> AgentReply:
+        """`text` answered through the graph; `language`, when given, is the customer's
+        (a media message's, decided before its media was folded in), not detected."""
         conversation = message.conversation_id
         if expired(self.saver, conversation, self.retention, self.clock):
             forget(self.saver, conversation)
@@ -159,14 +164,14 @@ class Agent:
             "run_name": "katha-agent",
             "callbacks": [self.tracer] if self.tracer is not None else [],
         }
+        turn: dict[str, object] | None = fresh_turn(text, message.previous_language)
+        if language is not None:  # the analysis done, in that language; the graph runs on
+            analysed = analysed_turn(text, message.previous_language, language, self.context)
+            self.graph.update_state(config, analysed, as_node=ANALYSIS_NODE)
+            turn = None
         # One checkpoint per message, written when the graph ends: a message's steps need
         # no crash recovery (the router retries the message), and each write costs latency.
-        state = self.graph.invoke(
-            fresh_turn(text, message.previous_language),
-            config,
-            context=self.context,
-            durability="exit",
-        )
+        state = self.graph.invoke(turn, config, context=self.context, durability="exit")
         keep_latest(self.saver, conversation)
         reply = AgentReply(
             message_id=message.message_id,
@@ -187,9 +192,9 @@ class Agent:
         reading = self.media.read(message, caption)
         if reading.question is None:
             return self._not_text(message, reading)
-        if reading.language is not None:  # the transcript's language, detected once
-            message = message.model_copy(update={"previous_language": reading.language})
-        reply = self._answer(message, reading.question)
+        # The language from the caption, the conversation or the transcript, never from
+        # what the media showed (a Sinhala price list does not make a Tamil question Sinhala).
+        reply = self._answer(message, reading.question, reading.language)
         echo = reading.heard
         if echo is None or not reply.text or not readable_by(echo, reply.language):
             return reply

@@ -7,7 +7,6 @@ from pathlib import PurePosixPath
 
 from agent_runtime.languages import customer_language
 from agent_runtime.media.errors import MediaReadError
-from ingestion.errors import SourceError
 from ingestion.loaders.pdf import load_pdf
 from ingestion.loaders.spreadsheet import load_spreadsheet
 from ingestion.loaders.text import load_text
@@ -66,7 +65,9 @@ def document_lines(data: bytes, suffix: str) -> list[str]:
             loaded = load_spreadsheet(data, name, name, ())
         else:
             loaded = load_text(text or "", name, name)
-    except (SourceError, ValueError, KeyError, OSError) as error:
+    # Not only the loaders' SourceError: a crafted file raises the parsers' own errors (an
+    # xlsx with broken sheet XML, ElementTree's ParseError), and any of them is unreadable.
+    except Exception as error:
         raise DocumentError("unreadable", type(error).__name__) from error
     return [
         line.strip()

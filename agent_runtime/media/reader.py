@@ -35,7 +35,10 @@ class Reading:
     question: str | None  # the words to answer; None: a person looks, or the customer types
     reason: str | None = None  # why the media itself was not read
     heard: str | None = None  # a transcript heard with low confidence: said back first
-    language: str | None = None  # the transcript's language, for the graph to start from
+    # The customer's language, decided before anything was folded in: the caption's, else
+    # the conversation's (a photo alone), or the transcript's; the graph answers in it.
+    # None: the question is the customer's own words, detected as any message.
+    language: str | None = None
 
 
 class MediaReader:
@@ -67,6 +70,13 @@ class MediaReader:
             except MediaReadError as error:
                 log.warning("media.unread", kind=kind.value, reason=error.reason)
                 plan = plan_after(kind, error.reason, caption)
+            # Whatever else a crafted file provokes is the customer's media failing, not
+            # the agent: an HTTP 500 would trip the shop's circuit breaker in the router.
+            except Exception as error:  # logged by its type only, answered politely
+                log.warning(
+                    "media.unread", kind=kind.value, reason="error", error=type(error).__name__
+                )
+                plan = plan_after(kind, "error", caption)
             else:
                 self._count(kind, _OUTCOMES[kind])
                 return reading
@@ -90,11 +100,13 @@ class MediaReader:
                 description = self.describer.describe(content, media.mime_type)
             finally:
                 self.metrics.vision_seconds.observe(time.perf_counter() - started)
-            return Reading(kind, _folded("photo", [description], caption))
+            language = caption_language(caption, message.previous_language)
+            return Reading(kind, _folded("photo", [description], caption), language=language)
         if kind is MediaKind.DOCUMENT:
             suffix = document_suffix(media) or ".txt"
             lines = relevant_lines(content, suffix, caption or "", message.previous_language)
-            return Reading(kind, _folded("document", lines, caption))
+            language = caption_language(caption, message.previous_language)
+            return Reading(kind, _folded("document", lines, caption), language=language)
         raise MediaReadError("no_model", kind.value)
 
     def _transcribe(
@@ -141,6 +153,17 @@ class MediaReader:
         self.metrics.media.labels(kind.value if kind else "other", outcome).inc()
 
 
+def caption_language(caption: str | None, previous: str | None) -> str | None:
+    """The customer's language for media folded with a caption: the caption's alone (the
+    folded lines are the document's or the vision model's, not the customer's), else the
+    conversation's; None when neither says (the folded question is detected as it is)."""
+    if caption and caption.strip():
+        language, _ = customer_language(normalize(caption), previous)
+        if language != "unknown":
+            return language
+    return previous
+
+
 def _folded(label: str, found: list[str], caption: str | None) -> str:
     """What the media showed folded into the customer's words: "[photo: ...] how much?"."""
     return f"[{label}: {'; '.join(found)}] {caption or ''}".strip()
@@ -164,6 +187,7 @@ def media_reader(args: AgentAppArgs, settings: MediaSettings, metrics: AgentMetr
             audio=settings.transcription_audio,
             response_format=settings.transcription_response_format,
             timeout_seconds=settings.transcription_timeout_seconds,
+            max_seconds=settings.max_voice_note_seconds,
         )
     if args.vision is not None:
         describer = Describer(

@@ -40,10 +40,23 @@ class MediaSettings(ComponentSettings):
         "English) instead of letting it detect the language from the audio.",
     )
     transcription_timeout_seconds: float = Field(
-        default=30.0,
+        default=15.0,
         gt=0,
         le=300,
-        description="Longer than this and the customer gets the polite reply instead.",
+        description="How long a voice note may take: checking and converting it first, "
+        "then the request gets what is left, as its limit for connecting, sending and each "
+        "wait for the answer; past it the customer gets the polite reply. It and the "
+        "answer's own budget (the Business's `model.answerBudgetSeconds`, 6 s by "
+        "default) must stay below the router's KATHA_ROUTER_AGENT_TIMEOUT_SECONDS (30 s "
+        "by default), or the router gives up on the message first and retries it.",
+    )
+    max_voice_note_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=3600,
+        description="Longer voice notes are not transcribed: a person listens instead. "
+        "Checked on the note's container before anything is sent, and decoding for "
+        "`transcription_audio: wav` stops here whatever the container claimed.",
     )
     transcription_low_confidence: float = Field(
         default=0.6,
@@ -52,7 +65,16 @@ class MediaSettings(ComponentSettings):
         description="Below this confidence the reply starts with what was heard, so the "
         "customer can correct it.",
     )
-    vision_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    vision_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="How long describing a photo may take (the request's limit for "
+        "connecting, sending and each wait for the answer); past it the caption alone is "
+        "answered, or a person looks. A message holds one photo or one voice note, never "
+        "both, so this and the answer's budget, like `transcription_timeout_seconds`, must "
+        "stay below the router's KATHA_ROUTER_AGENT_TIMEOUT_SECONDS (30 s by default).",
+    )
     max_media_bytes: int = Field(
         default=25 * 1024 * 1024,
         ge=1024,

@@ -8,12 +8,20 @@ The confidence comes from `verbose_json`'s segments: how sure the model was of i
 """
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
 
-from agent_runtime.media.audio import AudioConversionError, Upload, as_sent, as_wav
+from agent_runtime.media.audio import (
+    AudioConversionError,
+    AudioTooLongError,
+    Upload,
+    as_sent,
+    as_wav,
+    check_length,
+)
 from agent_runtime.media.errors import MediaReadError
 from katha.contracts.serving import LlmEndpoint
 
@@ -40,25 +48,34 @@ class Transcriber:
         api_key: str | None,
         audio: Literal["original", "wav"] = "original",
         response_format: Literal["verbose_json", "json"] = "verbose_json",
-        timeout_seconds: float = 30.0,
+        timeout_seconds: float = 15.0,
+        max_seconds: float = 300.0,
     ) -> None:
         self._url = endpoint.base_url.rstrip("/") + "/audio/transcriptions"
         self._model = endpoint.model
         self._audio = audio
         self._format = response_format
+        self._timeout = timeout_seconds
+        self._max_seconds = max_seconds
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # No retries: the customer is waiting, and the polite reply is ready at once.
         self._client = httpx.Client(headers=headers, timeout=timeout_seconds)
 
     def transcribe(self, data: bytes, mime_type: str | None, language: str | None) -> Transcript:
-        """The words of a voice note; `language` ("si", "ta", "en") is passed on as a hint."""
+        """The words of a voice note; `language` ("si", "ta", "en") is passed on as a hint.
+        Checking and converting the note and the request share `timeout_seconds`: the
+        request gets what the conversion left."""
+        started = time.monotonic()
         upload = self._upload(data, mime_type)
+        left = self._timeout - (time.monotonic() - started)
+        if left <= 0:
+            raise TranscriptionError("timeout", "the conversion took the time")
         form = {"model": self._model, "response_format": self._format}
         if language is not None:
             form["language"] = language
         files = {"file": (upload.filename, upload.data, upload.content_type)}
         try:
-            response = self._client.post(self._url, data=form, files=files)
+            response = self._client.post(self._url, data=form, files=files, timeout=left)
         except httpx.TimeoutException as error:
             raise TranscriptionError("timeout", type(error).__name__) from error
         except httpx.HTTPError as error:
@@ -75,10 +92,14 @@ class Transcriber:
         self._client.close()
 
     def _upload(self, data: bytes, mime_type: str | None) -> Upload:
-        if self._audio == "original":
-            return as_sent(data, mime_type)
+        """The note as sent, once its length is known to be within `max_seconds`."""
         try:
-            return as_wav(data)
+            check_length(data, self._max_seconds)
+            if self._audio == "original":
+                return as_sent(data, mime_type)
+            return as_wav(data, self._max_seconds)
+        except AudioTooLongError as error:
+            raise TranscriptionError("too_long", str(error)) from error
         except AudioConversionError as error:
             raise TranscriptionError("conversion", str(error)) from error
 

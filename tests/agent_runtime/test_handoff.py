@@ -1,5 +1,7 @@
 """Handoff: a request for a person, a complaint, or low confidence, politely, in their language."""
 
+import re
+
 from fastapi.testclient import TestClient
 
 from agent_runtime.api.app import create_app
@@ -49,7 +51,7 @@ def test_abuse_gets_a_short_boundary_and_no_handoff(client: TestClient) -> None:
     assert reply["sources"] == []
 
 
-def test_a_voice_note_is_asked_to_be_typed(client: TestClient) -> None:
+def test_a_voice_note_without_a_speech_model_goes_to_a_person(client: TestClient) -> None:
     response = client.post(
         "/v1/messages",
         json={
@@ -64,7 +66,10 @@ def test_a_voice_note_is_asked_to_be_typed(client: TestClient) -> None:
     )
     reply = response.json()
     assert reply["intent"] == "media"
-    assert reply["text"].startswith("මට කියවිය හැක්කේ පෙළ")
+    assert reply["language"] == "si"
+    assert reply["handoff"]
+    assert reply["handoff_reason"] == "voice_note"
+    assert re.search("[\u0d80-\u0dff]", reply["text"])  # said in Sinhala, as they wrote
 
 
 def test_a_reaction_needs_no_reply(client: TestClient) -> None:

@@ -6,6 +6,7 @@ model, or without a question for a document, a person is asked to look."""
 
 import io
 import shutil
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -269,5 +270,50 @@ def test_a_document_without_a_question_goes_to_a_person(looking: Agent, order_pd
 def test_a_document_that_is_not_what_it_says_leaves_the_caption_answered(looking: Agent) -> None:
     media = attached(b"MZ\x90\x00 not a pdf", "application/pdf", caption="Do you deliver?")
     reply = post(looking, "document", media, "fake-pdf")
+    assert "250" in reply["text"], reply
+    assert counted(looking, "media_failures_total", kind="document", reason="unreadable") >= 1
+
+
+def test_a_tamil_question_about_a_sinhala_document_is_answered_in_tamil(looking: Agent) -> None:
+    """The reply's language is the caption's: the document's Sinhala lines folded in front
+    of a Tamil question made the whole 'mixed', and a Tamil customer got Sinhala script."""
+    data = "භාණ්ඩය,මිල\nකේක් 1kg,රු. 4500\nපාන් ගෙඩිය,රු. 220\n".encode()
+    media = attached(data, "text/csv", filename="මිල.csv", caption="இது எவ்வளவு?")
+    reply = post(looking, "document", media, "doc-ta", previous_language="ta")
+
+    assert reply["language"] == "ta", reply
+    assert count_letters(reply["text"]).sinhala == 0, reply
+    assert "කේක්" in customer_turn(looking, "doc-ta")  # the lines are still read with it
+
+
+@pytest.mark.parametrize(("previous", "language"), [("si", "si"), ("ta", "ta"), (None, "en")])
+def test_a_photo_alone_is_answered_in_the_conversations_language(
+    looking: Agent, seeing: VisionServer, photo: bytes, previous: str | None, language: str
+) -> None:
+    """The English line about the photo is not the customer's language; without a caption
+    the conversation's language is, and English only when there is none."""
+    media = attached(photo, "image/jpeg")
+    reply = post(looking, "image", media, f"alone-{previous}", previous_language=previous)
+    assert reply["language"] == language, reply
+
+
+def test_a_crafted_workbook_gets_a_reply_not_an_error(looking: Agent) -> None:
+    """A workbook whose sheet is broken XML (the parser's own error, no loader's) leaves the
+    caption answered: the router never sees a 500 that would trip the shop's breaker."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Item", "Quantity"])
+    good = io.BytesIO()
+    book.save(good)
+    crafted = io.BytesIO()
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(crafted, "w") as target:
+        for item in source.infolist():
+            broken = item.filename.endswith("sheet1.xml")
+            target.writestr(item, b"<worksheet><sheetData><row>" if broken else source.read(item))
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    media = attached(crafted.getvalue(), xlsx, filename="list.xlsx", caption="Do you deliver?")
+    reply = post(looking, "document", media, "crafted")  # post asserts HTTP 200
+
     assert "250" in reply["text"], reply
     assert counted(looking, "media_failures_total", kind="document", reason="unreadable") >= 1

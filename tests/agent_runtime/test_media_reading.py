@@ -6,14 +6,21 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import openpyxl
 import pytest
 from audio import voice_note
 from peers.transcription import Spoken, TranscriptionServer
 
-from agent_runtime.media.audio import AudioConversionError, as_sent, as_wav
+from agent_runtime.generation.llm import DEFAULT_BUDGET_SECONDS
+from agent_runtime.media.audio import (
+    AudioConversionError,
+    AudioTooLongError,
+    as_sent,
+    as_wav,
+    check_length,
+)
 from agent_runtime.media.document import DocumentError, relevant_lines
 from agent_runtime.media.policy import Action, MediaKind, Plan, plan_for
 from agent_runtime.media.reader import MediaReader
@@ -31,6 +38,7 @@ from katha.contracts.messages import InboundMessage, MessageType
 from katha.contracts.serving import AGENT_READS, AgentAppArgs, LlmEndpoint
 from katha.lang.script import count_letters
 from katha.settings import PlaceholderSecretError
+from router.settings import RouterSettings
 
 from .bakery import bakery_spec
 
@@ -189,9 +197,11 @@ def test_a_voice_note_converts_to_wav_and_garbage_does_not() -> None:
     sent = as_sent(b"OggS", "audio/ogg; codecs=opus")
     assert (sent.filename, sent.content_type) == ("voice.ogg", "audio/ogg")
     assert as_sent(b"ID3", "audio/mpeg").filename == "voice.mp3"
-    assert as_wav(voice_note("ta", "வணக்கம்")).data.startswith(b"RIFF")
+    assert as_wav(voice_note("ta", "வணக்கம்"), 60).data.startswith(b"RIFF")
     with pytest.raises(AudioConversionError):
-        as_wav(b"OggS but not really an ogg file at all")
+        as_wav(b"OggS but not really an ogg file at all", 60)
+    with pytest.raises(AudioConversionError):
+        check_length(b"OggS but not really an ogg file at all", 60)
 
 
 @pytest.mark.parametrize(
@@ -284,3 +294,69 @@ def test_a_note_over_the_servers_limit_is_refused_by_it() -> None:
             transcriber.close()
     assert refused.value.reason == "refused"
     assert small.refused == ["file too large"]
+
+
+LONG_NOTE = "We would like to order two birthday cakes and twenty fish buns for Saturday"
+
+
+def test_a_voice_note_longer_than_the_limit_is_never_sent(speech: TranscriptionServer) -> None:
+    """A person listens to a long note: its length is read from the container before a
+    byte goes to the speech model."""
+    note = voice_note("en", LONG_NOTE)
+    assert 2.0 < check_length(note, 60) < 60
+    endpoint = LlmEndpoint(base_url=f"{speech.base}/v1", model=speech.model)
+    metrics = AgentMetrics()
+    reader = MediaReader(
+        MediaSettings(max_voice_note_seconds=2),
+        metrics,
+        transcriber=Transcriber(endpoint, api_key=None, max_seconds=2),
+    )
+    sent = len(speech.received)
+    try:
+        reading = reader.read(
+            inbound("audio", {"id": "m1", "mime_type": "audio/ogg", "content": note}), None
+        )
+    finally:
+        reader.close()
+    assert (reading.question, reading.reason) == (None, "too_long")  # the polite reply
+    assert len(speech.received) == sent
+    failures = metrics.metrics.registry.get_sample_value(
+        "katha_agent_media_failures_total", {"kind": "voice_note", "reason": "too_long"}
+    )
+    assert failures == 1
+
+
+def test_decoding_stops_at_the_limit_whatever_the_container_says() -> None:
+    """In wav mode no more than the limit's samples are ever decoded: a note whose header
+    claims a short length still stops there."""
+    note = voice_note("en", LONG_NOTE)
+    with pytest.raises(AudioTooLongError):
+        as_wav(note, 1.0)  # decodes without asking the container
+
+
+@pytest.mark.parametrize("audio", ["original", "wav"])
+def test_a_crafted_voice_note_gets_the_polite_reply_not_an_error(
+    speech: TranscriptionServer, audio: Literal["original", "wav"]
+) -> None:
+    """Bytes that only pretend to be audio are handed to a person, and never sent."""
+    endpoint = LlmEndpoint(base_url=f"{speech.base}/v1", model=speech.model)
+    transcriber = Transcriber(endpoint, api_key=None, audio=audio)
+    reader = MediaReader(MediaSettings(), AgentMetrics(), transcriber=transcriber)
+    media = {"id": "m1", "mime_type": "audio/ogg", "content": b"OggS\x00\x02" + b"\xff" * 64}
+    sent = len(speech.received)
+    try:
+        reading = reader.read(inbound("audio", media), None)
+    finally:
+        reader.close()
+    assert (reading.question, reading.reason) == (None, "conversion")
+    assert len(speech.received) == sent
+
+
+def test_the_media_timeouts_and_the_answer_budget_fit_in_the_routers_wait() -> None:
+    """A voice note or a photo, then the answer, before the router gives up on the agent
+    (it would retry the message and the customer would get two replies)."""
+    media = MediaSettings()
+    router = RouterSettings.model_fields["agent_timeout_seconds"].default
+    answer = DEFAULT_BUDGET_SECONDS
+    assert media.transcription_timeout_seconds + answer < router
+    assert media.vision_timeout_seconds + answer < router
