@@ -15,7 +15,6 @@ from agent_runtime.knowledge import KnowledgeBase, Refresher
 from agent_runtime.languages import readable_by, reply_language
 from agent_runtime.media.reader import Reading, media_reader
 from agent_runtime.media.settings import MediaSettings
-from agent_runtime.media.turn import ANALYSIS_NODE, analysed_turn
 from agent_runtime.memory import (
     checkpointer,
     close,
@@ -164,11 +163,7 @@ class Agent:
             "run_name": "katha-agent",
             "callbacks": [self.tracer] if self.tracer is not None else [],
         }
-        turn: dict[str, object] | None = fresh_turn(text, message.previous_language)
-        if language is not None:  # the analysis done, in that language; the graph runs on
-            analysed = analysed_turn(text, message.previous_language, language, self.context)
-            self.graph.update_state(config, analysed, as_node=ANALYSIS_NODE)
-            turn = None
+        turn = fresh_turn(text, message.previous_language, language)
         # One checkpoint per message, written when the graph ends: a message's steps need
         # no crash recovery (the router retries the message), and each write costs latency.
         state = self.graph.invoke(turn, config, context=self.context, durability="exit")

@@ -34,7 +34,7 @@ _HANDOFF_PHRASES = {Intent.HUMAN: "human", Intent.COMPLAINT: "complaint"}
 
 def analyze_query(state: State, runtime: Runtime[Context]) -> Update:
     text = normalize(state.message)
-    language, _ = customer_language(text, state.previous_language)
+    language = state.known_language or customer_language(text, state.previous_language)[0]
     persona = runtime.context.business.persona
     parts = question_parts(text, language)
     intent = _intent(text, runtime.context.business)

@@ -42,6 +42,7 @@ class State:
 
     message: str = ""
     previous_language: str | None = None
+    known_language: str | None = None  # decided before the graph (see fresh_turn)
     language: str = "unknown"  # what the customer wrote in
     reply_language: str = "en"  # what the customer should get
     intent: str = "question"
@@ -70,11 +71,16 @@ class State:
     noted: Annotated[list[str], keep_recent_notes] = field(default_factory=list)
 
 
-def fresh_turn(message: str, previous_language: str | None) -> dict[str, object]:
-    """The input for a new message: every per-message field reset, the history kept."""
+def fresh_turn(
+    message: str, previous_language: str | None, known_language: str | None = None
+) -> dict[str, object]:
+    """The input for a new message: every per-message field reset, the history kept.
+    `known_language` is the customer's language when it was decided before the message
+    reached the graph (a media message's, from its caption), and is then not detected."""
     return {
         "message": message,
         "previous_language": previous_language,
+        "known_language": known_language,
         "language": "unknown",
         "reply_language": "en",
         "intent": "question",
