@@ -133,7 +133,7 @@ class QuestionGrouper:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        native = content_words(normalize(text), language) or normalize(text)
+        native = content_words(normalize(text), language, keep_verbs=True) or normalize(text)
         roman = fold_romanized(romanize(native)) or native
         pair = (self._unit(native), self._unit(roman))
         with self._lock:

@@ -13,7 +13,7 @@ from typing import Final, Literal
 
 from agent_runtime.retrieval_words import WORD
 from katha.lang import fold_romanized, romanize
-from katha.lang.function_words import ENGLISH, QUESTION_WORDS, SINHALA
+from katha.lang.function_words import ENGLISH, QUESTION_WORDS, SINHALA, SINHALA_LIGHT_VERBS
 
 Kind = Literal["place", "contact", "about"]
 
@@ -89,4 +89,5 @@ def introduces(text: str, locator: str, kind: Kind) -> bool:
 
 def _grammar(word: str) -> bool:
     key = fold_romanized(romanize(word))
-    return word in ENGLISH or key in SINHALA or key in QUESTION_WORDS or word in QUESTION_WORDS
+    grammar = key in SINHALA or key in SINHALA_LIGHT_VERBS
+    return word in ENGLISH or grammar or key in QUESTION_WORDS or word in QUESTION_WORDS

@@ -43,10 +43,19 @@ SINHALA: Final = frozenset(
     puluwanda puluwan puluwand
     karanawada karanawa karanna karanne karoth karala kiyanna
     ona onada oneda one sandaha gana gena walata wala
-    dena denawa denawada denne dennam denna
     kade kadeh kadaya
     kopayak kopaya kellak kella dekak thunak hatarak pahak
-    dan den yanawada yanawa yanne
+    dan den
+    """.split()  # noqa: SIM905
+)
+# Verbs that say what is done, not to what ("denawada" of "ගෙනත් දෙනවද", "mahanna"): grammar
+# to a search for the passage that answers, but part of what a question means when
+# questions are compared with each other (the owner's unanswered groups), where "bring it
+# to Kandy?" and "pay by card?" must stay apart.
+SINHALA_LIGHT_VERBS: Final = frozenset(
+    fold_romanized(word)
+    for word in """
+    dena denawa denawada denne dennam denna yanawada yanawa yanne
     mahanna mahala hadanna hadala ganna gannada
     """.split()  # noqa: SIM905
 )
@@ -103,20 +112,21 @@ def is_function_word(word: str, language: str) -> bool:
     return _kind(word, language) != "content"
 
 
-def content_words(text: str, language: str) -> str:
+def content_words(text: str, language: str, *, keep_verbs: bool = False) -> str:
     """`text` without its function words (see the lists above); words keep their spelling.
+    `keep_verbs` keeps the light verbs (SINHALA_LIGHT_VERBS), for comparing questions.
 
     When nothing but grammar and question words remain, the question words stay ("kiyada?"
     alone stays as it is). Languages without a list (Tanglish) come back unchanged.
     """
     if language not in _LISTS_BY_LANGUAGE:
         return text
-    kinds = [(word, _kind(word, language)) for word in text.split()]
+    kinds = [(word, _kind(word, language, keep_verbs)) for word in text.split()]
     content = [word for word, kind in kinds if kind == "content"]
     return " ".join(content or [word for word, kind in kinds if kind == "question"])
 
 
-def _kind(word: str, language: str) -> str:
+def _kind(word: str, language: str, keep_verbs: bool = False) -> str:
     """ "content", "question" (a question word) or "grammar"."""
     bare = _EDGE_PUNCTUATION.sub("", word).casefold()
     if not bare:
@@ -124,7 +134,10 @@ def _kind(word: str, language: str) -> str:
     lists = _LISTS_BY_LANGUAGE.get(language, ())
     folded = fold_romanized(romanize(bare)) if "si" in lists else ""
     tamil = "ta" in lists
-    if ("en" in lists and bare in ENGLISH) or folded in SINHALA or (tamil and bare in TAMIL):
+    verb = bool(folded) and not keep_verbs and folded in SINHALA_LIGHT_VERBS
+    if ("en" in lists and bare in ENGLISH) or folded in SINHALA or verb:
+        return "grammar"
+    if tamil and bare in TAMIL:
         return "grammar"
     if ("en" in lists and bare in QUESTION_WORDS) or (folded and folded in QUESTION_WORDS):
         return "question"
