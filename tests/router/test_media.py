@@ -4,18 +4,16 @@ the owner console (which the admin API serves), and deletes it with the conversa
 
 import asyncio
 import hashlib
-import io
 import struct
-import subprocess
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import av
 import httpx
 import pytest
+from audio import voice_note
 from harness import RouterHarness, Tenant, wait_for
 from peers.graph_api import GraphApi, MediaFile
 from peers.loopback import ServerThread
@@ -39,23 +37,6 @@ PDF = (
 )
 
 
-def voice_note(words: str) -> bytes:
-    """`words` spoken by espeak-ng and encoded as WhatsApp sends a voice note: OGG/Opus."""
-    wav = subprocess.run(
-        ["espeak-ng", "-v", "en", "--stdout", words], check=True, capture_output=True
-    ).stdout
-    out = io.BytesIO()
-    with av.open(io.BytesIO(wav)) as source, av.open(out, "w", format="ogg") as sink:
-        stream: Any = sink.add_stream("libopus", rate=48000, layout="mono")
-        for frame in source.decode(audio=0):
-            frame.pts = None
-            for packet in stream.encode(frame):
-                sink.mux(packet)
-        for packet in stream.encode(None):
-            sink.mux(packet)
-    return out.getvalue()
-
-
 def photo(width: int = 32, height: int = 24) -> bytes:
     """A real PNG: a red rectangle."""
 
@@ -75,7 +56,7 @@ def photo(width: int = 32, height: int = 24) -> bytes:
 
 @pytest.fixture(scope="module")
 def spoken() -> bytes:
-    return voice_note("Do you have this saree in red?")
+    return voice_note("en", "Do you have this saree in red?")
 
 
 def send_media(router: RouterHarness, tenant: str, kind: str, content: dict[str, Any]) -> str:
