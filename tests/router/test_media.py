@@ -4,8 +4,6 @@ the owner console (which the admin API serves), and deletes it with the conversa
 
 import asyncio
 import hashlib
-import struct
-import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,65 +13,24 @@ import httpx
 import pytest
 from audio import voice_note
 from harness import RouterHarness, Tenant, wait_for
+from media_files import PDF, photo
+from media_sent import received, send_media
 from peers.graph_api import GraphApi, MediaFile
 from peers.loopback import ServerThread
 from peers.tenant_agent import Agent
-from peers.whatsapp_webhooks import message, notification
 from structlog.testing import capture_logs
 
-from katha.contracts.messages import InboundMessage
 from katha.store import ConversationStore, StoredMedia, upgrade
 
 Agents = dict[str, tuple[Agent, ServerThread]]
 ADMIN = "admin-token-for-media-tests-7d2c"
 CUSTOMER = "94770005555"
 MEDIA_TYPES = ["text", "image", "audio", "video", "document", "sticker"]
-# The smallest PDF readers open: one empty page.
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
-
-
-def photo(width: int = 32, height: int = 24) -> bytes:
-    """A real PNG: a red rectangle."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\xd0\x20\x20" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture(scope="module")
 def spoken() -> bytes:
     return voice_note("en", "Do you have this saree in red?")
-
-
-def send_media(router: RouterHarness, tenant: str, kind: str, content: dict[str, Any]) -> str:
-    """A customer sends `kind` media to `tenant`'s number; the message id."""
-    who = router.tenants[tenant]
-    sent = message(kind, content, sender=CUSTOMER)
-    response = router.post(notification(who.phone_number_id, [sent]), who.app_secret)
-    assert response.status_code == 200, response.text
-    return str(sent["id"])
-
-
-def received(agent: Agent, message_id: str) -> InboundMessage:
-    found: InboundMessage = wait_for(
-        lambda: next((m for m in agent.received if m.message_id == message_id), None),
-        what=f"the agent to receive {message_id}",
-    )
-    return found
 
 
 def read_store(url: str, call: Callable[[ConversationStore], Any]) -> Any:
@@ -126,13 +83,15 @@ def test_a_voice_note_a_photo_and_a_pdf_reach_the_agent_with_the_bytes_meta_serv
                 "alpha",
                 "audio",
                 {"id": "1001", "mime_type": "audio/ogg; codecs=opus", "voice": True},
+                CUSTOMER,
             ),
-            "1002": send_media(media_router, "alpha", "image", {"id": "1002"}),
+            "1002": send_media(media_router, "alpha", "image", {"id": "1002"}, CUSTOMER),
             "1003": send_media(
                 media_router,
                 "alpha",
                 "document",
                 {"id": "1003", "mime_type": "application/pdf", "filename": "order list.pdf"},
+                CUSTOMER,
             ),
         }
         got = {media_id: received(agents["alpha"][0], sent[media_id]) for media_id in files}
@@ -178,7 +137,9 @@ def test_the_admin_api_serves_a_customers_media_to_its_business_only(
 ) -> None:
     image = photo()
     graph.media["2001"] = MediaFile(image, "image/png", tenants["alpha"].access_token)
-    received(agents["alpha"][0], send_media(media_router, "alpha", "image", {"id": "2001"}))
+    received(
+        agents["alpha"][0], send_media(media_router, "alpha", "image", {"id": "2001"}, CUSTOMER)
+    )
     url = f"{media_router.url}/admin/tenants/tenants/alpha/media/2001"
     admin = {"Authorization": f"Bearer {ADMIN}"}
 
@@ -205,7 +166,7 @@ def test_a_retried_message_reuses_the_media_it_fetched(
     graph.media["3001"] = MediaFile(PDF, "application/pdf", tenants["alpha"].access_token)
     agent.failing = True
     message_id = send_media(
-        media_router, "alpha", "document", {"id": "3001", "mime_type": "application/pdf"}
+        media_router, "alpha", "document", {"id": "3001", "mime_type": "application/pdf"}, CUSTOMER
     )
     wait_for(lambda: agent.attempts >= 2, what="the agent to be asked twice")
     agent.failing = False
@@ -228,8 +189,12 @@ def test_deleting_the_customer_or_retention_removes_their_media(
     token = tenants["alpha"].access_token
     graph.media["4001"] = MediaFile(photo(), "image/png", token)
     graph.media["4002"] = MediaFile(PDF, "application/pdf", token)
-    first = received(agents["alpha"][0], send_media(media_router, "alpha", "image", {"id": "4001"}))
-    received(agents["alpha"][0], send_media(media_router, "alpha", "document", {"id": "4002"}))
+    first = received(
+        agents["alpha"][0], send_media(media_router, "alpha", "image", {"id": "4001"}, CUSTOMER)
+    )
+    received(
+        agents["alpha"][0], send_media(media_router, "alpha", "document", {"id": "4002"}, CUSTOMER)
+    )
     tenant = "tenants/alpha"
     wait_for(lambda: read_store(store_url, lambda store: store.media(tenant, "4002")))
 
@@ -243,7 +208,9 @@ def test_deleting_the_customer_or_retention_removes_their_media(
 
     # Sent again (a new message, a new media id): retention takes it with the events.
     graph.media["4003"] = MediaFile(PDF, "application/pdf", token)
-    received(agents["alpha"][0], send_media(media_router, "alpha", "document", {"id": "4003"}))
+    received(
+        agents["alpha"][0], send_media(media_router, "alpha", "document", {"id": "4003"}, CUSTOMER)
+    )
     wait_for(lambda: read_store(store_url, lambda store: store.media(tenant, "4003")))
     kept_for = datetime.now(UTC) - timedelta(days=1)
     read_store(store_url, lambda store: store.forget_before(tenant, kept_for))

@@ -9,35 +9,17 @@ from collections.abc import Callable
 import httpx
 import pytest
 from harness import RouterHarness, Tenant, wait_for
+from media_files import JPEG
+from media_sent import media_of, send_media
 from peers.graph_api import DOWNLOAD_PATH, GraphApi, MediaFile
 from peers.loopback import ServerThread
 from peers.tenant_agent import Agent
-from peers.whatsapp_webhooks import message, notification
 
-from katha.contracts.messages import Media
 from router.graph_api import GraphApiClient
 from router.limits import TokenBuckets
 
 Agents = dict[str, tuple[Agent, ServerThread]]
-JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4 + b"\xff\xd9"
-
-
-def send_image(router: RouterHarness, media_id: str) -> str:
-    who = router.tenants["alpha"]
-    sent = message("image", {"id": media_id}, sender="94770007777")
-    response = router.post(notification(who.phone_number_id, [sent]), who.app_secret)
-    assert response.status_code == 200, response.text
-    return str(sent["id"])
-
-
-def media_of(agent: Agent, message_id: str) -> Media:
-    found = wait_for(
-        lambda: next((m for m in agent.received if m.message_id == message_id), None),
-        what=f"the agent to receive {message_id}",
-    )
-    assert found.media is not None
-    media: Media = found.media
-    return media
+SENDER = "94770007777"
 
 
 @pytest.fixture
@@ -101,7 +83,7 @@ def test_a_download_url_off_metas_hosts_is_never_requested(
     router = start_router()
     agent = agents["alpha"][0]
     for media_id in ("7101", "7102"):
-        media = media_of(agent, send_image(router, media_id))
+        media = media_of(agent, send_media(router, "alpha", "image", {"id": media_id}, SENDER))
         assert (media.unavailable, media.content) == ("download_failed", None)
         assert [call.step for call in graph.calls_for(media_id)] == ["metadata"]
     assert elsewhere.media_calls == []
@@ -113,7 +95,9 @@ def test_a_download_that_trickles_in_is_cut_off_by_its_deadline(
     # One byte every 0.1 s never trips a per-read timeout (5 s here) nor the size limit.
     router = start_router(media_fetch_seconds=0.5, media_fetch_attempts=1)
     graph.media["7201"] = MediaFile(JPEG, "image/jpeg", token, trickle=True)
-    media = media_of(agents["alpha"][0], send_image(router, "7201"))
+    media = media_of(
+        agents["alpha"][0], send_media(router, "alpha", "image", {"id": "7201"}, SENDER)
+    )
     assert (media.unavailable, media.content) == ("download_failed", None)
     wait_for(lambda: "7201" in graph.abandoned, what="the router to hang up")
 
@@ -126,7 +110,7 @@ def test_an_outage_past_the_clients_retries_is_tried_again_later_then_given_up(
     # Both of the client's tries fail; the message's next try finds Meta back.
     graph.media["7301"] = MediaFile(JPEG, "image/jpeg", token)
     graph.download_failures.extend([503, 503])
-    recovered = media_of(agent, send_image(router, "7301"))
+    recovered = media_of(agent, send_media(router, "alpha", "image", {"id": "7301"}, SENDER))
     assert (recovered.unavailable, recovered.content) == (None, JPEG)
     assert [call.step for call in graph.calls_for("7301")] == ["metadata", "download"] * 3
     metrics = router.metrics()
@@ -136,6 +120,6 @@ def test_an_outage_past_the_clients_retries_is_tried_again_later_then_given_up(
     # Still failing at the message's last try: the agent is told, the customer answered.
     graph.media["7302"] = MediaFile(JPEG, "image/jpeg", token)
     graph.download_failures.extend([500] * 4)
-    failed = media_of(agent, send_image(router, "7302"))
+    failed = media_of(agent, send_media(router, "alpha", "image", {"id": "7302"}, SENDER))
     assert (failed.unavailable, failed.content) == ("download_failed", None)
     assert len(graph.calls_for("7302")) == 8  # two tries of the message, two calls each

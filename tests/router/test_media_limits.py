@@ -6,39 +6,21 @@ agent still gets every message (it answers politely)."""
 import base64
 import hashlib
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from harness import RouterHarness, Tenant, wait_for
+from media_files import JPEG
+from media_sent import media_of, send_media
 from peers.graph_api import GraphApi, MediaFile
 from peers.loopback import ServerThread
 from peers.tenant_agent import Agent
-from peers.whatsapp_webhooks import message, notification
 
-from katha.contracts.messages import Media, MessageType
+from katha.contracts.messages import MessageType
 from router.media_types import allowed, essence, sha256_matches
 
 Agents = dict[str, tuple[Agent, ServerThread]]
 MEDIA_TYPES = ["text", "image", "audio", "video", "document", "sticker"]
-JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8 + b"\xff\xd9"
-
-
-def send_media(router: RouterHarness, kind: str, content: dict[str, Any]) -> str:
-    who = router.tenants["alpha"]
-    sent = message(kind, content, sender="94770006666")
-    response = router.post(notification(who.phone_number_id, [sent]), who.app_secret)
-    assert response.status_code == 200, response.text
-    return str(sent["id"])
-
-
-def media_of(agent: Agent, message_id: str) -> Media:
-    found = wait_for(
-        lambda: next((m for m in agent.received if m.message_id == message_id), None),
-        what=f"the agent to receive {message_id}",
-    )
-    assert found.media is not None
-    media: Media = found.media
-    return media
+SENDER = "94770006666"
 
 
 @pytest.fixture
@@ -62,8 +44,12 @@ def test_media_declared_or_sent_larger_than_its_limit_is_not_fetched(
     graph.media["5002"] = MediaFile(
         JPEG * 16, "image/jpeg", token, declared_size=1000, endless=True
     )
-    declared = media_of(agents["alpha"][0], send_media(router, "image", {"id": "5001"}))
-    sent = media_of(agents["alpha"][0], send_media(router, "image", {"id": "5002"}))
+    declared = media_of(
+        agents["alpha"][0], send_media(router, "alpha", "image", {"id": "5001"}, SENDER)
+    )
+    sent = media_of(
+        agents["alpha"][0], send_media(router, "alpha", "image", {"id": "5002"}, SENDER)
+    )
     assert (declared.unavailable, declared.content) == ("too_large", None)
     assert [call.step for call in graph.calls_for("5001")] == ["metadata"]
     assert (sent.unavailable, sent.content) == ("too_large", None)
@@ -83,12 +69,12 @@ def test_a_type_not_allowed_is_not_fetched(
     agent = agents["alpha"][0]
     # The webhook already says what it is: no Graph call at all.
     program = {"id": "6001", "mime_type": "application/x-msdownload", "filename": "setup.exe"}
-    refused = media_of(agent, send_media(router, "document", program))
+    refused = media_of(agent, send_media(router, "alpha", "document", program, SENDER))
     assert refused.unavailable == "type_not_allowed"
     assert graph.calls_for("6001") == []
     # The webhook says nothing; Meta's metadata says HTML: not downloaded.
     graph.media["6002"] = MediaFile(b"<html></html>", "text/html", alpha_reads_media)
-    page = media_of(agent, send_media(router, "document", {"id": "6002"}))
+    page = media_of(agent, send_media(router, "alpha", "document", {"id": "6002"}, SENDER))
     assert page.unavailable == "type_not_allowed"
     assert [call.step for call in graph.calls_for("6002")] == ["metadata"]
 
@@ -103,13 +89,13 @@ def test_a_failing_download_is_retried_then_given_up(
     agent = agents["alpha"][0]
     graph.media["7001"] = MediaFile(JPEG, "image/jpeg", alpha_reads_media)
     graph.download_failures.extend([503])
-    recovered = media_of(agent, send_media(router, "image", {"id": "7001"}))
+    recovered = media_of(agent, send_media(router, "alpha", "image", {"id": "7001"}, SENDER))
     assert recovered.content == JPEG
     assert [call.step for call in graph.calls_for("7001")] == ["metadata", "download"] * 2
 
     graph.media["7002"] = MediaFile(JPEG, "image/jpeg", alpha_reads_media)
     graph.download_failures.extend([500, 500, 500])
-    failed = media_of(agent, send_media(router, "image", {"id": "7002"}))
+    failed = media_of(agent, send_media(router, "alpha", "image", {"id": "7002"}, SENDER))
     assert (failed.unavailable, failed.content) == ("download_failed", None)
     assert len(graph.calls_for("7002")) == 6  # three tries, each from fresh metadata
 
@@ -124,8 +110,8 @@ def test_a_wrong_token_or_a_corrupted_download_is_download_failed(
     agent = agents["alpha"][0]
     graph.media["8001"] = MediaFile(JPEG, "image/jpeg", "EAAGsomeoneElsesToken")
     graph.media["8002"] = MediaFile(JPEG, "image/jpeg", alpha_reads_media, sha256="0" * 64)
-    refused = media_of(agent, send_media(router, "image", {"id": "8001"}))
-    corrupted = media_of(agent, send_media(router, "image", {"id": "8002"}))
+    refused = media_of(agent, send_media(router, "alpha", "image", {"id": "8001"}, SENDER))
+    corrupted = media_of(agent, send_media(router, "alpha", "image", {"id": "8002"}, SENDER))
     assert refused.unavailable == "download_failed"
     assert [call.step for call in graph.calls_for("8001")] == ["metadata"]  # 401: not retried
     assert corrupted.unavailable == "download_failed"
@@ -151,7 +137,7 @@ def test_past_the_daily_cap_photos_and_voice_notes_are_not_downloaded(
     graph.media["9103"] = MediaFile(JPEG, "image/jpeg", "EAAGsomeoneElsesToken")
     graph.media["9104"] = MediaFile(JPEG, "image/jpeg", token, sha256="0" * 64)
     refused = [
-        media_of(agent, send_media(router, "image", {"id": media_id})).unavailable
+        media_of(agent, send_media(router, "alpha", "image", {"id": media_id}, SENDER)).unavailable
         for media_id in ("9101", "9102", "9103", "9104")
     ]
     assert refused == ["type_not_allowed", "too_large", "download_failed", "download_failed"]
@@ -161,20 +147,25 @@ def test_past_the_daily_cap_photos_and_voice_notes_are_not_downloaded(
         graph.media[media_id] = MediaFile(b"OggS" + bytes(100), "audio/ogg", token)
     graph.media["9021"] = MediaFile(b"%PDF-1.4\n%%EOF\n", "application/pdf", token)
     photos = [
-        media_of(agent, send_media(router, "image", {"id": media_id})).unavailable
+        media_of(agent, send_media(router, "alpha", "image", {"id": media_id}, SENDER)).unavailable
         for media_id in ("9001", "9002", "9003")
     ]
     assert photos == [None, None, "daily_limit"]
     assert [call.step for call in graph.calls_for("9003")] == ["metadata"]
     voices = [
-        media_of(agent, send_media(router, "audio", {"id": media_id, "voice": True})).unavailable
+        media_of(
+            agent, send_media(router, "alpha", "audio", {"id": media_id, "voice": True}, SENDER)
+        ).unavailable
         for media_id in ("9011", "9012")
     ]
     assert voices == [None, "daily_limit"]  # counted apart from the photos
     assert [call.step for call in graph.calls_for("9012")] == ["metadata"]
     # A document costs no GPU: it is not capped.
     document = {"id": "9021", "mime_type": "application/pdf"}
-    assert media_of(agent, send_media(router, "document", document)).unavailable is None
+    assert (
+        media_of(agent, send_media(router, "alpha", "document", document, SENDER)).unavailable
+        is None
+    )
     assert 'media_total{outcome="daily_limit",tenant="tenants/alpha",type="image"} 1.0' in (
         router.metrics()
     )

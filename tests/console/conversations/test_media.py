@@ -9,8 +9,6 @@ HTTP-level tests against the running console, and one test in headless Chromium 
 with JavaScript on and off."""
 
 import asyncio
-import struct
-import zlib
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from console_under_test import ADMIN_TOKEN, ALPHA, BETA, CUSTOMER, NUMBERS, Cons
 from console_under_test import message as stored_message
 from fastapi import Response
 from harness import RouterHarness, wait_for, write_routes
+from media_files import PDF, photo
 from peers.graph_api import MediaFile
 from peers.loopback import ServerThread
 from peers.whatsapp_webhooks import message, notification
@@ -42,32 +41,6 @@ from router.envelope import conversation_id
 T = TypeVar("T")
 MEDIA_TYPES = ["text", "interactive", "button", "image", "audio", "video", "document", "sticker"]
 OGG = "audio/ogg; codecs=opus"
-# The smallest PDF readers open: one empty page.
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
-
-
-def photo(width: int = 64, height: int = 48) -> bytes:
-    """A real PNG: a red rectangle, `width` by `height` pixels."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\xd0\x20\x20" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"".join(
-        [
-            b"\x89PNG\r\n\x1a\n",
-            chunk(b"IHDR", header),
-            chunk(b"IDAT", zlib.compress(rows)),
-            chunk(b"IEND", b""),
-        ]
-    )
 
 
 @pytest.fixture(scope="module")
