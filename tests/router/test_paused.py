@@ -102,23 +102,35 @@ def _paused(router: RouterHarness, tenant: Tenant) -> bool:
     return route.paused
 
 
-def test_a_paused_business_keeps_messages_for_the_owner_and_answers_none(
-    start_router: Callable[..., RouterHarness],
-    tmp_path: Path,
-    graph: GraphApi,
-    asked: Asked,
-    tenants: dict[str, Tenant],
-) -> None:
+@dataclass
+class Paused:
+    """The router with the shop paused, after a customer asked it something."""
+
+    router: RouterHarness
+    store_url: str
+    shop: Tenant
+
+
+@pytest.fixture
+def paused(
+    start_router: Callable[..., RouterHarness], tmp_path: Path, tenants: dict[str, Tenant]
+) -> Paused:
     store_url = _store(tmp_path)
     shop = tenants[NAME]
     shop.extra["paused"] = True
     router = start_router(store_url=store_url)
-
     router.say(NAME, "Are you open on Poya day?", sender=CUSTOMER)
     wait_for(
         lambda: _thread(store_url) == [("customer", "message", "Are you open on Poya day?")],
         what="the customer's message in the store",
     )
+    return Paused(router, store_url, shop)
+
+
+def test_a_paused_business_keeps_messages_for_the_owner_and_answers_none(
+    paused: Paused, graph: GraphApi, asked: Asked, tenants: dict[str, Tenant]
+) -> None:
+    router, store_url, shop = paused.router, paused.store_url, paused.shop
     assert _unanswered(store_url), "the console lists it as waiting for the owner"
 
     # Un-paused: only the routing table changes, and the next message is answered.
@@ -146,19 +158,9 @@ def test_a_paused_business_keeps_messages_for_the_owner_and_answers_none(
 
 
 def test_the_owner_still_answers_a_paused_business_from_the_app(
-    start_router: Callable[..., RouterHarness],
-    tmp_path: Path,
-    graph: GraphApi,
-    asked: Asked,
-    tenants: dict[str, Tenant],
+    paused: Paused, graph: GraphApi, asked: Asked
 ) -> None:
-    store_url = _store(tmp_path)
-    shop = tenants[NAME]
-    shop.extra["paused"] = True
-    router = start_router(store_url=store_url)
-
-    router.say(NAME, "Are you open on Poya day?", sender=CUSTOMER)
-    wait_for(lambda: _thread(store_url), what="the customer's message in the store")
+    router, store_url, shop = paused.router, paused.store_url, paused.shop
     router.post(echoes(shop.phone_number_id, [echo("Yes, until noon.", to=CUSTOMER)]),
                 shop.app_secret)  # fmt: skip
     expected = [
