@@ -5,18 +5,16 @@ by the API server's CEL alike."""
 
 from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
+from manifests import business as manifest
+from manifests import business_schema, problems
 
-from katha.api import Business, InvalidResourceError, validate_manifest
+from katha.api import Business
 from katha.api.hours import OpeningHours, is_open, next_opening
-from katha.crd import custom_resource_definition
 
-EXAMPLES = Path(__file__).parents[3] / "crds" / "examples"
 COLOMBO = ZoneInfo("Asia/Colombo")
 EVERY_DAY = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOURS: dict[str, Any] = {
@@ -29,24 +27,6 @@ HOURS: dict[str, Any] = {
     ],
     "closedDays": ["2026-11-24"],
 }
-
-
-def _business(**spec: Any) -> dict[str, Any]:
-    manifest: dict[str, Any] = yaml.safe_load((EXAMPLES / "01-minimal-business.yaml").read_text())
-    manifest["spec"].update(spec)
-    return manifest
-
-
-def _problems(**spec: Any) -> list[str]:
-    with pytest.raises(InvalidResourceError) as refused:
-        validate_manifest(_business(**spec))
-    return [str(problem) for problem in refused.value.problems]
-
-
-def _schema() -> dict[str, Any]:
-    crd = custom_resource_definition(Business)
-    schema: dict[str, Any] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    return schema
 
 
 def _times(hours: OpeningHours, day: date) -> list[tuple[str, str]]:
@@ -81,7 +61,7 @@ def test_opening_and_next_opening_follow_the_holidays_in_local_time() -> None:
 
 
 def test_holiday_rules_round_trip_in_camel_case() -> None:
-    business = Business.model_validate(_business(hours=HOURS))
+    business = Business.model_validate(manifest(hours=HOURS))
     dumped = business.to_yaml_dict()["spec"]["hours"]["holidays"]
     assert dumped[0] == {"rule": "public-holidays", "hours": [], "usual": False}
     assert dumped[3] == {"rule": "christmas", "hours": [], "usual": True}
@@ -115,7 +95,7 @@ def test_holiday_rules_round_trip_in_camel_case() -> None:
 def test_mistaken_holiday_rules_are_refused_with_the_reason(
     holidays: list[dict[str, Any]], message: str
 ) -> None:
-    (problem,) = _problems(hours={"holidays": holidays})
+    (problem,) = problems(hours={"holidays": holidays})
     assert problem.startswith("spec.hours.holidays")
     assert message in problem
 
@@ -123,15 +103,15 @@ def test_mistaken_holiday_rules_are_refused_with_the_reason(
 def test_the_api_server_refuses_the_same_mistakes(
     api_server_check: Callable[..., list[str]],
 ) -> None:
-    assert api_server_check(_schema(), _business(hours=HOURS)) == []
+    assert api_server_check(business_schema(), manifest(hours=HOURS)) == []
     twice = {"holidays": [{"rule": "poya"}, {"rule": "poya", "usual": True}]}
-    assert api_server_check(_schema(), _business(hours=twice)) == [
+    assert api_server_check(business_schema(), manifest(hours=twice)) == [
         "spec.hours.holidays: each holiday rule at most once"
     ]
     morning = [{"open": "08:00", "close": "09:00"}]
     both = {"holidays": [{"rule": "il", "usual": True, "hours": morning}]}
-    assert api_server_check(_schema(), _business(hours=both)) == [
+    assert api_server_check(business_schema(), manifest(hours=both)) == [
         "spec.hours.holidays[0]: usual hours, or hours of its own: not both"
     ]
     unknown = {"holidays": [{"rule": "diwali-eve"}]}
-    assert api_server_check(_schema(), _business(hours=unknown))
+    assert api_server_check(business_schema(), manifest(hours=unknown))

@@ -4,18 +4,16 @@ uses say when the business is open."""
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
+from manifests import business as manifest
+from manifests import business_schema, problems
 
-from katha.api import Business, InvalidResourceError, validate_manifest
+from katha.api import Business
 from katha.api.hours import WEEKDAYS, OpeningHours, closes_at, is_open, next_opening
-from katha.crd import custom_resource_definition
 
-EXAMPLES = Path(__file__).parents[3] / "crds" / "examples"
 COLOMBO = ZoneInfo("Asia/Colombo")
 ApiCheck = Callable[..., list[str]]
 # A bakery: two openings on weekdays, a late Friday running past midnight, shut Sundays.
@@ -30,31 +28,13 @@ HOURS: dict[str, Any] = {
 }
 
 
-def _business(**spec: Any) -> dict[str, Any]:
-    manifest: dict[str, Any] = yaml.safe_load((EXAMPLES / "01-minimal-business.yaml").read_text())
-    manifest["spec"].update(spec)
-    return manifest
-
-
-def _problems(**spec: Any) -> list[str]:
-    with pytest.raises(InvalidResourceError) as refused:
-        validate_manifest(_business(**spec))
-    return [str(problem) for problem in refused.value.problems]
-
-
-def _schema() -> dict[str, Any]:
-    crd = custom_resource_definition(Business)
-    schema: dict[str, Any] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    return schema
-
-
 def _at(day: int, hour: int, minute: int = 0) -> datetime:
     """A local time in December 2026 (the 7th is a Monday)."""
     return datetime(2026, 12, day, hour, minute, tzinfo=COLOMBO)
 
 
 def test_the_new_fields_default_to_what_a_business_had_before() -> None:
-    spec = Business.model_validate(_business()).spec
+    spec = Business.model_validate(manifest()).spec
     assert spec.hours is None  # hours not stated: the agent says nothing about them
     assert spec.paused is False
     assert spec.knowledge.faq == []
@@ -62,7 +42,7 @@ def test_the_new_fields_default_to_what_a_business_had_before() -> None:
 
 def test_hours_pause_and_faq_round_trip_in_camel_case() -> None:
     faq = [{"q": "kottu kiyada?", "a": "Rs 1200", "language": "singlish"}, {"q": "Hi?", "a": "Hi"}]
-    business = Business.model_validate(_business(hours=HOURS, paused=True, knowledge={"faq": faq}))
+    business = Business.model_validate(manifest(hours=HOURS, paused=True, knowledge={"faq": faq}))
     spec = business.spec
     assert spec.paused is True
     assert spec.hours is not None
@@ -92,7 +72,7 @@ def test_hours_pause_and_faq_round_trip_in_camel_case() -> None:
     ],
 )
 def test_mistaken_hours_are_refused_with_the_reason(weekly: dict[str, Any], message: str) -> None:
-    (problem,) = _problems(hours={"weekly": weekly})
+    (problem,) = problems(hours={"weekly": weekly})
     assert problem.startswith("spec.hours.weekly")
     assert message in problem
 
@@ -106,25 +86,25 @@ def test_touching_intervals_and_midnight_are_fine() -> None:
 
 def test_at_most_a_year_of_closed_days_and_a_short_note() -> None:
     days = [(date(2027, 1, 1) + timedelta(days=n)).isoformat() for n in range(367)]
-    assert Business.model_validate(_business(hours={"closedDays": days[:366]}))
-    (too_many,) = _problems(hours={"closedDays": days})
+    assert Business.model_validate(manifest(hours={"closedDays": days[:366]}))
+    (too_many,) = problems(hours={"closedDays": days})
     assert too_many.startswith("spec.hours.closedDays")
     assert "366" in too_many
-    (long_note,) = _problems(hours={"note": "x" * 201})
+    (long_note,) = problems(hours={"note": "x" * 201})
     assert "spec.hours.note" in long_note
-    (bad_language,) = _problems(knowledge={"faq": [{"q": "Hi", "a": "Hi", "language": "fr"}]})
+    (bad_language,) = problems(knowledge={"faq": [{"q": "Hi", "a": "Hi", "language": "fr"}]})
     assert "[0].language: must be one of 'si', 'en', 'singlish' or 'ta'" in bad_language
 
 
 def test_the_api_server_refuses_reversed_hours_too(api_server_check: ApiCheck) -> None:
     reversed_hours = {"weekly": {"tuesday": [{"open": "18:00", "close": "09:00"}]}}
-    assert api_server_check(_schema(), _business(hours=HOURS, paused=True)) == []
-    problems = api_server_check(_schema(), _business(hours=reversed_hours))
+    assert api_server_check(business_schema(), manifest(hours=HOURS, paused=True)) == []
+    problems = api_server_check(business_schema(), manifest(hours=reversed_hours))
     assert problems == ["spec.hours.weekly.tuesday[0]: open must be before close"]
     malformed = {"weekly": {"tuesday": [{"open": "9am", "close": "17:00"}]}}
-    assert api_server_check(_schema(), _business(hours=malformed))
+    assert api_server_check(business_schema(), manifest(hours=malformed))
     faq = {"faq": [{"q": "Hi", "a": "Hi", "language": "fr"}]}
-    assert api_server_check(_schema(), _business(knowledge=faq))
+    assert api_server_check(business_schema(), manifest(knowledge=faq))
 
 
 def test_the_crd_names_the_seven_days_and_writes_no_empty_ones(
@@ -132,10 +112,10 @@ def test_the_crd_names_the_seven_days_and_writes_no_empty_ones(
 ) -> None:
     """A map's keys cannot be limited in a structural schema, so the days are properties: the
     API server prunes (and kubectl refuses) a misspelt one instead of keeping it unread."""
-    weekly = _schema()["properties"]["spec"]["properties"]["hours"]["properties"]["weekly"]
+    weekly = business_schema()["properties"]["spec"]["properties"]["hours"]["properties"]["weekly"]
     assert tuple(weekly["properties"]) == WEEKDAYS
     assert "additionalProperties" not in weekly
-    stored = api_server_defaults(_schema(), _business(hours=HOURS))["spec"]["hours"]
+    stored = api_server_defaults(business_schema(), manifest(hours=HOURS))["spec"]["hours"]
     assert set(stored["weekly"]) == {"monday", "friday", "saturday"}
 
 

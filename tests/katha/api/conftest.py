@@ -1,0 +1,6 @@
+"""The API tests import their shared manifest helpers (manifests.py) by name."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
