@@ -8,7 +8,10 @@ lexicon (katha.lang.singlish_lexicon) bridges a synonym, and the embedding model
 romanised Sinhala low. Each group below is one meaning: the forms that write it in each
 language (Singlish as people type it; matching folds spelling variants). Only words a
 customer-service question turns on are listed: delivery, opening and closing, orders,
-payment, price, place and contact, days of the week, and words for time and duration.
+payment, price, place and contact, days of the week, and words for time and duration;
+and the garments (and their sleeves) that tailors and clothes shops are asked about, whose
+Tamil words meet a price list written in English and Sinhala only this way (a Tamil
+"நீண்ட கை சட்டை", "long-sleeve shirt", shares no letters with "Gents shirt (long sleeve)").
 """
 
 from functools import cache
@@ -54,6 +57,13 @@ GROUPS: Final[tuple[tuple[str, ...], ...]] = tuple(
     month months මාසය මාස masaya masa மாதம் ;
     egg eggs බිත්තර biththara முட்டை ;
     order orders ordered ඇණවුම් ඇණවුම anawum anawuma ஆர்டர் ;
+    shirt shirts ෂර්ට් ෂර්ට சட்டை ஷர்ட் ;
+    trouser trousers pants කලිසම කලිසම් kalisama kalisam காற்சட்டை கால்சட்டை ;
+    saree sarees sari සාරිය සාරි சேலை புடவை ;
+    blouse blouses බ්ලවුස් ரவிக்கை பிளவுஸ் ;
+    frock frocks gown ගවුම gawuma கவுன் ;
+    sleeve sleeves අත් අත ath atha கை ;
+    long දිග diga நீண்ட ;
     """.split(";")  # noqa: SIM905 (a word list reads better as prose than as quoted strings)
     if group.strip()
 )
@@ -100,6 +110,8 @@ def concept_of(word: str) -> int | None:
     if key in index:
         return index[key]
     for cut in range(1, _MAX_ENDING + 1):
+        if " " in key[-cut:]:
+            break  # an ending belongs to the last word: "நீண்ட கை" is not "நீண்ட" plus one
         stem = key[:-cut]
         if len(stem) >= _MIN_STEM and stem in index:
             return index[stem]

@@ -5,11 +5,8 @@ indexed for real once for this module. Mihiri Bakery's two sets reuse the sessio
 bakery index. What must always hold, per set: no reply shows a raw spreadsheet column
 name, none comes in the wrong script (Sinhala script to a Tamil or Singlish customer,
 Tamil script to a Sinhala one), every unanswerable question goes to a person, and at least
-95 % of the answers are right (the issue's target) -- except on the held-out tailor, which is
-at 46 of 49 (93.9 %) and held at that floor so it can only get better: the three it misses
-are a Singlish spelling the index does not meet ("hatte" for හැට්ටය), a trouser row ranked
-below a trouser alteration, and a Tamil question whose English row is just under Tamil's
-threshold. A failure lists each question that broke the rule.
+95 % of the answers are right (the issue's target; today every set, the held-out tailor
+included, is at 100 %). A failure lists each question that broke the rule.
 """
 
 import importlib.util
@@ -35,8 +32,8 @@ from .conftest import BAKERY
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = 0.95
-# Where a set is below TARGET today, the share it reaches (it may only rise).
-FLOOR = {"nadee-tailors": 46 / 49}
+# Where a set is below TARGET today, the share it reaches (it may only rise); none is.
+FLOOR: dict[str, float] = {}
 SETS = ["nadee-tailors", "bakery", "bakery-heldout"]
 
 
