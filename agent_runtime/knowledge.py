@@ -11,24 +11,28 @@ newer committed version and swaps a reader over it in the same way (`follow`).
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from ingestion.embedding import Embedder
+from agent_runtime.retrieval import Retrieval
+from ingestion.embedding import Embedder, cached
 from ingestion.index.location import IndexLocation, IndexNotLocalError, index_location
 from ingestion.index.probe import VersionProbe
 from ingestion.index.reader import IndexReader
 from ingestion.index.runs import RunLog, RunTotals
 from ingestion.report import Report
 from ingestion.summary import committed_index
+from katha.cache import Recent
 from katha.contracts.serving import IndexStats
 from katha.observability import get_logger
 
 log = get_logger("agent")
 # Beside the LanceDB tables: the knowledge revision the committed index was built from.
 REVISION_FILE = ".katha-revision"
+# Questions whose vector and search results a replica remembers (a few MiB at most).
+CACHE_SIZE = 1024
 
 Refresher = Callable[[], Report]
 
@@ -59,6 +63,11 @@ class Snapshot:
     chunks: int
     version: int
     last_indexed: datetime | None
+    # What searches of this version found, by (question, language): a search depends on
+    # nothing else, so a repeated question skips it; a new version starts empty.
+    searches: Recent[tuple[str, str], Retrieval] = field(
+        default_factory=lambda: Recent(0), compare=False
+    )
 
 
 WRITABLE_NEEDS_FOLDER = (
@@ -77,12 +86,16 @@ class KnowledgeBase:
         *,
         read_only: bool = False,
         poll_seconds: float = 5.0,
+        cache_size: int = CACHE_SIZE,
     ) -> None:
         self.location = index_location(where)
         if not read_only and not self.location.is_local:
             # Refreshing in the agent needs the revision marker file beside the tables.
             raise IndexNotLocalError(WRITABLE_NEEDS_FOLDER.format(uri=self.location.uri))
-        self.embedder = embedder
+        # One embedder per replica, its question vectors remembered across index versions
+        # (a vector depends on the model and the text, never on the index).
+        self.embedder = cached(embedder, cache_size)
+        self._cache_size = cache_size
         self._refresher = refresher
         self._revision = revision
         self.read_only = read_only
@@ -101,7 +114,7 @@ class KnowledgeBase:
         if read_only:
             self.poll()  # a store that cannot be read yet: start empty and keep polling
         else:
-            self._snapshot = _open(self.location, self._probe.latest())
+            self._snapshot = _open(self.location, self._probe.latest(), self._cache_size)
             self._read_totals()
 
     @property
@@ -197,7 +210,11 @@ class KnowledgeBase:
         try:
             latest = self._probe.latest()
             current = self._snapshot.version if self._snapshot is not None else None
-            fresh = _open(self.location, latest) if latest not in (None, current) else None
+            fresh = (
+                _open(self.location, latest, self._cache_size)
+                if latest not in (None, current)
+                else None
+            )
             self._totals = self._runs.newest()
         except Exception as error:
             if self._follow_failure is None:
@@ -240,14 +257,14 @@ class KnowledgeBase:
             return
         (self.path / REVISION_FILE).write_text(self._revision)
         # One assignment: requests see the old reader or the new one.
-        self._snapshot = _open(self.location, self._probe.latest())
+        self._snapshot = _open(self.location, self._probe.latest(), self._cache_size)
         self._failure = None
         failed = [f"{source.source} ({source.reason or 'failed'})" for source in report.failed]
         self._failed_sources = f"sources not refreshed: {', '.join(failed)}" if failed else None
         log.info("index.swapped", version=report.version, chunks=report.chunks)
 
 
-def _open(location: IndexLocation, version: int | None) -> Snapshot | None:
+def _open(location: IndexLocation, version: int | None, cache_size: int) -> Snapshot | None:
     """A reader pinned to `version`, counted at exactly that version (None: no index yet)."""
     if version is None:
         return None
@@ -261,4 +278,5 @@ def _open(location: IndexLocation, version: int | None) -> Snapshot | None:
         chunks=committed.chunks,
         version=committed.version,
         last_indexed=committed.last_indexed,
+        searches=Recent(cache_size),
     )

@@ -1,6 +1,7 @@
 """The graph's nodes: each reads the state and the tenant's context and returns what it changed."""
 
 import time
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,12 +15,12 @@ from agent_runtime.generation.llm import message_deadline
 from agent_runtime.generation.parts import holds, is_follow_up, new_words, question_parts
 from agent_runtime.hours import asks_about_hours, hours_answer, hours_passage
 from agent_runtime.intents import Intent, classify
+from agent_runtime.knowledge import Snapshot
 from agent_runtime.languages import customer_language, reply_language
 from agent_runtime.phrases import greeting, phrase
 from agent_runtime.retrieval import Passage, Retrieval, hybrid_search
 from agent_runtime.state import State, Turn, owner_turns
 from agent_runtime.websearch import WebSearchError
-from ingestion.index.reader import IndexReader
 from katha.api.business import BusinessSpec
 from katha.api.hours import OpeningHours
 from katha.lang import normalize
@@ -76,7 +77,7 @@ def search_internal(state: State, runtime: Runtime[Context]) -> Update:
         return {"passages": [], "enough": False, "confidence": 0.0}
     started = time.perf_counter()
     if state.parts:  # two questions in one: each searched on its own
-        found = [_search(context, snapshot.reader, part, state.language) for part in state.parts]
+        found = [_search(context, snapshot, part, state.language) for part in state.parts]
         context.metrics.retrieval_seconds.observe(time.perf_counter() - started)
         return {
             "passages": [passage for each in found for passage in each.passages],
@@ -86,7 +87,7 @@ def search_internal(state: State, runtime: Runtime[Context]) -> Update:
             "part_enough": [each.enough for each in found],
         }
     query, focus = _follow_up(state)
-    result = _search(context, snapshot.reader, query, state.language)
+    result = _search(context, snapshot, query, state.language)
     context.metrics.retrieval_seconds.observe(time.perf_counter() - started)
     passages, enough = result.passages, result.enough
     if focus:  # the follow-up's own words decide: passages holding them first, or none
@@ -102,10 +103,21 @@ def search_internal(state: State, runtime: Runtime[Context]) -> Update:
     }
 
 
-def _search(context: Context, reader: IndexReader, text: str, language: str) -> Retrieval:
-    return hybrid_search(
-        reader, context.knowledge.embedder, text, thresholds=context.thresholds, language=language
-    )
+def _search(context: Context, snapshot: Snapshot, text: str, language: str) -> Retrieval:
+    """What the index version holds for `text`: searched once per question and version,
+    then remembered (a repeated question costs neither the model nor LanceDB)."""
+    key = (text, language)
+    found = snapshot.searches.get(key)
+    if found is None:
+        found = hybrid_search(
+            snapshot.reader,
+            context.knowledge.embedder,
+            text,
+            thresholds=context.thresholds,
+            language=language,
+        )
+        snapshot.searches.put(key, found)
+    return replace(found, passages=list(found.passages))  # the caller's own list
 
 
 def search_web(state: State, runtime: Runtime[Context]) -> Update:

