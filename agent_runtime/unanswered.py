@@ -97,6 +97,7 @@ class UnansweredQuestions:
         # waits for another replica's write instead of failing.
         self._db = sqlite3.connect(path, timeout=5.0, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")  # a power cut may lose the latest
         self._db.executescript(_SCHEMA)
         with self._lock, self._db:
             self._migrate()
