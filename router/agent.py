@@ -1,6 +1,5 @@
 """The tenant's agent, called per katha/contracts/messages.py: `POST {endpoint}/v1/messages`."""
 
-import httpx
 from pydantic import ValidationError
 
 from katha.contracts.messages import (
@@ -10,6 +9,7 @@ from katha.contracts.messages import (
     InboundMessage,
     OwnerNote,
 )
+from router.http import JsonPoster, PostFailedError
 
 
 class AgentUnavailableError(RuntimeError):
@@ -21,41 +21,33 @@ class AgentRefusedError(RuntimeError):
 
 
 class AgentClient:
-    def __init__(self, client: httpx.AsyncClient, timeout_seconds: float) -> None:
-        self._client = client
+    def __init__(self, poster: JsonPoster, timeout_seconds: float) -> None:
+        self._poster = poster
         self._timeout = timeout_seconds
 
     async def ask(self, endpoint: str, message: InboundMessage) -> AgentReply:
         url = endpoint.rstrip("/") + AGENT_MESSAGES_PATH
+        body = message.model_dump_json(exclude_none=True).encode()
         try:
-            response = await self._client.post(
-                url,
-                content=message.model_dump_json(exclude_none=True),
-                headers={"Content-Type": "application/json"},
-                timeout=self._timeout,
-            )
-        except httpx.HTTPError as error:
-            raise AgentUnavailableError(f"{type(error).__name__} calling the agent") from error
+            response = await self._poster.post(url, body, timeout_seconds=self._timeout)
+        except PostFailedError as error:
+            raise AgentUnavailableError(f"{error} calling the agent") from error
         if not response.is_success:
-            raise AgentUnavailableError(f"the agent answered HTTP {response.status_code}")
+            raise AgentUnavailableError(f"the agent answered HTTP {response.status}")
         try:
-            return AgentReply.model_validate_json(response.content)
+            return AgentReply.model_validate_json(response.body)
         except ValidationError as error:
             raise AgentUnavailableError("the agent's answer breaks the contract") from error
 
     async def note(self, endpoint: str, note: OwnerNote) -> None:
         """Give the agent the owner's own words for the conversation's memory."""
         url = endpoint.rstrip("/") + AGENT_NOTES_PATH
+        body = note.model_dump_json().encode()
         try:
-            response = await self._client.post(
-                url,
-                content=note.model_dump_json(),
-                headers={"Content-Type": "application/json"},
-                timeout=self._timeout,
-            )
-        except httpx.HTTPError as error:
-            raise AgentUnavailableError(f"{type(error).__name__} calling the agent") from error
-        if 400 <= response.status_code < 500:
-            raise AgentRefusedError(f"the agent answered HTTP {response.status_code}")
+            response = await self._poster.post(url, body, timeout_seconds=self._timeout)
+        except PostFailedError as error:
+            raise AgentUnavailableError(f"{error} calling the agent") from error
+        if 400 <= response.status < 500:
+            raise AgentRefusedError(f"the agent answered HTTP {response.status}")
         if not response.is_success:
-            raise AgentUnavailableError(f"the agent answered HTTP {response.status_code}")
+            raise AgentUnavailableError(f"the agent answered HTTP {response.status}")

@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from router.business_status import LoggedStatusWriter, StatusWriter, status_writ
 from router.dispatcher import Dispatcher
 from router.graph_api import GraphApiClient
 from router.history import History
+from router.http import JsonPoster
 from router.inbox import open_inbox
 from router.inbox.base import Inbox
 from router.intake import Intake
@@ -91,16 +92,17 @@ async def _running(
         timeout=settings.graph_timeout_seconds,
         limits=httpx.Limits(max_connections=settings.total_concurrency * 2),
     )
+    poster = JsonPoster(settings.total_concurrency * 2, settings.graph_timeout_seconds)
     try:
         if watch_routes:
             spawn(_watch_routes(settings, services.routes), "routes")
-        spawn(_start_inbox(services, http, spawn), "inbox")
+        spawn(_start_inbox(services, http, poster, spawn), "inbox")
         spawn(_report_inbox(services), "inbox-stats")
         spawn(_report_accounts(services, signals), "account-gauges")
         yield
     finally:
         services.started = False
-        await _stop(tasks, http, services.inbox, services.history)
+        await _stop(tasks, [http.aclose, poster.aclose], services.inbox, services.history)
 
 
 # Each step of stopping gets this long: a router must be gone within Kubernetes' grace
@@ -110,7 +112,7 @@ STOP_STEP_SECONDS = 3.0
 
 async def _stop(
     tasks: list[asyncio.Task[None]],
-    http: httpx.AsyncClient,
+    clients: list[Callable[[], Awaitable[None]]],
     inbox: Inbox,
     history: History | None = None,
 ) -> None:
@@ -120,7 +122,7 @@ async def _stop(
         _, pending = await asyncio.wait(tasks, timeout=STOP_STEP_SECONDS)
         if pending:
             log.error("router.tasks_not_stopped", tasks=sorted(t.get_name() for t in pending))
-    steps = [("http", http.aclose), ("inbox", inbox.close)]
+    steps = [*(("http", close) for close in clients), ("inbox", inbox.close)]
     if history is not None:  # bounded inside: it waits CLOSE_SECONDS for the store at most
         steps.insert(0, ("history", history.aclose))
     for name, step in steps:
@@ -135,6 +137,7 @@ async def _stop(
 async def _start_inbox(
     services: Services,
     http: httpx.AsyncClient,
+    poster: JsonPoster,
     spawn: Callable[[Coroutine[Any, Any, None], str], None],
 ) -> None:
     """Open the inbox, retrying while it is unreachable; until then /readyz says no and
@@ -164,17 +167,18 @@ async def _start_inbox(
             spawn(services.history.run(), "history")
             spawn(_apply_retention(services, services.history), "history-retention")
     if settings.workers_enabled:
-        services.dispatcher = _dispatcher(services, http)
+        services.dispatcher = _dispatcher(services, http, poster)
         spawn(services.dispatcher.run(), "dispatcher")
     services.started = True
     log.info("router.started", workers=settings.workers_enabled)
 
 
-def _dispatcher(services: Services, http: httpx.AsyncClient) -> Dispatcher:
+def _dispatcher(services: Services, http: httpx.AsyncClient, poster: JsonPoster) -> Dispatcher:
     settings = services.settings
     graph = GraphApiClient(
         http,
         settings.graph_api_url,
+        poster=poster,
         per_number=TokenBuckets(settings.number_rate_per_second, settings.number_rate_per_second),
         per_recipient=TokenBuckets(settings.recipient_rate_per_second, settings.recipient_burst),
         max_attempts=settings.graph_max_attempts,
@@ -182,7 +186,7 @@ def _dispatcher(services: Services, http: httpx.AsyncClient) -> Dispatcher:
         max_backoff_seconds=settings.retry_max_seconds,
     )
     services.graph = graph  # the console's replies and login codes share its pacing
-    agent = AgentClient(http, settings.agent_timeout_seconds)
+    agent = AgentClient(poster, settings.agent_timeout_seconds)
     worker = Worker(
         settings,
         services.inbox,

@@ -13,6 +13,7 @@ import httpx
 
 from katha.observability import get_logger
 from router.envelope import Recipient
+from router.http import JsonPoster, Posted, PostFailedError, json_body
 from router.limits import TokenBuckets
 
 log = get_logger("router")
@@ -75,13 +76,15 @@ class GraphApiClient:
         client: httpx.AsyncClient,
         base_url: str,
         *,
+        poster: JsonPoster,
         per_number: TokenBuckets,
         per_recipient: TokenBuckets,
         max_attempts: int = 5,
         backoff_seconds: float = 0.5,
         max_backoff_seconds: float = 30.0,
     ) -> None:
-        self._client = client
+        self._client = client  # media metadata and downloads
+        self._poster = poster  # messages and read receipts: one or two per customer message
         self._base = base_url.rstrip("/")
         self._per_number = per_number
         self._per_recipient = per_recipient
@@ -216,7 +219,7 @@ class GraphApiClient:
         except httpx.HTTPError as failure:
             raise GraphApiUnavailableError(None, 0, type(failure).__name__) from failure
         if not response.is_success:
-            raise _error(response)
+            raise _error(_posted(response))
         try:
             document = response.json()
             size = document.get("file_size")
@@ -235,7 +238,7 @@ class GraphApiClient:
             async with self._client.stream("GET", url, headers=headers) as response:
                 if not response.is_success:
                     await response.aread()
-                    raise _error(response)
+                    raise _error(_posted(response))
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
                     raise MediaRefusedError("too_large", f"{declared} bytes declared")
@@ -265,9 +268,9 @@ class GraphApiClient:
                 await self._per_recipient[pair].take()
             await self._per_number[phone_number_id].take()
             try:
-                response = await self._client.post(url, json=body, headers=headers)
-            except httpx.HTTPError as failure:
-                error = GraphApiUnavailableError(None, 0, type(failure).__name__)
+                response = await self._poster.post(url, json_body(body), headers)
+            except PostFailedError as failure:
+                error = GraphApiUnavailableError(None, 0, str(failure))
             else:
                 if response.is_success:
                     return GraphApiResult(_message_id(response), attempt)
@@ -283,7 +286,7 @@ class GraphApiClient:
         raise error or GraphApiUnavailableError(None, 0, "no attempt was made")
 
 
-def _message_id(response: httpx.Response) -> str | None:
+def _message_id(response: Posted) -> str | None:
     try:
         messages = response.json().get("messages") or [{}]
         return str(messages[0].get("id")) if messages[0].get("id") else None
@@ -295,15 +298,20 @@ def _text(value: Any) -> str | None:
     return str(value) if isinstance(value, str | int) and str(value) else None
 
 
-def _error(response: httpx.Response) -> GraphApiError:
+def _posted(response: httpx.Response) -> Posted:
+    """An httpx answer (media requests) in the shape the errors are read from."""
+    return Posted(response.status_code, response.reason_phrase, response.content)
+
+
+def _error(response: Posted) -> GraphApiError:
     try:
         detail = response.json().get("error") or {}
     except (ValueError, AttributeError):
         detail = {}
     code = detail.get("code") if isinstance(detail.get("code"), int) else None
-    message = str(detail.get("message") or response.reason_phrase)[:200]
+    message = str(detail.get("message") or response.reason)[:200]
     if code == OUTSIDE_WINDOW:
-        return OutsideWindowError(code, response.status_code, message)
-    if code in RETRYABLE_CODES or response.status_code == 429 or response.status_code >= 500:
-        return GraphApiUnavailableError(code, response.status_code, message)
-    return GraphApiError(code, response.status_code, message)
+        return OutsideWindowError(code, response.status, message)
+    if code in RETRYABLE_CODES or response.status == 429 or response.status >= 500:
+        return GraphApiUnavailableError(code, response.status, message)
+    return GraphApiError(code, response.status, message)

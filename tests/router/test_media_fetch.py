@@ -16,6 +16,7 @@ from peers.loopback import ServerThread
 from peers.tenant_agent import Agent
 
 from router.graph_api import GraphApiClient
+from router.http import JsonPoster
 from router.limits import TokenBuckets
 
 Agents = dict[str, tuple[Agent, ServerThread]]
@@ -56,7 +57,11 @@ async def test_only_metas_media_hosts_or_the_graph_api_itself_get_the_token(
     buckets = TokenBuckets(1.0, 1.0)
     async with httpx.AsyncClient() as http:  # no request is made: only the URL is judged
         graph = GraphApiClient(
-            http, "http://127.0.0.1:8777/v23.0", per_number=buckets, per_recipient=buckets
+            http,
+            "http://127.0.0.1:8777/v23.0",
+            poster=JsonPoster(1, 1.0),
+            per_number=buckets,
+            per_recipient=buckets,
         )
         assert graph.may_download(url) is allowed
 

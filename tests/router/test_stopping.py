@@ -26,7 +26,7 @@ async def test_a_task_that_ignores_cancellation_does_not_hold_the_router(tmp_pat
     polite = asyncio.create_task(asyncio.sleep(60), name="polite")
     await asyncio.sleep(0)  # both running, as the router's tasks are when it stops
     async with asyncio.timeout(STOP_STEP_SECONDS * 10):  # unbounded, this never returned
-        await _stop([held, polite], httpx.AsyncClient(), inbox)
+        await _stop([held, polite], [httpx.AsyncClient().aclose], inbox)
     assert polite.cancelled()
     assert not held.done()
     released.set()
