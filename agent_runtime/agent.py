@@ -9,7 +9,6 @@ from agent_runtime.clock import Clock, utc_now
 from agent_runtime.context import Context
 from agent_runtime.generation import Responder
 from agent_runtime.generation.grounded import GroundedResponder
-from agent_runtime.generation.llm import DEFAULT_BUDGET_SECONDS, LlmResponder
 from agent_runtime.graph import build_graph
 from agent_runtime.knowledge import KnowledgeBase, Refresher
 from agent_runtime.languages import readable_by, reply_language
@@ -33,9 +32,9 @@ from agent_runtime.unanswered import UnansweredQuestions
 from agent_runtime.websearch import web_search_for
 from ingestion.embedding import Embedder, embedder_from_settings
 from ingestion.index.location import IndexLocation, IndexNotLocalError, index_location
-from ingestion.refresh import Refresh, refresh_business
+from ingestion.places import Places
+from ingestion.report import Report
 from ingestion.settings import IngestionSettings
-from ingestion.sources import Places
 from katha.api import Business
 from katha.api.meta import ObjectMeta
 from katha.contracts.messages import AgentReply, InboundMessage, OwnerNote, Source
@@ -74,6 +73,7 @@ class Agent:
             args.knowledge_revision,
             read_only=settings.index_read_only,
             poll_seconds=settings.index_poll_seconds,
+            cache_size=settings.query_cache_size,
         )
         self.metrics = AgentMetrics(self.knowledge.run_totals)
         self.media = media_reader(args, media or MediaSettings(), self.metrics)
@@ -101,8 +101,9 @@ class Agent:
                 ca_file=str(settings.web_search_ca_file) if settings.web_search_ca_file else None,
             ),
         )
-        if isinstance(self.context.responder, LlmResponder):  # its fallbacks, by reason
-            self.metrics.metrics.registry.register(self.context.responder.fallbacks)
+        fallbacks = getattr(self.context.responder, "fallbacks", None)
+        if fallbacks is not None:  # an LLM's fallbacks, by reason
+            self.metrics.metrics.registry.register(fallbacks)
 
     def start(self) -> None:
         """Index in the background when the index is missing or from an older revision
@@ -268,6 +269,9 @@ def message_text(message: InboundMessage) -> str | None:
 def responder_for(args: AgentAppArgs, settings: AgentSettings) -> Responder:
     if args.llm is None:
         return GroundedResponder()
+    # Imported only for a Business with a model: the LLM client is tens of MiB.
+    from agent_runtime.generation.llm import DEFAULT_BUDGET_SECONDS, LlmResponder
+
     key = os.environ.get(args.llm.api_key_env) if args.llm.api_key_env else None
     if key is None and settings.llm_api_key is not None:
         key = settings.llm_api_key.get_secret_value()
@@ -301,15 +305,22 @@ def business_of(args: AgentAppArgs) -> Business:
 
 
 def local_refresher(args: AgentAppArgs, settings: AgentSettings) -> Refresher:
-    """Ingestion in this process, with its own embedder (the query path keeps its own)."""
-    business = business_of(args)
-    refresh = Refresh(
-        index_root=index_location(args.index_dir),
-        places=places_of(args, settings),
-        settings=IngestionSettings(),
-        progress=False,
-    )
-    return lambda: refresh_business(business, refresh)
+    """Ingestion in this process, with its own embedder (the query path keeps its own);
+    the parsers and the index writer are imported when a refresh first runs."""
+    business, places = business_of(args), places_of(args, settings)
+
+    def run() -> Report:
+        from ingestion.refresh import Refresh, refresh_business
+
+        refresh = Refresh(
+            index_root=index_location(args.index_dir),
+            places=places,
+            settings=IngestionSettings(),
+            progress=False,
+        )
+        return refresh_business(business, refresh)
+
+    return run
 
 
 def _sources(state: dict[str, Any]) -> list[Source]:

@@ -7,26 +7,35 @@ re-ingests (as a Ray task) when the index is missing or from another knowledge r
 """
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
-from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
-from agent_runtime.agent import Agent, business_of, places_of
-from agent_runtime.api.app import create_app
-from agent_runtime.knowledge import Refresher
 from agent_runtime.settings import AgentSettings
 from ingestion.index.location import index_location
-from ingestion.refresh import Refresh, refresh_business
+from ingestion.places import Places
 from ingestion.report import Report
 from ingestion.settings import IngestionSettings
-from ingestion.sources import Places
 from katha.contracts.serving import AgentAppArgs
 from katha.observability import configure_logging
 
+# The agent itself (its graph, LanceDB, the embedder) is imported by each replica when it
+# starts, not with this module: `katha up` imports the module only to bind applications.
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from agent_runtime.knowledge import Refresher
+
 DEPLOYMENT_NAME = "Agent"
+# glibc gives each thread that allocates its own 64 MiB arena; a replica's request threads
+# (Serve's pool, LanceDB's and the embedder's) left about 100 MiB of freed memory resident
+# after 50 questions over a 5,000-chunk index (bench/replica_memory.py). Two arenas share
+# it instead; the price is more contention on malloc's locks, small next to the GIL that
+# already serialises the Python side. glibc reads it when the process starts, hence the
+# replica's environment (Ray merges these variables with the application's).
+REPLICA_ENV = {"env_vars": {"MALLOC_ARENA_MAX": "2"}}
 
 
 @serve.ingress()
@@ -34,15 +43,23 @@ class AgentDeployment:
     """One replica: the model, the index reader and the graph, loaded once."""
 
     def __init__(self, args: dict[str, Any]) -> None:
+        from agent_runtime.agent import Agent
+        from ingestion.embedding import embedder_from_settings
+
         # Lance logs a deprecation warning on every search; keep replica logs readable.
         os.environ.setdefault("LANCE_LOG", "error")
         settings = AgentSettings()
         configure_logging(settings.log_level, settings.log_format.value)
         app_args = AgentAppArgs.model_validate(args)
-        self.agent = Agent(app_args, settings, refresher=ray_refresher(app_args, settings))
+        # Indexing runs in a Ray task of its own: this replica's model embeds questions only.
+        embedder = embedder_from_settings(IngestionSettings(), threads=settings.query_threads)
+        refresher = ray_refresher(app_args, settings)
+        self.agent: Agent = Agent(app_args, settings, embedder=embedder, refresher=refresher)
         self.agent.start()
 
-    def __serve_build_asgi_app__(self) -> FastAPI:
+    def __serve_build_asgi_app__(self) -> "FastAPI":
+        from agent_runtime.api.app import create_app
+
         return create_app(self.agent)
 
     def __del__(self) -> None:
@@ -65,7 +82,7 @@ def build_app(args: dict[str, Any]) -> Application:
             "max_replicas": scaling.max_replicas,
             "target_ongoing_requests": scaling.target_ongoing_requests,
         },
-        ray_actor_options={"num_cpus": settings.replica_cpus},
+        ray_actor_options={"num_cpus": settings.replica_cpus, "runtime_env": REPLICA_ENV},
         health_check_period_s=10,
     )
     application: Application = deployment.bind(app_args.model_dump(mode="json", by_alias=True))
@@ -74,6 +91,10 @@ def build_app(args: dict[str, Any]) -> Application:
 
 @ray.remote(num_cpus=0)
 def _ingest(args: dict[str, Any], places: Places) -> Report:
+    # In the task's own worker: the replica that asks never imports the parsers.
+    from agent_runtime.agent import business_of
+    from ingestion.refresh import Refresh, refresh_business
+
     app_args = AgentAppArgs.model_validate(args)
     refresh = Refresh(
         index_root=index_location(app_args.index_dir),
@@ -84,8 +105,10 @@ def _ingest(args: dict[str, Any], places: Places) -> Report:
     return refresh_business(business_of(app_args), refresh)
 
 
-def ray_refresher(args: AgentAppArgs, settings: AgentSettings) -> Refresher:
+def ray_refresher(args: AgentAppArgs, settings: AgentSettings) -> "Refresher":
     """Ingestion as a Ray task beside the replicas; the replica's thread waits for it."""
+    from agent_runtime.agent import places_of
+
     payload = args.model_dump(mode="json", by_alias=True)
     places = places_of(args, settings)
 

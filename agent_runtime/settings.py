@@ -50,6 +50,23 @@ class AgentSettings(ComponentSettings):
     web_search_ca_file: Path | None = Field(
         default=None, description="CA bundle to trust for DuckDuckGo (a TLS-inspecting proxy)."
     )
+    query_cache_size: int = Field(
+        default=1024,
+        ge=0,
+        le=100_000,
+        description="Questions whose vector and search results each replica remembers "
+        "(per index version); a repeated question then skips the model and the index. "
+        "0: none.",
+    )
+    query_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Threads a Serve replica's bundled model embeds one question on. One: "
+        "concurrent questions already use the replica's cores, and threads splitting one "
+        "short question cost more CPU than they save time (indexing runs in its own Ray "
+        "task, on every core).",
+    )
     replica_cpus: float = Field(
         default=1.0, ge=0, le=64, description="CPUs each Serve replica reserves from Ray."
     )

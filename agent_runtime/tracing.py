@@ -8,9 +8,6 @@ before they leave the replica (a customer may type a number into a message).
 import re
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.tracers.langchain import LangChainTracer
-from langsmith import Client
-from langsmith.anonymizer import create_anonymizer
 from langsmith.utils import tracing_is_enabled
 
 # Nine to fifteen digits with optional spaces or dashes, optionally after "+": Sri Lankan
@@ -28,5 +25,10 @@ def tenant_tracer(tenant: str) -> BaseCallbackHandler | None:
     """The tracer for this tenant's runs, or None when tracing is off."""
     if not tracing_is_enabled():
         return None
+    # The tracer and its client are built only where tracing is on.
+    from langchain_core.tracers.langchain import LangChainTracer
+    from langsmith import Client
+    from langsmith.anonymizer import create_anonymizer
+
     anonymizer = create_anonymizer([{"pattern": PHONE_NUMBER, "replace": PHONE_MASK}])
     return LangChainTracer(client=Client(anonymizer=anonymizer), tags=[f"tenant:{tenant}"])

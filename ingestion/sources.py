@@ -15,6 +15,7 @@ from ingestion.loaders.html import page_documents, parse_html
 from ingestion.loaders.pdf import load_pdf
 from ingestion.loaders.spreadsheet import load_spreadsheet
 from ingestion.loaders.text import load_text
+from ingestion.places import Places as Places  # its old home, still imported from here
 from katha.api.knowledge import (
     OWNER_FAQ_SOURCE,
     FaqItem,
@@ -38,14 +39,6 @@ _ACCEPTED_TYPES = {
     "text": ("text/",),
     "faq": ("application/json", "application/yaml", "application/x-yaml", "text/"),
 }
-
-
-@dataclass(frozen=True)
-class Places:
-    """Where `file:` and `configMapRef` sources live on this machine or in this pod."""
-
-    base_dir: Path
-    configmap_dir: Path | None = None
 
 
 @dataclass(frozen=True)

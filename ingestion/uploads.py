@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 from pyarrow import fs
@@ -23,10 +23,9 @@ from pyarrow import fs
 from ingestion.errors import FailureReason, SourceError
 from ingestion.index.location import IndexLocation
 from ingestion.index.schema import TABLE
-from ingestion.loaders.pdf import load_pdf
-from ingestion.loaders.spreadsheet import load_spreadsheet
-from ingestion.loaders.text import load_text
-from ingestion.sources import LoadedSource
+
+if TYPE_CHECKING:
+    from ingestion.sources import LoadedSource
 
 UPLOAD_PREFIX = "upload:"
 # What an owner may upload, by file extension: the knowledge source type it is loaded as.
@@ -192,12 +191,19 @@ class UploadStore:
         return files, self.location.uri.split("://", 1)[1].rstrip("/")
 
 
-def load_upload(store: UploadStore, upload: Upload, max_bytes: int) -> LoadedSource:
+def load_upload(store: UploadStore, upload: Upload, max_bytes: int) -> "LoadedSource":
     """An uploaded file's documents, loaded as a spec source of its type would be.
 
     The type comes from the extension and is checked against the content first, so a file
     that is not what its name says is refused in plain words instead of by a parser.
     """
+    # The parsers are imported by the index writer only: an agent replica imports this
+    # module for the documents page and must not load pypdfium2 and openpyxl with it.
+    from ingestion.loaders.pdf import load_pdf
+    from ingestion.loaders.spreadsheet import load_spreadsheet
+    from ingestion.loaders.text import load_text
+    from ingestion.sources import LoadedSource
+
     if upload.kind == "upload":
         raise _not_allowed(upload.name)
     data = store.read(upload, max_bytes)

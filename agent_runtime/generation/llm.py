@@ -20,7 +20,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_openai import ChatOpenAI
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 from pydantic import SecretStr
@@ -101,6 +100,11 @@ class LlmResponder:
         timeout_seconds: float = 20.0,
         budget_seconds: float = DEFAULT_BUDGET_SECONDS,
     ) -> None:
+        # Imported here, not with the module: langchain_openai brings openai, tiktoken and
+        # aiohttp (tens of MiB), which a replica answering with the built-in responder
+        # never needs.
+        from langchain_openai import ChatOpenAI
+
         # No retries: within a budget of a few seconds a second try never fits, and the
         # grounded answer is ready at once.
         self._chat = ChatOpenAI(

@@ -11,8 +11,12 @@ import itertools
 import wave
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-import av
+# PyAV (FFmpeg's libraries, tens of MiB) loads with the first voice note, not with every
+# replica: most shops never configure a speech model.
+if TYPE_CHECKING:
+    import av.container
 
 # Whisper-family models hear 16 kHz mono; anything richer is resampled by them anyway.
 SPEECH_RATE = 16_000
@@ -57,6 +61,8 @@ def check_length(data: bytes, max_seconds: float) -> float:
     """The voice note's length in seconds, from its container (or, when the container does
     not say, its packets' durations, read without decoding); AudioTooLongError above
     `max_seconds`, AudioConversionError when it holds no audio PyAV reads."""
+    import av
+
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             if not container.streams.audio:
@@ -93,7 +99,9 @@ def as_wav(data: bytes, max_seconds: float) -> Upload:
     return Upload("voice.wav", "audio/wav", out.getvalue())
 
 
-def _declared_seconds(container: av.container.InputContainer) -> float | None:
+def _declared_seconds(container: "av.container.InputContainer") -> float | None:
+    import av
+
     if container.duration is not None and container.duration > 0:
         return container.duration / av.time_base
     stream = container.streams.audio[0]
@@ -102,7 +110,7 @@ def _declared_seconds(container: av.container.InputContainer) -> float | None:
     return None
 
 
-def _packet_seconds(container: av.container.InputContainer, max_seconds: float) -> float:
+def _packet_seconds(container: "av.container.InputContainer", max_seconds: float) -> float:
     """The packets' durations added up, stopping once past `max_seconds`."""
     stream = container.streams.audio[0]
     total = Fraction(0)
@@ -116,6 +124,8 @@ def _packet_seconds(container: av.container.InputContainer, max_seconds: float) 
 
 def _speech_pcm(data: bytes, max_bytes: int) -> bytes:
     """The first audio stream as 16 kHz mono s16 samples (empty when there is none)."""
+    import av
+
     pcm = bytearray()
     with av.open(io.BytesIO(data), mode="r") as container:
         if not container.streams.audio:

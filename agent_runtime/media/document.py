@@ -7,8 +7,6 @@ from pathlib import PurePosixPath
 
 from agent_runtime.languages import customer_language
 from agent_runtime.media.errors import MediaReadError
-from ingestion.loaders.pdf import load_pdf
-from ingestion.loaders.spreadsheet import load_spreadsheet
 from ingestion.loaders.text import load_text
 from ingestion.uploads import KINDS, check_upload
 from katha.contracts.messages import Media
@@ -56,6 +54,11 @@ def relevant_lines(data: bytes, suffix: str, question: str, previous: str | None
 
 def document_lines(data: bytes, suffix: str) -> list[str]:
     """Every non-empty line the ingestion loaders find in the document."""
+    # The PDF and spreadsheet parsers load with the first document a customer sends, not
+    # with every replica (most shops never receive one).
+    from ingestion.loaders.pdf import load_pdf
+    from ingestion.loaders.spreadsheet import load_spreadsheet
+
     name = f"document{suffix}"
     try:
         text = check_upload(name, data)  # refuses a file that is not what its type says

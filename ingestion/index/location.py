@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import lancedb
-
 from ingestion.index.schema import TABLE, tenant_path
 from katha.contracts.serving import DOCUMENTS_SUFFIX
 
@@ -69,6 +67,10 @@ class IndexLocation:
 
     def connect(self, **options: Any) -> Any:
         """A LanceDB connection to this database (a local one as before: by its path)."""
+        # LanceDB (about 45 MiB) loads with the first connection, not with every module
+        # that names a location: `katha up` binds the agents' applications without one.
+        import lancedb
+
         if self.is_local:
             return lancedb.connect(self.path, **options)
         return lancedb.connect(self.uri, storage_options=dict(self.storage_options), **options)
