@@ -36,6 +36,10 @@ def checkpointer(sqlite_path: Path, postgres_url: str | None = None) -> BaseChec
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(sqlite_path, check_same_thread=False, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
+    # Safe from corruption in WAL mode; a power cut may lose the last turns' memory. FULL
+    # would sync the disk twice per message (the checkpoint and its pruning), in the
+    # reply's path.
+    connection.execute("PRAGMA synchronous=NORMAL")
     return SqliteSaver(connection, serde=serde)
 
 
