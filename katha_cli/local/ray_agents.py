@@ -1,11 +1,14 @@
 """The agents of `katha up`: a local Ray instance with one Serve application per Business,
 built by the same `build_app` the operator names in a cluster."""
 
+import inspect
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -45,6 +48,9 @@ def start_ray(workspace: Workspace, port: int, say: Say) -> None:
     for name, value in llm_keys(workspace).items():
         os.environ.setdefault(name, value)
     os.environ.setdefault("KATHA_AGENT_LOG_FORMAT", "json")
+    # Every Ray process (the Serve controller and proxy too) then keeps two malloc arenas
+    # instead of one per thread: see agent_runtime.serve_app.REPLICA_ENV.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     os.environ.setdefault("LANCE_LOG", "error")
     # Agents re-index in Ray workers: they fetch this machine's own sites on 127.0.0.1 too.
     os.environ["KATHA_INGEST_ALLOW_LOOPBACK"] = "true"
@@ -52,13 +58,42 @@ def start_ray(workspace: Workspace, port: int, say: Say) -> None:
     logging.getLogger("ray").setLevel(logging.WARNING)
     logging.getLogger("ray.serve").setLevel(logging.WARNING)
     cpus = max(os.cpu_count() or 1, len(workspace.tenants))
-    ray.init(
-        num_cpus=cpus,
-        include_dashboard=False,
-        log_to_driver=False,
-        namespace="katha-up",
-        configure_logging=False,
-    )
+    with without_cluster_helpers():
+        ray.init(
+            num_cpus=cpus,
+            include_dashboard=False,
+            log_to_driver=False,
+            namespace="katha-up",
+            configure_logging=False,
+        )
+
+
+@contextmanager
+def without_cluster_helpers() -> Iterator[None]:
+    """While `ray.init` starts a local instance, start it without the autoscaler's monitor
+    (one machine has no nodes to add) and without the log monitor (no driver reads the
+    workers' output: `log_to_driver=False`), about 165 MiB of Python processes. `ray.init`
+    offers neither switch, though its node parameters take both (`ray start --head` has
+    them as --no-monitor and --include-log-monitor); `ray.shutdown` still stops every
+    process it started."""
+    from ray._private import parameter
+
+    original = getattr(parameter, "RayParams", None)
+    wanted = {"no_monitor", "include_log_monitor"}
+    if original is None or not wanted <= set(inspect.signature(original).parameters):
+        yield  # another Ray release: start it as it comes (tests/one_machine notices)
+        return
+
+    class LeanParams(original):  # type: ignore[misc,valid-type]
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**{**options, "no_monitor": True, "include_log_monitor": False})
+
+    # ray.init looks the class up in its module each time it is called.
+    setattr(parameter, "RayParams", LeanParams)  # noqa: B010 (mypy refuses assigning a type)
+    try:
+        yield
+    finally:
+        setattr(parameter, "RayParams", original)  # noqa: B010
 
 
 def start_serve(port: int) -> str:
