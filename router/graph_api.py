@@ -116,6 +116,13 @@ class GraphApiClient:
         pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
         return await self._post(phone_number_id, token, body, pair)
 
+    def pair_wait(self, phone_number_id: str, recipient: Recipient) -> float:
+        """Seconds until a message to `recipient` from this number may go (Meta's pair rate
+        paces one business-to-user pair); 0 when it may go now."""
+        pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
+        bucket = self._per_recipient.get(pair)
+        return bucket.wait() if bucket is not None else 0.0
+
     async def send_template(
         self,
         phone_number_id: str,

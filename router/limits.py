@@ -38,6 +38,11 @@ class TokenBucket:
         self._tokens -= 1
         return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
+    def wait(self) -> float:
+        """Seconds until a token is free (0: one is free now); nothing is taken."""
+        self._refill()
+        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+
     async def take(self) -> None:
         wait = self.reserve()
         if wait > 0:

@@ -61,6 +61,10 @@ class Outreach:
         self._metrics = metrics
         self._window = window_seconds
 
+    def pair_wait(self, phone_number_id: str, recipient: Recipient) -> float:
+        """Seconds until a message to `recipient` may go from this number (0: now)."""
+        return self._graph.pair_wait(phone_number_id, recipient)
+
     async def send(self, route: Route, phone_number_id: str, outgoing: Outgoing) -> bool:
         """Send it as words or as a template; True when Meta accepted it. Raises
         GraphApiUnavailableError (try later) when Meta is throttling or down."""

@@ -38,6 +38,9 @@ log = get_logger("router")
 
 # A thumbs-up needs no answer: dropped here, never forwarded (the one place that says so).
 SILENT_TYPES = frozenset({MessageType.REACTION})
+# How long a worker may wait for the owner's number to take a handoff notice before the
+# message goes back to the inbox until it can (the customer's reply is sent already).
+OWNER_NOTICE_HOLD_SECONDS = 0.5
 
 
 class Worker:
@@ -297,6 +300,12 @@ class Worker:
         if reply.text:
             self._keep(history.agent_reply(envelope, reply))
         if reply.handoff:
+            wait = await self._handoff.owner_wait(route, envelope)
+            if wait > OWNER_NOTICE_HOLD_SECONDS:
+                # The customer has the answer; the owner's notice waits its turn in the
+                # inbox, not in this worker: waiting here held one of the tenant's few
+                # workers, and every other customer of the shop waited behind it.
+                raise RetryLaterError(wait, "owner notice paced")
             self._metrics.handoffs.labels(route.tenant).inc()
             await self._handoff.start(route, envelope, state, reply)
 

@@ -157,6 +157,42 @@ def test_handoff_tells_the_owner_and_keeps_the_agent_quiet_until_released(
     assert [m.text for m in agent.received] == ["I want a refund", "back to the bot"]
 
 
+def test_owner_notices_wait_their_turn_in_the_inbox_not_in_the_shops_workers(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    """Meta paces the messages to one person: five customers handed over at once give the
+    owner five notices a second apart. Each customer has their answer at once, another
+    customer of the shop is answered meanwhile, and every notice still goes, once."""
+    tenants["alpha"].extra["owner_number"] = OWNER
+    agents["alpha"][0].answer = _handoff_once("I want a refund")
+    router = start_router(tenant_concurrency=2, recipient_rate_per_second=1, recipient_burst=1)
+    owner = OWNER.lstrip("+")
+    router.say("alpha", "Good morning, I'm watching today", sender=owner)  # the notices go as words
+    customers = [f"9477000{n:04d}" for n in range(5)]
+    for customer in customers:
+        router.say("alpha", "I want a refund", sender=customer)
+    wait_for(lambda: {c.to for c in graph.texts()} >= set(customers), what="five answers")
+    router.say("alpha", "Do you open on Sunday?", sender="94770001111")
+    wait_for(lambda: any(c.to == "94770001111" for c in graph.texts()), what="the other customer")
+    # Answered while the notices are still being paced (a second apart): at most the
+    # first two had gone out; a worker waiting for the owner's turn held the others back.
+    assert sum(c.to == owner for c in graph.texts()) <= 2
+    wait_for(
+        lambda: sum(c.to == owner for c in graph.texts()) == len(customers),
+        what="every owner notice",
+        timeout=20,
+    )
+    time.sleep(0.5)
+    texts = graph.texts()
+    assert sum(c.to == owner for c in texts) == len(customers)
+    assert all(sum(c.to == customer for c in texts) == 1 for customer in customers)
+    metrics = httpx.get(f"{router.url}/metrics").text
+    assert re.search(r'katha_router_handoffs_total\{tenant="[^"]*alpha"\} 5\.0', metrics)
+
+
 def test_an_admin_call_releases_a_handoff(
     start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
 ) -> None:

@@ -18,6 +18,17 @@ def test_a_token_bucket_allows_its_burst_then_its_rate() -> None:
     assert [bucket.try_take() for _ in range(6)] == [True] * 5 + [False]
 
 
+def test_a_token_buckets_wait_says_when_the_next_token_is_free_and_takes_none() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=2.0, burst=1.0, clock=lambda: now[0])
+    assert bucket.wait() == 0.0
+    assert bucket.reserve() == 0.0
+    assert bucket.wait() == pytest.approx(0.5)
+    assert bucket.wait() == pytest.approx(0.5)  # asking took nothing
+    now[0] = 0.5
+    assert bucket.wait() == 0.0
+
+
 def test_the_breaker_opens_after_failures_and_lets_one_trial_through() -> None:
     breaker = CircuitBreaker(failures=2, reset_seconds=0.1)
     assert breaker.allow() == 0
