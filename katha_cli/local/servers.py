@@ -19,7 +19,10 @@ class PortInUseError(RuntimeError):
 
 
 def bind(host: str, port: int, what: str) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not left 0: asyncio switches Nagle's algorithm off only on
+    # sockets that say they are TCP, and with it on, a response written in two parts
+    # (uvicorn's headers, then its body) waited ~40 ms for the client's delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
