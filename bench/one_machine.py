@@ -2,14 +2,17 @@
 built-in responder) -> Graph API (the local outbox), on this machine.
 
     .venv/bin/python bench/one_machine.py [--messages 200] [--concurrency 1 4 16]
-        [--baseline REV] [--caches-off]
+        [--baseline REV] [--caches-off] [--warm-up 45]
 
 Starts `katha up examples --quiet` in a fresh state folder, sends the labelled questions of
 examples/questions.yaml (both tenants, every language) as customers would, each from its
 own number, and reports per concurrency: replies per second, webhook-to-reply latency
 p50/p99 (time until the reply reached the outbox), failures, the CPU each reply cost each
 part of Katha (process CPU seconds / replies; the load generator's own beside them), and
-the peak memory of the whole process tree (RSS and PSS) and of the largest agent replica.
+the peak memory of the whole process tree (RSS and PSS) and of the largest agent replica,
+and how many replicas ran. Before the first round, load at the highest concurrency for
+--warm-up seconds lets Serve's autoscaler add the replicas the examples' scaling allows
+(two per tenant), so no round measures a replica starting.
 
 The questions repeat (56 of them, cycled), as a shop's customers repeat theirs; with
 --caches-off the same checkout runs again with the agent's question caches off, so every
@@ -42,9 +45,9 @@ sys.path.append(str(REPO / "bench"))  # after the packages: bench/router.py is a
 sys.path.append(str(REPO / "tests" / "support"))
 from katha_up import UpFailedError, start_katha_up  # noqa: E402
 from load import Question, Round, run_round  # noqa: E402
-from proctree import PARTS, Peak, PeakMemory, cpu_by_part  # noqa: E402
+from proctree import PARTS, Peak, PeakMemory, cpu_by_part, descendants  # noqa: E402
 
-from katha_cli.local.state import read_state  # noqa: E402
+from katha_cli.local.state import UpState, read_state  # noqa: E402
 
 MiB = 2**20
 
@@ -56,6 +59,7 @@ class Row:
     cpu: dict[str, float]  # CPU seconds per part during the round
     client_cpu: float
     peak: Peak
+    replicas: int  # agent replicas running when the round ended
 
     @property
     def rate(self) -> float:
@@ -96,23 +100,37 @@ def measure(
         state = read_state(state_dir)
         rows = []
         try:
-            run_round(state, questions, 40, 4, offset=0)  # warm-up: models, pools, caches
-            offset = 1000
+            offset = warm_up(state, questions, max(args.concurrency), args.warm_up)
+
             for concurrency in args.concurrency:
                 before, client = cpu_by_part(process.pid), time.process_time()
                 with PeakMemory(process.pid) as memory:
                     result = run_round(state, questions, args.messages, concurrency, offset)
                 after = cpu_by_part(process.pid)
                 cpu = {part: after[part] - before[part] for part in after}
-                rows.append(
-                    Row(concurrency, result, cpu, time.process_time() - client, memory.peak)
+                replicas = sum(
+                    "ServeReplica" in command for command in descendants(process.pid).values()
                 )
+                spent = time.process_time() - client
+                rows.append(Row(concurrency, result, cpu, spent, memory.peak, replicas))
                 offset += args.messages
                 print(f"  c={concurrency}: {rows[-1].rate:.1f} replies/s", file=sys.stderr)
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(120)
     return rows
+
+
+def warm_up(state: UpState, questions: list[Question], concurrency: int, seconds: float) -> int:
+    """Load at the highest concurrency for `seconds`: the models, pools and caches warm up,
+    and Serve's autoscaler (30 s of sustained load before it adds a replica) settles, so no
+    round measures a replica starting. Returns the next free customer number."""
+    offset, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run_round(state, questions, concurrency * 4, concurrency, offset)
+        offset += concurrency * 4
+    time.sleep(5)  # a replica the autoscaler just asked for starts before the clock does
+    return offset + 1000
 
 
 def embedding_floor(questions: list[Question]) -> float:
@@ -144,9 +162,9 @@ def print_table(label: str, rows: list[Row]) -> None:
     print(
         "| concurrency | replies | replies/s | p50 ms | p99 ms | failed | Katha CPU ms/reply "
         f"| {names} | load generator CPU ms | peak RSS (all) | peak PSS (all) "
-        "| largest replica RSS / PSS |"
+        "| largest replica RSS / PSS | replicas |"
     )
-    print("|" + "---:|" * (11 + len(PARTS)))
+    print("|" + "---:|" * (12 + len(PARTS)))
     for row in rows:
         parts = " | ".join(f"{row.cpu_ms(key):.1f}" for key, _ in PARTS)
         client = row.client_cpu / max(1, len(row.round.latencies)) * 1000
@@ -155,7 +173,8 @@ def print_table(label: str, rows: list[Row]) -> None:
             f"| {row.ms(0.5):.0f} | {row.ms(0.99):.0f} | {row.round.failed} "
             f"| {row.cpu_ms():.1f} | {parts} | {client:.1f} | {row.peak.rss / MiB:.0f} MiB "
             f"| {row.peak.pss / MiB:.0f} MiB "
-            f"| {row.peak.replica_rss / MiB:.0f} / {row.peak.replica_pss / MiB:.0f} MiB |"
+            f"| {row.peak.replica_rss / MiB:.0f} / {row.peak.replica_pss / MiB:.0f} MiB "
+            f"| {row.replicas} |"
         )
 
 
@@ -176,6 +195,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=200, help="per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--baseline", metavar="REV", help="also measure this git revision")
+    parser.add_argument(
+        "--warm-up", type=float, default=45.0, metavar="SECONDS", help="load before measuring"
+    )
     parser.add_argument(
         "--caches-off", action="store_true", help="also run with the agent's caches off"
     )
