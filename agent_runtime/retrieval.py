@@ -127,6 +127,11 @@ INTRO_BONUS = 0.05
 NAMED_BONUS = 0.04
 
 
+# Full-text searches of every request of this process; they never submit work themselves,
+# so a request waiting on its own searches cannot starve the pool.
+_SEARCHES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="search")
+
+
 @dataclass(frozen=True)
 class Passage(Found):
     """A retrieved chunk, with where it came from and how it was found."""
@@ -183,13 +188,13 @@ def hybrid_search(
     # "eka kiyada" is as rare as "butter cake", and BM25 would weigh them alike.
     words = content_words(query, language)
     terms, kind = expanded(words), intro_kind(query)
-    # Full text runs while the query is embedded (both release the GIL).
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        text = pool.submit(reader.search_text, terms, SEARCH_DEPTH)
-        romanized = pool.submit(reader.search_romanized, terms, SEARCH_DEPTH)
-        places = pool.submit(reader.search_text, SEARCH_TERMS if kind else "", SEARCH_DEPTH)
-        vector = reader.search_vector(query, embedder, limit=SIMILARITY_DEPTH)
-        lexical = [text.result(), romanized.result()]
+    # Full text runs while the query is embedded (both release the GIL), on threads kept
+    # for every search: three new threads per question cost more than the searches.
+    text = _SEARCHES.submit(reader.search_text, terms, SEARCH_DEPTH)
+    romanized = _SEARCHES.submit(reader.search_romanized, terms, SEARCH_DEPTH)
+    places = _SEARCHES.submit(reader.search_text, SEARCH_TERMS if kind else "", SEARCH_DEPTH)
+    vector = reader.search_vector(query, embedder, limit=SIMILARITY_DEPTH)
+    lexical = [text.result(), romanized.result()]
     fused = introduced(fuse(vector, lexical), places.result(), vector, kind)
     candidates = covered(measured(fused[:SEARCH_DEPTH], query, embedder), words)
     bonus = LEXICAL_BONUS_BY_LANGUAGE.get(language or "", LEXICAL_BONUS)
