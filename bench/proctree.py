@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from processes import descendants  # tests/support: on the path of every bench using this
+
 TICKS = os.sysconf("SC_CLK_TCK")
 
 # The parts a reply passes through, by what each process's command line says it is.
@@ -34,29 +36,6 @@ def part_of(command: str) -> str:
     if "katha_cli" in command:
         return "router"
     return "ray"
-
-
-def descendants(root: int) -> dict[int, str]:
-    """Every process under `root` (and `root`), with its command line."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found: dict[int, str] = {}
-    stack = [root]
-    while stack:
-        pid = stack.pop()
-        stack.extend(children.get(pid, []))
-        try:
-            found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-    return found
 
 
 def cpu_seconds(pid: int, thread: int | None = None) -> float:

@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 sys.path.append(str(REPO / "tests" / "agent_runtime"))
 sys.path.append(str(REPO / "tests" / "support"))
 from bakery import bakery_spec, write_bakery  # noqa: E402
+from processes import descendants  # noqa: E402
 
 TENANT = "bench/mihiri"
 TARGETS_MIB = {"replica": 250.0, "katha up": 1.2 * 1024}
@@ -108,23 +109,6 @@ def label_of(pid: int) -> str:
         if arg.endswith(".py"):
             return Path(arg).name
     return Path(args[0]).name
-
-
-def descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        found.append(pid)
-        stack.extend(children.get(pid, []))
-    return found
 
 
 def pids_named(fragment: str) -> list[int]:

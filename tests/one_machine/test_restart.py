@@ -7,25 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from katha_up import start_katha_up
+from katha_up import start_katha_up, write_tea_shop
 from ports import free_port
 
 from katha_cli.local.chat import Customer
 from katha_cli.local.state import STATE_FILE, read_state
-
-BUSINESS = """\
-apiVersion: katha.dev/v1alpha1
-kind: Business
-metadata: {name: tea-shop, namespace: demo}
-spec:
-  displayName: Nuwara Tea Shop
-  whatsapp:
-    phoneNumberId: "100000000000009"
-    credentialsSecretRef: {name: tea-shop-whatsapp}
-  knowledge:
-    sources:
-      - {name: prices, type: text, file: prices.md}
-"""
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -41,9 +27,7 @@ def ask(state: Path, text: str) -> str:
 
 def test_unchanged_knowledge_is_reused_and_a_changed_file_reindexed(tmp_path: Path) -> None:
     folder, state = tmp_path / "shop", tmp_path / "state"
-    folder.mkdir()
-    (folder / "business.yaml").write_text(BUSINESS)
-    (folder / "prices.md").write_text("# Prices\n\nA 400 g pack of BOPF tea costs Rs. 1,450.\n")
+    write_tea_shop(folder, "100000000000009")
 
     first = start_katha_up(folder, state, tmp_path / "first.log")
     assert "1,450" in ask(state, "How much is a pack of BOPF tea?")
@@ -66,7 +50,7 @@ def test_unchanged_knowledge_is_reused_and_a_changed_file_reindexed(tmp_path: Pa
     assert "knowledge unchanged, index reused" in output
     assert "(reused)" in output
 
-    (folder / "prices.md").write_text("# Prices\n\nA 400 g pack of BOPF tea costs Rs. 1,600.\n")
+    write_tea_shop(folder, "100000000000009", price="1,600")
     third = start_katha_up(folder, state, tmp_path / "third.log")
     try:
         reply = ask(state, "How much is a pack of BOPF tea?")

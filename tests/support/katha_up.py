@@ -22,6 +22,29 @@ class UpFailedError(RuntimeError):
     pass
 
 
+TEA_SHOP = """\
+apiVersion: katha.dev/v1alpha1
+kind: Business
+metadata: {{name: tea-shop, namespace: demo}}
+spec:
+  displayName: Nuwara Tea Shop
+  whatsapp:
+    phoneNumberId: "{number}"
+    credentialsSecretRef: {{name: tea-shop-whatsapp}}
+  knowledge:
+    sources:
+      - {{name: prices, type: text, file: prices.md}}
+"""
+
+
+def write_tea_shop(folder: Path, phone_number_id: str, price: str = "1,450") -> None:
+    """A one-page shop for `katha up` in `folder`: its Business and its price list (each
+    test its own number ID, as two tests' shops must not share one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "business.yaml").write_text(TEA_SHOP.format(number=phone_number_id))
+    (folder / "prices.md").write_text(f"# Prices\n\nA 400 g pack of BOPF tea costs Rs. {price}.\n")
+
+
 def start_katha_up(
     folder: Path,
     state_dir: Path,
