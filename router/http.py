@@ -12,6 +12,8 @@ own lookup reads the environment and ~/.netrc in a thread for every request).
 """
 
 import json
+import os
+import ssl
 import urllib.request
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import certifi
 
 
 class PostFailedError(RuntimeError):
@@ -48,11 +51,24 @@ class JsonPoster:
         self._max_connections = max_connections
         self._timeout = timeout_seconds
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _open(self) -> aiohttp.ClientSession:
+        if self._closed:  # a task that outlived the router's stop: no new pool
+            raise PostFailedError("closed")
         if self._session is None:
+            # The CAs httpx trusts (certifi's), unless SSL_CERT_FILE names others.
+            trusted = ssl.create_default_context(
+                cafile=os.environ.get("SSL_CERT_FILE") or certifi.where()
+            )
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections,
+                    ssl=trusted,
+                    # Below the 5 s after which uvicorn (Serve's proxy, most servers)
+                    # closes an idle connection: a request never races that close.
+                    keepalive_timeout=4,
+                ),
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
                 trust_env=False,  # proxies: `proxy_for`
                 skip_auto_headers=("User-Agent",),
@@ -76,12 +92,18 @@ class JsonPoster:
         if timeout_seconds is not None:
             options["timeout"] = aiohttp.ClientTimeout(total=timeout_seconds)
         try:
-            async with self._open().post(url, data=body, headers=sent, **options) as response:
+            # No redirects: a redirected POST may turn into a GET whose 200 says nothing
+            # about the message (httpx did not follow them either).
+            session = self._open()
+            async with session.post(
+                url, data=body, headers=sent, allow_redirects=False, **options
+            ) as response:
                 return Posted(response.status, response.reason or "", await response.read())
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             raise PostFailedError(type(error).__name__) from error
 
     async def aclose(self) -> None:
+        self._closed = True
         session, self._session = self._session, None
         if session is not None:
             await session.close()
@@ -98,4 +120,8 @@ def proxy_for(scheme: str, host: str) -> str | None:
     as httpx would use; None to connect directly."""
     if not host or urllib.request.proxy_bypass(host):
         return None
-    return urllib.request.getproxies().get(scheme)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if proxy and "://" not in proxy:  # "proxy.corp:3128", as httpx also accepts it
+        proxy = f"http://{proxy}"
+    return proxy or None

@@ -1,6 +1,7 @@
 """The router's hot-path POSTs: proxies from the environment, failures as one error."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +14,12 @@ HOST = "graph.example.invalid"  # never resolves: only a proxy can reach it
 @pytest.fixture
 async def proxy() -> AsyncIterator[tuple[int, list[str]]]:
     """A loopback forward proxy: it records each request line and answers as Meta would."""
+    async with _server(b"HTTP/1.1 200 OK", b'{"messages":[{"id":"wamid.1"}]}') as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def _server(status: bytes, body: bytes) -> AsyncIterator[tuple[int, list[str]]]:
     seen: list[str] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -24,9 +31,9 @@ async def proxy() -> AsyncIterator[tuple[int, list[str]]]:
             if line.lower().startswith("content-length:")
         )
         await reader.readexactly(length)
-        body = b'{"messages":[{"id":"wamid.1"}]}'
         writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            status
+            + b"\r\nContent-Type: application/json\r\nLocation: http://127.0.0.1:9/elsewhere\r\n"
             + f"Content-Length: {len(body)}\r\n\r\n".encode()
             + body
         )
@@ -82,3 +89,40 @@ async def test_no_answer_is_one_error_the_callers_retry_on(unused_tcp_port: int)
             await poster.post(f"http://127.0.0.1:{unused_tcp_port}/v1/messages", b"{}")
     finally:
         await poster.aclose()
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY"])
+async def test_a_proxy_named_without_a_scheme_or_for_all_protocols_is_used(
+    proxy: tuple[int, list[str]], monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    port, seen = proxy
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, f"127.0.0.1:{port}")
+    poster = JsonPoster(4, 5.0)
+    try:
+        answer = await poster.post(f"http://{HOST}/v23.0/123/messages", b"{}")
+    finally:
+        await poster.aclose()
+    assert answer.status == 200
+    assert len(seen) == 1
+
+
+async def test_a_redirect_is_an_answer_not_followed() -> None:
+    """A redirected POST could turn into a GET whose 200 says nothing of the message."""
+    async with _server(b"HTTP/1.1 302 Found", b"") as (port, seen):
+        poster = JsonPoster(4, 5.0)
+        try:
+            answer = await poster.post(f"http://127.0.0.1:{port}/v23.0/123/messages", b"{}")
+        finally:
+            await poster.aclose()
+    assert answer.status == 302
+    assert not answer.is_success
+    assert seen == ["POST /v23.0/123/messages HTTP/1.1"]
+
+
+async def test_a_closed_poster_sends_nothing() -> None:
+    poster = JsonPoster(4, 5.0)
+    await poster.aclose()
+    with pytest.raises(PostFailedError, match="closed"):
+        await poster.post("http://127.0.0.1:9/v1/messages", b"{}")
