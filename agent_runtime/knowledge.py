@@ -31,7 +31,8 @@ from katha.observability import get_logger
 log = get_logger("agent")
 # Beside the LanceDB tables: the knowledge revision the committed index was built from.
 REVISION_FILE = ".katha-revision"
-# Questions whose vector and search results a replica remembers (a few MiB at most).
+# Questions whose vector and search results a replica remembers: each search keeps its
+# passages' text, so a full cache is tens of MiB at most, until the next index version.
 CACHE_SIZE = 1024
 
 Refresher = Callable[[], Report]

@@ -75,6 +75,8 @@ async def _round(
         started = time.perf_counter()
         results = await asyncio.gather(*(one(n) for n in range(count)))
         elapsed = time.perf_counter() - started
+        if poller.done():  # it failed: every reply it missed counted as failed
+            poller.result()
         poller.cancel()
     latencies = [result for result in results if result is not None]
     return Round(latencies, len(results) - len(latencies), elapsed)

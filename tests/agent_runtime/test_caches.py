@@ -28,7 +28,7 @@ def test_a_repeated_question_skips_the_model_and_the_index_and_gets_the_same_ans
     assert snapshot.searches.hits >= 1  # the second customer's search came from memory
     embedder = agent.knowledge.embedder
     assert isinstance(embedder, CachedQueries)
-    assert embedder.recent.misses >= 1
+    assert embedder.recent.misses == 1  # the question was embedded once, for both
 
 
 def test_the_caches_can_be_switched_off(make_agent: AgentFactory) -> None:

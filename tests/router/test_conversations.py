@@ -177,9 +177,9 @@ def test_owner_notices_wait_their_turn_in_the_inbox_not_in_the_shops_workers(
     wait_for(lambda: {c.to for c in graph.texts()} >= set(customers), what="five answers")
     router.say("alpha", "Do you open on Sunday?", sender="94770001111")
     wait_for(lambda: any(c.to == "94770001111" for c in graph.texts()), what="the other customer")
-    # Answered while the notices are still being paced (a second apart): at most the
-    # first two had gone out; a worker waiting for the owner's turn held the others back.
-    assert sum(c.to == owner for c in graph.texts()) <= 2
+    # Answered while the notices are still being paced (a second apart): a few at most
+    # had gone out. Workers waiting for the owner's turn held it back until four had.
+    assert sum(c.to == owner for c in graph.texts()) <= 3
     wait_for(
         lambda: sum(c.to == owner for c in graph.texts()) == len(customers),
         what="every owner notice",
