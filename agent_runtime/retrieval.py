@@ -192,10 +192,12 @@ def hybrid_search(
     # for every search: three new threads per question cost more than the searches.
     text = _SEARCHES.submit(reader.search_text, terms, SEARCH_DEPTH)
     romanized = _SEARCHES.submit(reader.search_romanized, terms, SEARCH_DEPTH)
-    places = _SEARCHES.submit(reader.search_text, SEARCH_TERMS if kind else "", SEARCH_DEPTH)
+    # Street words only for a question about the business itself ("where are you?").
+    places = _SEARCHES.submit(reader.search_text, SEARCH_TERMS, SEARCH_DEPTH) if kind else None
     vector = reader.search_vector(query, embedder, limit=SIMILARITY_DEPTH)
     lexical = [text.result(), romanized.result()]
-    fused = introduced(fuse(vector, lexical), places.result(), vector, kind)
+    found_places = places.result() if places is not None else []
+    fused = introduced(fuse(vector, lexical), found_places, vector, kind)
     candidates = covered(measured(fused[:SEARCH_DEPTH], query, embedder), words)
     bonus = LEXICAL_BONUS_BY_LANGUAGE.get(language or "", LEXICAL_BONUS)
     ranked = rerank(candidates, bonus)
