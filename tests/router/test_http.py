@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from router.http import JsonPoster, PostFailedError, json_body, proxy_for
+from router.http import JsonPoster, Posted, PostFailedError, json_body, proxy_for
 
 HOST = "graph.example.invalid"  # never resolves: only a proxy can reach it
 
@@ -50,18 +50,30 @@ def fresh_proxy_lookup() -> None:
     proxy_for.cache_clear()
 
 
+def only_proxies(monkeypatch: pytest.MonkeyPatch, **variables: str) -> None:
+    """The environment names these proxy variables and no other."""
+    for name in ("HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+
+async def post_once(url: str, body: bytes = b"{}") -> Posted:
+    """One POST through a pool of its own, closed afterwards."""
+    poster = JsonPoster(4, 5.0)
+    try:
+        return await poster.post(url, body)
+    finally:
+        await poster.aclose()
+
+
 async def test_posts_go_through_the_proxy_the_environment_names(
     proxy: tuple[int, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port, seen = proxy
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    poster = JsonPoster(4, 5.0)
-    try:
-        answer = await poster.post(f"http://{HOST}/v23.0/123/messages", json_body({"a": "ශ්‍රී"}))
-    finally:
-        await poster.aclose()
+    only_proxies(monkeypatch, HTTP_PROXY=f"http://127.0.0.1:{port}")
+    answer = await post_once(f"http://{HOST}/v23.0/123/messages", json_body({"a": "ශ්‍රී"}))
     assert answer.status == 200
     assert answer.json()["messages"][0]["id"] == "wamid.1"
     assert seen == [f"POST http://{HOST}/v23.0/123/messages HTTP/1.1"]
@@ -71,24 +83,15 @@ async def test_a_host_in_no_proxy_is_reached_directly(
     proxy: tuple[int, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port, seen = proxy
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("NO_PROXY", HOST)
-    poster = JsonPoster(4, 5.0)
-    try:
-        with pytest.raises(PostFailedError):  # directly, the name does not resolve
-            await poster.post(f"http://{HOST}/v23.0/123/messages", b"{}")
-    finally:
-        await poster.aclose()
+    only_proxies(monkeypatch, HTTP_PROXY=f"http://127.0.0.1:{port}", NO_PROXY=HOST)
+    with pytest.raises(PostFailedError):  # directly, the name does not resolve
+        await post_once(f"http://{HOST}/v23.0/123/messages")
     assert seen == []
 
 
 async def test_no_answer_is_one_error_the_callers_retry_on(unused_tcp_port: int) -> None:
-    poster = JsonPoster(4, 5.0)
-    try:
-        with pytest.raises(PostFailedError, match="ClientConnectorError"):
-            await poster.post(f"http://127.0.0.1:{unused_tcp_port}/v1/messages", b"{}")
-    finally:
-        await poster.aclose()
+    with pytest.raises(PostFailedError, match="ClientConnectorError"):
+        await post_once(f"http://127.0.0.1:{unused_tcp_port}/v1/messages")
 
 
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY"])
@@ -96,14 +99,8 @@ async def test_a_proxy_named_without_a_scheme_or_for_all_protocols_is_used(
     proxy: tuple[int, list[str]], monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
     port, seen = proxy
-    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(variable, f"127.0.0.1:{port}")
-    poster = JsonPoster(4, 5.0)
-    try:
-        answer = await poster.post(f"http://{HOST}/v23.0/123/messages", b"{}")
-    finally:
-        await poster.aclose()
+    only_proxies(monkeypatch, **{variable: f"127.0.0.1:{port}"})
+    answer = await post_once(f"http://{HOST}/v23.0/123/messages")
     assert answer.status == 200
     assert len(seen) == 1
 
@@ -111,11 +108,7 @@ async def test_a_proxy_named_without_a_scheme_or_for_all_protocols_is_used(
 async def test_a_redirect_is_an_answer_not_followed() -> None:
     """A redirected POST could turn into a GET whose 200 says nothing of the message."""
     async with _server(b"HTTP/1.1 302 Found", b"") as (port, seen):
-        poster = JsonPoster(4, 5.0)
-        try:
-            answer = await poster.post(f"http://127.0.0.1:{port}/v23.0/123/messages", b"{}")
-        finally:
-            await poster.aclose()
+        answer = await post_once(f"http://127.0.0.1:{port}/v23.0/123/messages")
     assert answer.status == 302
     assert not answer.is_success
     assert seen == ["POST /v23.0/123/messages HTTP/1.1"]
