@@ -81,6 +81,9 @@ class Handoff:
     async def start(
         self, route: Route, envelope: Envelope, state: ConversationState, reply: AgentReply
     ) -> None:
+        """Hand the conversation to a person: the agent stays quiet from now on. The owner
+        is told after (`tell_owner`): a message retried because that failed finds the
+        conversation with a person, and tells the owner then."""
         ref = handoff_ref(envelope.conversation_id)
         until = time.time() + self._timeout
         state = dataclasses.replace(state, handoff_until=until, handoff_ref=ref)
@@ -88,10 +91,15 @@ class Handoff:
         log.info("handoff.started", reason=reply.handoff_reason)
         if self._history is not None:
             self._history.add(history.handoff_started(envelope, until, reply.handoff_reason))
+
+    async def tell_owner(self, route: Route, envelope: Envelope, reply: AgentReply) -> None:
+        """The owner's notice of the handoff `envelope` started, once. Raises
+        GraphApiUnavailableError (try the message later) when Meta cannot take it now."""
         if route.owner_number is None:
             return
         if "owner" in await self._inbox.sent_parts(envelope.message_id):
             return
+        ref = handoff_ref(envelope.conversation_id)
         name, recipient = envelope.message.sender_name, envelope.recipient
         customer = recipient.wa_id or recipient.username or "a WhatsApp user without a number"
         notice = canned.handoff_notice(ref, customer, name, reply.handoff_reason)

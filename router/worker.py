@@ -163,7 +163,7 @@ class Worker:
             return
         state = await self._expire_handoff(route, envelope, state)
         if with_human(state):
-            log.info("message.with_human")
+            await self._handed_over(route, envelope)
             return
         if await self._admitted(route, envelope, state):
             await self._reply_and_send(route, envelope, state)
@@ -308,6 +308,30 @@ class Worker:
                 raise RetryLaterError(wait, "owner notice paced")
             self._metrics.handoffs.labels(route.tenant).inc()
             await self._handoff.start(route, envelope, state, reply)
+            await self._tell_owner(route, envelope, reply)
+
+    async def _handed_over(self, route: Route, envelope: Envelope) -> None:
+        """A message for a conversation a person has. Usually the agent just keeps quiet;
+        but when this very message handed the conversation over and was retried because
+        the owner's notice could not go, the notice goes now (the answer it saved says so;
+        the agent is not asked again and the customer is not answered twice)."""
+        saved = await self._inbox.saved_reply(envelope.message_id)
+        reply = AgentReply.model_validate_json(saved) if saved is not None else None
+        if reply is None or not reply.handoff:
+            log.info("message.with_human")
+            return
+        wait = await self._handoff.owner_wait(route, envelope)
+        if wait > OWNER_NOTICE_HOLD_SECONDS:
+            raise RetryLaterError(wait, "owner notice paced")
+        await self._tell_owner(route, envelope, reply)
+
+    async def _tell_owner(self, route: Route, envelope: Envelope, reply: AgentReply) -> None:
+        try:
+            await self._handoff.tell_owner(route, envelope, reply)
+        except GraphApiUnavailableError as error:
+            log.warning("handoff.owner_notice_failed", code=error.code, status=error.status)
+            delay = self._backoff(envelope.attempts)
+            raise RetryLaterError(delay, "owner notice: Graph API unavailable") from error
 
     def _within_sender_rate(self, envelope: Envelope) -> bool:
         conversation, at = envelope.conversation_id, envelope.message.timestamp.timestamp()

@@ -193,6 +193,40 @@ def test_owner_notices_wait_their_turn_in_the_inbox_not_in_the_shops_workers(
     assert re.search(r'katha_router_handoffs_total\{tenant="[^"]*alpha"\} 5\.0', metrics)
 
 
+def test_an_owner_notice_meta_could_not_take_goes_once_when_the_message_is_retried(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    """The conversation is handed over before the owner is told: when Meta is down for the
+    notice, the retried message finds the conversation with a person already, and must
+    still tell the owner (once), without asking the agent or answering the customer again."""
+    tenants["alpha"].extra["owner_number"] = OWNER
+    agent = agents["alpha"][0]
+    agent.answer = _handoff_once("I want a refund")
+    router = start_router(graph_max_attempts=1, retry_base_seconds=0.2)
+    owner = OWNER.lstrip("+")
+    router.say("alpha", "Good morning, I'm watching today", sender=owner)  # the notice: words
+    graph.failures_to[owner] = [(503, 2), (503, 2)]  # Meta fails the notice twice
+    router.say("alpha", "I want a refund", sender=CUSTOMER)
+    wait_for(lambda: any(c.to == owner for c in graph.texts()), what="the owner's notice")
+    time.sleep(0.5)
+    texts = graph.texts()
+    assert [c.to for c in graph.refused] == [owner, owner]
+    assert sum(c.to == owner for c in texts) == 1
+    assert "asked for a refund" in (next(c for c in texts if c.to == owner).text or "")
+    assert sum(c.to == CUSTOMER for c in texts) == 1  # the customer's answer went once
+    assert len(agent.received) == 1  # and the agent was asked once
+    metrics = httpx.get(f"{router.url}/metrics").text
+    assert re.search(r'katha_router_handoffs_total\{tenant="[^"]*alpha"\} 1\.0', metrics)
+
+    router.say("alpha", "hello? anyone?", sender=CUSTOMER)  # still with the owner
+    time.sleep(0.5)
+    assert len(agent.received) == 1
+    assert sum(c.to == owner for c in graph.texts()) == 1
+
+
 def test_an_admin_call_releases_a_handoff(
     start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
 ) -> None:

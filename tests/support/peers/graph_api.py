@@ -97,6 +97,8 @@ class GraphApi:
     url: str = ""  # the base the router is given, `{server}/{version}`, once served
     calls: list[GraphCall] = field(default_factory=list)
     failures: list[tuple[int, int]] = field(default_factory=list)
+    # Errors answered first to messages for one recipient (by number), as `failures`.
+    failures_to: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     refused: list[GraphCall] = field(default_factory=list)
     # Recipients whose 24-hour window Meta considers closed: a free-form message to them
     # is refused with 131047, as Meta does; a template goes through.
@@ -125,6 +127,9 @@ class GraphApi:
             )
             with self.lock:
                 failure = self.failures.pop(0) if self.failures else None
+                for_recipient = self.failures_to.get(call.to or "")
+                if failure is None and for_recipient:
+                    failure = for_recipient.pop(0)
                 free_form = call.template is None and not call.is_read_receipt
                 if failure is None and free_form and call.to in self.closed:
                     failure = (400, 131047)
