@@ -30,18 +30,10 @@ def configure_logging(
         set_pseudonym_key(pseudonym_key)
     out = stream if stream is not None else sys.stderr
     pretty = fmt == "console" or (fmt == "auto" and out.isatty())
-    renderer: Any = (
-        structlog.dev.ConsoleRenderer(colors=out.isatty())
-        if pretty
-        else structlog.processors.JSONRenderer(sort_keys=False)
-    )
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
-        redact_event,
-    ]
+    renderer: Any = structlog.processors.JSONRenderer(sort_keys=False)
+    if pretty:
+        renderer = _console(colors=out.isatty())
+    shared = _shared_processors()
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
         processors=[*shared, renderer],
@@ -64,6 +56,35 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric_level)
+
+
+def _shared_processors() -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        redact_event,
+    ]
+
+
+def _console(colors: bool) -> Any:
+    # A plain traceback: structlog's default (rich's, where rich is installed) prints every
+    # frame's local variables, and Katha's frames hold access tokens and message bodies.
+    return structlog.dev.ConsoleRenderer(
+        colors=colors, exception_formatter=structlog.dev.plain_traceback
+    )
+
+
+def _safe_defaults() -> None:
+    """Before (or without) `configure_logging`, e.g. in a Ray task's worker or a test,
+    Katha's events are still redacted and printed without local variables: structlog's own
+    defaults would do neither."""
+    if not structlog.is_configured():
+        structlog.configure(processors=[*_shared_processors(), _console(colors=False)])
+
+
+_safe_defaults()
 
 
 def get_logger(name: str | None = None) -> Any:

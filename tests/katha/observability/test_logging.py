@@ -3,6 +3,8 @@
 import io
 import json
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -100,3 +102,46 @@ def test_level_filters_debug(stream: io.StringIO) -> None:
     get_logger().debug("noise")
     get_logger().error("reply.failed")
     assert [line["event"] for line in _lines(stream)] == ["reply.failed"]
+
+
+def _fail_holding(token: str) -> None:
+    body = f"my number is {CUSTOMER}"  # noqa: F841 - a local a traceback must not print
+    raise RuntimeError("the Graph API refused")
+
+
+def test_console_tracebacks_print_no_local_variables() -> None:
+    # structlog's console default (rich's traceback) prints every frame's locals: here an
+    # access token and a message body.
+    out = io.StringIO()
+    configure_logging("INFO", "console", out)
+    try:
+        _fail_holding(TOKEN)
+    except RuntimeError:
+        get_logger("router").exception("message.failed")
+    text = out.getvalue()
+    assert "RuntimeError: the Graph API refused" in text
+    assert "_fail_holding" in text
+    assert TOKEN not in text
+    assert CUSTOMER not in text
+
+
+def test_before_logging_is_configured_events_are_redacted_and_tracebacks_bare() -> None:
+    # A Ray task's worker or a library user logs through Katha without configure_logging.
+    script = f"""
+from katha.observability import get_logger
+def fail(token):
+    body = "my number is {CUSTOMER}"
+    raise RuntimeError("boom")
+try:
+    fail("{TOKEN}")
+except RuntimeError:
+    get_logger("ingestion").exception("source.failed", wa_id="{CUSTOMER}")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    text = done.stdout + done.stderr
+    assert "source.failed" in text
+    assert "RuntimeError: boom" in text
+    assert TOKEN not in text
+    assert CUSTOMER not in text
