@@ -5,6 +5,10 @@
 #   katha:    the CLI (validate, crd, ...)
 
 ARG PYTHON_VERSION=3.11
+# Optional extras for the image, e.g. --build-arg KATHA_EXTRAS=ray-data for ingestion that
+# embeds with Ray Data on a Ray cluster (KATHA_INGEST_RAY_ADDRESS). Without it, the agents'
+# Serve processes carry no pandas.
+ARG KATHA_EXTRAS=""
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
@@ -20,9 +24,12 @@ COPY operator/ operator/
 COPY console/ console/
 # Build the wheel, then install it with the pinned dependency set into a venv that
 # the runtime stage copies whole; no compilers or sources reach the final image.
+ARG KATHA_EXTRAS
 RUN python -m pip wheel --no-deps --wheel-dir /dist . \
  && python -m venv /opt/katha \
- && /opt/katha/bin/pip install --constraint constraints/ci.txt /dist/katha-*.whl
+ && wheel="$(ls /dist/katha-*.whl)" \
+ && /opt/katha/bin/pip install --constraint constraints/ci.txt \
+      "${wheel}${KATHA_EXTRAS:+[${KATHA_EXTRAS}]}"
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
 RUN apt-get update \

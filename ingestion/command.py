@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.job import EXIT_USAGE, exit_code, run_file, writer_summary
+from ingestion.ray_embedding import RayDataMissingError
 from ingestion.settings import IngestionSettings
 from katha.api import InvalidResourceError
 from katha.observability import configure_logging
@@ -53,7 +54,7 @@ def ingest(options: IngestOptions, *, out: Say, fail: Say) -> int:
             settings=settings,
             progress=options.progress,
         )
-    except InvalidResourceError as error:
+    except (InvalidResourceError, RayDataMissingError) as error:
         fail(f"✗ {error}")
         return EXIT_USAGE
     for report in reports:

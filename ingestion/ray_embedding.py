@@ -20,8 +20,23 @@ class _PassageBatches:
         return {"position": batch["position"], "vector": list(vectors)}
 
 
+class RayDataMissingError(RuntimeError):
+    """KATHA_INGEST_RAY_ADDRESS is set, but Ray Data is not installed here."""
+
+
 def ray_embedder(settings: IngestionSettings, actors: int = 2) -> EmbedTexts:
-    """Embed with Ray Data on the cluster at `settings.ray_address` ("auto", "ray://...")."""
+    """Embed with Ray Data on the cluster at `settings.ray_address` ("auto", "ray://...").
+
+    Ray Data (and pandas under it) is the `ray-data` extra, not part of every install: the
+    agents' Serve processes would otherwise import pandas (about 30 MiB each) for nothing.
+    """
+    try:
+        import ray.data  # noqa: F401 - only whether it is there
+    except ImportError as error:
+        raise RayDataMissingError(
+            "KATHA_INGEST_RAY_ADDRESS embeds with Ray Data, which is not installed here "
+            f"({error}): install katha[ray-data], or unset it to embed in this process"
+        ) from error
 
     def embed(texts: list[str]) -> Vectors:
         import ray

@@ -14,7 +14,12 @@ def _final_stage() -> str:
 def test_image_is_multi_stage_and_installs_the_built_wheel_with_pins() -> None:
     assert len(re.findall(r"^FROM ", DOCKERFILE, re.MULTILINE)) >= 2
     assert "pip wheel --no-deps" in DOCKERFILE
-    assert "--constraint constraints/ci.txt /dist/katha-*.whl" in DOCKERFILE
+    assert 'wheel="$(ls /dist/katha-*.whl)"' in DOCKERFILE
+    # The built wheel, with the extras the build asks for (none by default), from the pins.
+    install = '--constraint constraints/ci.txt \\\n      "${wheel}'
+    install += '${KATHA_EXTRAS:+[${KATHA_EXTRAS}]}"'
+    assert install in DOCKERFILE
+    assert re.search(r'^ARG KATHA_EXTRAS=""$', DOCKERFILE, re.MULTILINE)
     assert "COPY --from=build /opt/katha /opt/katha" in _final_stage()
 
 
