@@ -37,7 +37,7 @@ from agent_runtime.graph import build_graph
 from agent_runtime.metrics import AgentMetrics
 from agent_runtime.state import fresh_turn
 from agent_runtime.unanswered import Unanswered
-from ingestion.embedding import QueryEmbedder
+from ingestion.embedding import QueryEmbedder, uncached
 from katha.lang import fold_romanized, normalize, romanize
 from katha.lang.function_words import content_words
 from katha.observability import bind_ids
@@ -274,7 +274,10 @@ def extras(agent: Agent) -> _AgentExtras:
             # Its own metrics: a trial's retrieval, generation and misses are not customers'.
             context = dataclasses.replace(agent.context, metrics=AgentMetrics())
             found = _EXTRAS[agent] = _AgentExtras(
-                QuestionGrouper(agent.knowledge.embedder), context, trials, build_graph(None)
+                QuestionGrouper(uncached(agent.knowledge.embedder)),
+                context,
+                trials,
+                build_graph(None),
             )
         return found
 

@@ -209,3 +209,9 @@ class CachedQueries:
 def cached(embedder: Embedder, size: int) -> Embedder:
     """`embedder` with a question cache of `size` entries (none when `size` is 0)."""
     return CachedQueries(embedder, size) if size > 0 else embedder
+
+
+def uncached(embedder: Embedder) -> Embedder:
+    """The model under a question cache: for texts no customer sends (the owner console's
+    grouping), which would otherwise push customers' questions out of it."""
+    return embedder.inner if isinstance(embedder, CachedQueries) else embedder

