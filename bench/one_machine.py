@@ -45,7 +45,7 @@ sys.path.append(str(REPO / "bench"))  # after the packages: bench/router.py is a
 sys.path.append(str(REPO / "tests" / "support"))
 from katha_up import UpFailedError, start_katha_up  # noqa: E402
 from load import Question, Round, run_round  # noqa: E402
-from proctree import PARTS, Peak, PeakMemory, cpu_by_part, descendants  # noqa: E402
+from proctree import PARTS, Peak, PeakMemory, cpu_by_part, descendants, pandas_note  # noqa: E402
 
 from katha_cli.local.state import UpState, read_state  # noqa: E402
 
@@ -232,6 +232,7 @@ def main() -> None:
     )
     print(f"embedding-only floor: {floor:.1f} ms CPU per question (bundled model, one thread)")
     print("CPU columns: " + "; ".join(f"{key}: {label}" for key, label in PARTS))
+    print(pandas_note())
     for label, rows in results:
         print_table(label, rows)
     if args.baseline:

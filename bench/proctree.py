@@ -7,6 +7,7 @@ processes that map it and sums to what the tree really costs the machine.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from dataclasses import dataclass, field
@@ -15,6 +16,19 @@ from pathlib import Path
 from processes import descendants  # tests/support: on the path of every bench using this
 
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def pandas_note() -> str:
+    """Whether this environment has pandas: Ray Serve imports it in every Serve process
+    when it is installed (the `ray-data` extra, which CI and the tests install; a default
+    install, `./scripts/run` and the image have none), about 30 MiB each."""
+    if importlib.util.find_spec("pandas") is None:
+        return "pandas: not installed, as in a default install (Serve's processes lack it)"
+    return (
+        "pandas: installed here (the ray-data extra), so every Serve process imports it, "
+        "about 30 MiB each; a default install (./scripts/run, the image) has none"
+    )
+
 
 # The parts a reply passes through, by what each process's command line says it is.
 PARTS = (

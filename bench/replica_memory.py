@@ -43,6 +43,7 @@ sys.path.append(str(REPO / "tests" / "agent_runtime"))
 sys.path.append(str(REPO / "tests" / "support"))
 from bakery import bakery_spec, write_bakery  # noqa: E402
 from processes import descendants  # noqa: E402
+from proctree import pandas_note  # noqa: E402
 
 TENANT = "bench/mihiri"
 TARGETS_MIB = {"replica": 250.0, "katha up": 1.2 * 1024}
@@ -339,6 +340,7 @@ def main() -> None:
     parser.add_argument("--up-only", action="store_true", help="measure `katha up` only")
     options = parser.parse_args()
     options.workdir.mkdir(parents=True, exist_ok=True)
+    print(pandas_note())
     if not options.up_only:
         args = build_index(options.workdir, options.chunks)
         with tempfile.TemporaryDirectory(prefix="katha-replica-") as copy:
