@@ -25,6 +25,9 @@ from router.notification import Sender
 from router.outreach import Outgoing, Outreach
 
 log = get_logger("router")
+# The sent-part mark of the message that handed its conversation over (beside "owner",
+# its notice, in the inbox's per-message record of what was done).
+STARTED = "handoff"
 
 
 class Handoff:
@@ -88,9 +91,16 @@ class Handoff:
         until = time.time() + self._timeout
         state = dataclasses.replace(state, handoff_until=until, handoff_ref=ref)
         await self._inbox.save_conversation(envelope.conversation_id, state)
+        # This message started it: a retry (its notice failed) tells the owner, and never
+        # hands the conversation over again once it was released meanwhile.
+        await self._inbox.mark_sent(envelope.message_id, STARTED)
         log.info("handoff.started", reason=reply.handoff_reason)
         if self._history is not None:
             self._history.add(history.handoff_started(envelope, until, reply.handoff_reason))
+
+    async def started_here(self, envelope: Envelope) -> bool:
+        """Whether `envelope` started a handoff (an earlier attempt of it)."""
+        return STARTED in await self._inbox.sent_parts(envelope.message_id)
 
     async def tell_owner(self, route: Route, envelope: Envelope, reply: AgentReply) -> None:
         """The owner's notice of the handoff `envelope` started, once. Raises

@@ -105,6 +105,12 @@ class Worker:
             except RetryLaterError as later:
                 await self._retry(envelope, later.delay, str(later))
                 return
+            except GraphApiUnavailableError as error:  # Meta throttling or down: later
+                self._metrics.sends.labels("retry_later", str(error.code or error.status)).inc()
+                log.warning("graph_api.unavailable", code=error.code, status=error.status)
+                delay = self._backoff(envelope.attempts)
+                await self._retry(envelope, delay, "graph api unavailable")
+                return
             except Exception:
                 log.exception("message.failed", attempt=envelope.attempts + 1)
                 await self._retry(envelope, self._backoff(envelope.attempts), "unexpected error")
@@ -300,38 +306,49 @@ class Worker:
         if reply.text:
             self._keep(history.agent_reply(envelope, reply))
         if reply.handoff:
-            wait = await self._handoff.owner_wait(route, envelope)
-            if wait > OWNER_NOTICE_HOLD_SECONDS:
-                # The customer has the answer; the owner's notice waits its turn in the
-                # inbox, not in this worker: waiting here held one of the tenant's few
-                # workers, and every other customer of the shop waited behind it.
-                raise RetryLaterError(wait, "owner notice paced")
-            self._metrics.handoffs.labels(route.tenant).inc()
-            await self._handoff.start(route, envelope, state, reply)
-            await self._tell_owner(route, envelope, reply)
+            await self._hand_over(route, envelope, state, reply)
+
+    async def _hand_over(
+        self, route: Route, envelope: Envelope, state: ConversationState, reply: AgentReply
+    ) -> None:
+        if await self._handoff.started_here(envelope):
+            # An earlier attempt handed over, and the conversation was released (by the
+            # owner or an admin) or ran out while its notice waited: there is nothing to
+            # tell the owner now, and handing it over again would undo the release.
+            log.info("handoff.released_before_notice")
+            return
+        await self._owner_turn(route, envelope)
+        await self._handoff.start(route, envelope, state, reply)
+        self._metrics.handoffs.labels(route.tenant).inc()
+        await self._tell_owner(route, envelope, reply)
+
+    async def _owner_turn(self, route: Route, envelope: Envelope) -> None:
+        wait = await self._handoff.owner_wait(route, envelope)
+        if wait > OWNER_NOTICE_HOLD_SECONDS:
+            # The customer has the answer; the owner's notice waits its turn in the inbox,
+            # not in this worker: waiting here held one of the tenant's few workers, and
+            # every other customer of the shop waited behind it.
+            raise RetryLaterError(wait, "owner notice paced")
 
     async def _handed_over(self, route: Route, envelope: Envelope) -> None:
         """A message for a conversation a person has. Usually the agent just keeps quiet;
         but when this very message handed the conversation over and was retried because
-        the owner's notice could not go, the notice goes now (the answer it saved says so;
-        the agent is not asked again and the customer is not answered twice)."""
+        the owner's notice could not go, the notice goes now (the agent is not asked
+        again and the customer is not answered twice). A message that only asked for a
+        handoff, while the owner took the conversation some other way, tells nobody."""
         saved = await self._inbox.saved_reply(envelope.message_id)
-        reply = AgentReply.model_validate_json(saved) if saved is not None else None
-        if reply is None or not reply.handoff:
+        if saved is None or not await self._handoff.started_here(envelope):
             log.info("message.with_human")
             return
-        wait = await self._handoff.owner_wait(route, envelope)
-        if wait > OWNER_NOTICE_HOLD_SECONDS:
-            raise RetryLaterError(wait, "owner notice paced")
-        await self._tell_owner(route, envelope, reply)
+        await self._owner_turn(route, envelope)
+        await self._tell_owner(route, envelope, AgentReply.model_validate_json(saved))
 
     async def _tell_owner(self, route: Route, envelope: Envelope, reply: AgentReply) -> None:
         try:
             await self._handoff.tell_owner(route, envelope, reply)
-        except GraphApiUnavailableError as error:
-            log.warning("handoff.owner_notice_failed", code=error.code, status=error.status)
-            delay = self._backoff(envelope.attempts)
-            raise RetryLaterError(delay, "owner notice: Graph API unavailable") from error
+        except GraphApiUnavailableError:
+            log.warning("handoff.owner_notice_failed")  # `handle` retries the message
+            raise
 
     def _within_sender_rate(self, envelope: Envelope) -> bool:
         conversation, at = envelope.conversation_id, envelope.message.timestamp.timestamp()

@@ -222,9 +222,84 @@ def test_an_owner_notice_meta_could_not_take_goes_once_when_the_message_is_retri
     assert re.search(r'katha_router_handoffs_total\{tenant="[^"]*alpha"\} 1\.0', metrics)
 
     router.say("alpha", "hello? anyone?", sender=CUSTOMER)  # still with the owner
-    time.sleep(0.5)
+    wait_for(lambda: _metric(router, r"messages_total\{[^}]*alpha[^}]*\} 3\.0"), what="it")
+    time.sleep(0.3)  # counted when its handling starts; a few milliseconds more to finish
     assert len(agent.received) == 1
     assert sum(c.to == owner for c in graph.texts()) == 1
+
+
+ADMIN = "admin-token-0123456789"
+
+
+def _metric(router: RouterHarness, pattern: str) -> bool:
+    return re.search(pattern, httpx.get(f"{router.url}/metrics").text) is not None
+
+
+def test_a_handoff_released_while_its_notice_waits_is_not_handed_over_again(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    """The owner's notice failed and the message waits for its retry; meanwhile the
+    conversation is released. The retry tells nobody and hands nothing over again: the
+    customer hears that the assistant is back, and the assistant answers the next message."""
+    tenants["alpha"].extra["owner_number"] = OWNER
+    agent = agents["alpha"][0]
+    agent.answer = _handoff_once("I want a refund")
+    router = start_router(
+        graph_max_attempts=1, retry_base_seconds=1.5, retry_max_seconds=1.5, admin_token=ADMIN
+    )
+    owner = OWNER.lstrip("+")
+    router.say("alpha", "Good morning, I'm watching today", sender=owner)
+    graph.failures_to[owner] = [(503, 2)]
+    router.say("alpha", "I want a refund", sender=CUSTOMER)
+    wait_for(lambda: graph.refused, what="the failed notice")
+    conversation = agent.received[0].conversation_id
+    released = httpx.post(
+        f"{router.url}/admin/conversations/{conversation}/release",
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
+    assert released.json() == {"released": True}
+    # The assistant-is-back words follow the retried message in the conversation's order.
+    wait_for(lambda: sum(c.to == CUSTOMER for c in graph.texts()) == 2, what="back to the bot")
+    assert not any(c.to == owner for c in graph.texts())  # a released handoff: no notice
+    assert _metric(router, r'katha_router_handoffs_total\{tenant="[^"]*alpha"\} 1\.0')
+    router.say("alpha", "is the cake ready?", sender=CUSTOMER)
+    wait_for(lambda: len(agent.received) == 2, what="the agent answering again")
+
+
+def test_a_message_that_only_asked_for_a_person_tells_no_owner_after_a_take_over(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    """The agent asked for a person, but the customer's answer failed before the handoff
+    started; the owner took the conversation over from the console meanwhile. The retry
+    finds it with a person and sends no notice of a handoff it never started."""
+    tenants["alpha"].extra["owner_number"] = OWNER
+    agent = agents["alpha"][0]
+    agent.answer = _handoff_once("I want a refund")
+    router = start_router(
+        graph_max_attempts=1, retry_base_seconds=3.0, retry_max_seconds=3.0, admin_token=ADMIN
+    )
+    owner = OWNER.lstrip("+")
+    router.say("alpha", "Good morning, I'm watching today", sender=owner)
+    graph.failures_to[CUSTOMER] = [(503, 2)]  # the customer's answer fails once
+    router.say("alpha", "I want a refund", sender=CUSTOMER)
+    wait_for(lambda: graph.refused, what="the failed answer")
+    wait_for(lambda: _metric(router, r"katha_router_inbox_depth 1\.0"), what="the retry waiting")
+    taken = httpx.post(
+        f"{router.url}/admin/conversations/{agent.received[0].conversation_id}/takeover",
+        headers={"Authorization": f"Bearer {ADMIN}"},
+        json={"tenant": "tenants/alpha"},
+    )
+    assert taken.json() == {"with_person": True}
+    wait_for(lambda: _metric(router, r"katha_router_inbox_depth 0\.0"), what="the retry done")
+    assert not any(c.to == owner for c in graph.texts())
+    assert not _metric(router, r'katha_router_handoffs_total\{tenant="[^"]*alpha"\} [1-9]')
+    assert len(agent.received) == 1
 
 
 def test_an_admin_call_releases_a_handoff(
