@@ -81,7 +81,10 @@ def _safe_defaults() -> None:
     Katha's events are still redacted and printed without local variables: structlog's own
     defaults would do neither."""
     if not structlog.is_configured():
-        structlog.configure(processors=[*_shared_processors(), _console(colors=False)])
+        structlog.configure(
+            processors=[*_shared_processors(), _console(colors=False)],
+            wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        )
 
 
 _safe_defaults()
