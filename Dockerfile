@@ -6,8 +6,9 @@
 
 ARG PYTHON_VERSION=3.11
 # Optional extras for the image, e.g. --build-arg KATHA_EXTRAS=ray-data for ingestion that
-# embeds with Ray Data on a Ray cluster (KATHA_INGEST_RAY_ADDRESS). Without it, the agents'
-# Serve processes carry no pandas.
+# embeds with Ray Data on a Ray cluster (KATHA_INGEST_RAY_ADDRESS; that cluster's image needs
+# it too). Without it (and without `gpu`, whose ray[llm] brings it back), the agents' Serve
+# processes carry no pandas.
 ARG KATHA_EXTRAS=""
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS build

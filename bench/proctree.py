@@ -20,13 +20,13 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def pandas_note() -> str:
     """Whether this environment has pandas: Ray Serve imports it in every Serve process
-    when it is installed (the `ray-data` extra, which CI and the tests install; a default
-    install, `./scripts/run` and the image have none), about 30 MiB each."""
+    when it is installed (the `ray-data` extra, which `./scripts/test` and CI install; a
+    default install and the image have none), 30-40 MiB each."""
     if importlib.util.find_spec("pandas") is None:
         return "pandas: not installed, as in a default install (Serve's processes lack it)"
     return (
         "pandas: installed here (the ray-data extra), so every Serve process imports it, "
-        "about 30 MiB each; a default install (./scripts/run, the image) has none"
+        "30-40 MiB each; a default install (`pip install katha`, the image) has none"
     )
 
 

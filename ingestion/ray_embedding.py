@@ -35,7 +35,8 @@ def ray_embedder(settings: IngestionSettings, actors: int = 2) -> EmbedTexts:
     except ImportError as error:
         raise RayDataMissingError(
             "KATHA_INGEST_RAY_ADDRESS embeds with Ray Data, which is not installed here "
-            f"({error}): install katha[ray-data], or unset it to embed in this process"
+            f"({error}): install katha[ray-data] here and in the Ray cluster's image, or "
+            "unset it to embed in this process"
         ) from error
 
     def embed(texts: list[str]) -> Vectors:
