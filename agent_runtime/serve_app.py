@@ -82,6 +82,7 @@ def build_app(args: dict[str, Any]) -> Application:
             "max_replicas": scaling.max_replicas,
             "target_ongoing_requests": scaling.target_ongoing_requests,
         },
+        max_ongoing_requests=scaling.max_ongoing_requests,
         ray_actor_options={"num_cpus": settings.replica_cpus, "runtime_env": REPLICA_ENV},
         health_check_period_s=10,
     )

@@ -255,6 +255,19 @@ class Scaling(ApiModel):
     max_replicas: int = Field(default=2, ge=1, le=100)
     target_ongoing_requests: int = Field(default=4, ge=1, le=100)
 
+    @property
+    def max_ongoing_requests(self) -> int:
+        """How many requests one replica takes at once (Serve's max_ongoing_requests).
+
+        Twice the autoscaling target: Serve's default (5) sits just above the default
+        target (4), so a shop's burst, up to the router's 8 messages in flight per tenant,
+        was refused by the busy replica and retried by the proxy with backoff, again and
+        again. That cost more CPU than the replies at concurrency 16 on `katha up` and
+        tripled p99 (bench/one_machine.py). The autoscaler still counts queued requests
+        against the target, so it adds replicas as before.
+        """
+        return 2 * self.target_ongoing_requests
+
     @model_validator(mode="after")
     def _min_not_above_max(self) -> Self:
         if self.min_replicas > self.max_replicas:

@@ -106,6 +106,9 @@ def test_build_app_refuses_invalid_args() -> None:
 def test_the_deployment_scales_by_the_businesss_scaling_settings() -> None:
     spec = bakery_spec(scaling={"minReplicas": 2, "maxReplicas": 5, "targetOngoingRequests": 3})
     app: Any = build_app({"tenant": BAKERY, "business": spec})
-    config = app._bound_deployment._deployment_config.autoscaling_config
+    deployment = app._bound_deployment._deployment_config
+    config = deployment.autoscaling_config
     assert (config.min_replicas, config.max_replicas) == (2, 5)
     assert config.target_ongoing_requests == 3
+    # A replica takes twice the target at once: a burst waits in it, not in proxy retries.
+    assert deployment.max_ongoing_requests == 6

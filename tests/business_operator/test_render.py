@@ -179,8 +179,26 @@ def test_serve_config_carries_the_tenant_and_its_scaling() -> None:
         "max_replicas": 4,
         "target_ongoing_requests": 4,
     }
+    assert app["deployments"][0]["max_ongoing_requests"] == 8  # twice the target
     workers = service["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]
     assert (workers["minReplicas"], workers["maxReplicas"]) == (1, 4)
+
+
+def test_the_serve_config_is_one_ray_serve_itself_accepts() -> None:
+    # KubeRay hands serveConfigV2 to Serve, which refuses a misspelt field only in a cluster.
+    from ray.serve.schema import ServeDeploySchema
+
+    tenant = _tenant("02-every-source-type", "rayService")
+    service = next(m for m in render_agent_children(tenant) if m["kind"] == "RayService")
+    config = ServeDeploySchema.model_validate(yaml.safe_load(service["spec"]["serveConfigV2"]))
+    deployment = config.applications[0].deployments[0]
+    assert deployment.name == "Agent"
+    assert deployment.max_ongoing_requests == 8
+    assert deployment.autoscaling_config == {
+        "min_replicas": 1,
+        "max_replicas": 4,
+        "target_ongoing_requests": 4,
+    }
 
 
 def _agent_containers(tenant: Tenant) -> list[dict[str, Any]]:

@@ -57,6 +57,7 @@ def serve_config(tenant: Tenant) -> dict[str, Any]:
                 "deployments": [
                     {
                         "name": "Agent",
+                        "max_ongoing_requests": scaling.max_ongoing_requests,
                         "autoscaling_config": {
                             "min_replicas": scaling.min_replicas,
                             "max_replicas": scaling.max_replicas,
