@@ -235,6 +235,32 @@ def _metric(router: RouterHarness, pattern: str) -> bool:
     return re.search(pattern, httpx.get(f"{router.url}/metrics").text) is not None
 
 
+def _refund_with_failing_graph(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+    failing: str,
+    retry_seconds: float,
+) -> tuple[RouterHarness, Agent]:
+    """The owner wrote today (a notice goes as words); a customer asks for a refund, which
+    the agent hands over, while Meta fails the next message to `failing` once."""
+    tenants["alpha"].extra["owner_number"] = OWNER
+    agent = agents["alpha"][0]
+    agent.answer = _handoff_once("I want a refund")
+    router = start_router(
+        graph_max_attempts=1,
+        retry_base_seconds=retry_seconds,
+        retry_max_seconds=retry_seconds,
+        admin_token=ADMIN,
+    )
+    router.say("alpha", "Good morning, I'm watching today", sender=OWNER.lstrip("+"))
+    graph.failures_to[failing] = [(503, 2)]
+    router.say("alpha", "I want a refund", sender=CUSTOMER)
+    wait_for(lambda: graph.refused, what="the failed message")
+    return router, agent
+
+
 def test_a_handoff_released_while_its_notice_waits_is_not_handed_over_again(
     start_router: Callable[..., RouterHarness],
     graph: GraphApi,
@@ -244,17 +270,8 @@ def test_a_handoff_released_while_its_notice_waits_is_not_handed_over_again(
     """The owner's notice failed and the message waits for its retry; meanwhile the
     conversation is released. The retry tells nobody and hands nothing over again: the
     customer hears that the assistant is back, and the assistant answers the next message."""
-    tenants["alpha"].extra["owner_number"] = OWNER
-    agent = agents["alpha"][0]
-    agent.answer = _handoff_once("I want a refund")
-    router = start_router(
-        graph_max_attempts=1, retry_base_seconds=1.5, retry_max_seconds=1.5, admin_token=ADMIN
-    )
     owner = OWNER.lstrip("+")
-    router.say("alpha", "Good morning, I'm watching today", sender=owner)
-    graph.failures_to[owner] = [(503, 2)]
-    router.say("alpha", "I want a refund", sender=CUSTOMER)
-    wait_for(lambda: graph.refused, what="the failed notice")
+    router, agent = _refund_with_failing_graph(start_router, graph, agents, tenants, owner, 1.5)
     conversation = agent.received[0].conversation_id
     released = httpx.post(
         f"{router.url}/admin/conversations/{conversation}/release",
@@ -278,17 +295,9 @@ def test_a_message_that_only_asked_for_a_person_tells_no_owner_after_a_take_over
     """The agent asked for a person, but the customer's answer failed before the handoff
     started; the owner took the conversation over from the console meanwhile. The retry
     finds it with a person and sends no notice of a handoff it never started."""
-    tenants["alpha"].extra["owner_number"] = OWNER
-    agent = agents["alpha"][0]
-    agent.answer = _handoff_once("I want a refund")
-    router = start_router(
-        graph_max_attempts=1, retry_base_seconds=3.0, retry_max_seconds=3.0, admin_token=ADMIN
-    )
     owner = OWNER.lstrip("+")
-    router.say("alpha", "Good morning, I'm watching today", sender=owner)
-    graph.failures_to[CUSTOMER] = [(503, 2)]  # the customer's answer fails once
-    router.say("alpha", "I want a refund", sender=CUSTOMER)
-    wait_for(lambda: graph.refused, what="the failed answer")
+    # The customer's answer fails once: the handoff has not started when it is retried.
+    router, agent = _refund_with_failing_graph(start_router, graph, agents, tenants, CUSTOMER, 3)
     wait_for(lambda: _metric(router, r"katha_router_inbox_depth 1\.0"), what="the retry waiting")
     taken = httpx.post(
         f"{router.url}/admin/conversations/{agent.received[0].conversation_id}/takeover",
