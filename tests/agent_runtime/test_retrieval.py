@@ -274,6 +274,22 @@ def test_the_answering_threshold_is_calibrated_per_language() -> None:
     assert not judge(close, thresholds, "ta").enough  # ta 0.845
 
 
+def test_a_tamil_question_is_not_answered_from_another_script_on_the_vector_alone() -> None:
+    """The guesthouse's Sinhala cancellation FAQ at 0.870 to a Tamil "what time will you
+    open?": close enough for any language, but only the vector found it. A Tamil passage,
+    a word full text found in it, a passage introducing the business, or an English or
+    Sinhala customer, and it answers as before."""
+    thresholds = Thresholds()
+    sinhala = replace(passage(0.870, None, coverage=0.0), language="si")
+    assert not judge([sinhala], thresholds, "ta").enough
+    assert judge([replace(sinhala, language="ta")], thresholds, "ta").enough
+    assert judge([replace(sinhala, lexical_rank=0, coverage=0.5)], thresholds, "ta").enough
+    assert judge([replace(sinhala, introduces=True)], thresholds, "ta").enough
+    for language in ("en", "si", "singlish"):
+        assert judge([replace(sinhala, language="en")], thresholds, language).enough
+    assert not judge([replace(sinhala, language="en")], thresholds, "ta").enough
+
+
 def test_a_passage_holding_two_asked_about_words_leads_a_near_tie() -> None:
     # "How many days does it take to make a suit?": the suit's price row over the FAQ
     # about stitching times that holds only "days".
