@@ -12,13 +12,7 @@ from agent_runtime.context import Context
 from agent_runtime.generation import Draft, Question
 from agent_runtime.generation.frames import PART_UNANSWERED, frame
 from agent_runtime.generation.llm import message_deadline
-from agent_runtime.generation.parts import (
-    FOLLOW_UP_WORDS,
-    holds,
-    is_follow_up,
-    new_words,
-    question_parts,
-)
+from agent_runtime.generation.parts import holds, is_follow_up, new_words, question_parts
 from agent_runtime.hours import asks_about_hours, hours_answer, hours_passage
 from agent_runtime.intents import Intent, classify
 from agent_runtime.knowledge import Snapshot
@@ -198,8 +192,6 @@ def _answer_parts(context: Context, state: State) -> Update:
         for part, passages, enough in zip(
             state.parts, state.part_passages, state.part_enough, strict=True
         ):
-            if _said_already(part, said, state.language):
-                continue
             draft = _part_answer(context, state, part, passages if enough else [])
             if draft is None:
                 missed.append(part)
@@ -217,17 +209,6 @@ def _answer_parts(context: Context, state: State) -> Update:
         if business.handoff.enabled:
             update.update(handoff=True, handoff_reason="not_in_knowledge")
     return update
-
-
-def _said_already(part: str, said: list[str], language: str) -> bool:
-    """A short part leaning on the one before ("Can you stitch urgently? How much extra?")
-    that its answer already covers: it holds each of the part's words ("... costs 50%
-    extra"). Searched alone, such a part finds whatever is near "extra" (the card payment
-    FAQ), or nothing and a person is asked what the customer was already told."""
-    words = new_words(part, language)
-    if not 0 < len(words) <= FOLLOW_UP_WORDS:
-        return False
-    return any(all(holds(text, word) for word in words) for text in said)
 
 
 def _unanswered_part(context: Context, part: str, language: str) -> str:

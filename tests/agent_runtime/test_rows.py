@@ -216,30 +216,6 @@ def test_a_question_asking_two_things_gets_both_answers(agent: Agent) -> None:
     assert {"faq 1", "faq 2"} <= set(sources)
 
 
-@pytest.mark.parametrize(
-    ("text", "answer"),
-    [
-        (
-            "How much is an iPhone 11 screen replacement? How many hours?",
-            "iPhone 11 screen replacement: Rs. 18,500. It takes 2 hours.",
-        ),
-        (
-            "How much is a fast charger? What warranty?",
-            "Fast charger 25W: Rs. 4,500. Warranty 6 months.",
-        ),
-    ],
-)
-def test_a_short_part_the_answer_before_it_covers_is_not_answered_again(
-    agent: Agent, text: str, answer: str
-) -> None:
-    """ "How many hours?" leans on the repair asked about before it, whose answer gives its
-    hours: searched alone it found the opening hours, and "What warranty?" the repairs'
-    warranty, not the charger's."""
-    reply, handoff, _ = ask(agent, text, f"covered-{text}")
-    assert not handoff
-    assert reply == answer
-
-
 def test_only_the_part_nothing_answers_is_handed_over_and_named(agent: Agent) -> None:
     text, handoff, _ = ask(
         agent, "What time do you open and do you sell second hand laptops?", "two-2"
