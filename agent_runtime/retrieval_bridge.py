@@ -4,7 +4,9 @@ multilingual-e5-small puts a Tamil question closer to the Sinhala version of an 
 menu than to its English twin (a Tamil "delivery?" reaches the Sinhala FAQ at 0.83, the
 English one at 0.77), and a Tamil reader must never get Sinhala script. Whether there is an
 answer is decided on the closest passage; which passage the answer is read from is then
-the English (or Tamil) twin of it, where retrieval found one.
+the English (or Tamil) twin of it, where retrieval found one. Such a Sinhala passage
+decides only where full text found a word asked about in it (agent_runtime.retrieval's
+WORDS_ACROSS_SCRIPTS): its closeness alone is no evidence for a Tamil question.
 """
 
 import re

@@ -285,7 +285,7 @@ def test_a_tamil_question_is_not_answered_from_another_script_on_the_vector_alon
     assert judge([replace(sinhala, language="ta")], thresholds, "ta").enough
     assert judge([replace(sinhala, lexical_rank=0, coverage=0.5)], thresholds, "ta").enough
     assert judge([replace(sinhala, introduces=True)], thresholds, "ta").enough
-    for language in ("en", "si", "singlish"):
+    for language in ("en", "si", "singlish", "tanglish"):
         assert judge([replace(sinhala, language="en")], thresholds, language).enough
     assert not judge([replace(sinhala, language="en")], thresholds, "ta").enough
 
