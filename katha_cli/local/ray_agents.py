@@ -71,16 +71,24 @@ def start_ray(workspace: Workspace, port: int, say: Say) -> None:
 @contextmanager
 def without_cluster_helpers() -> Iterator[None]:
     """While `ray.init` starts a local instance, start it without the autoscaler's monitor
-    (one machine has no nodes to add) and without the log monitor (no driver reads the
-    workers' output: `log_to_driver=False`), about 165 MiB of Python processes. `ray.init`
-    offers neither switch, though its node parameters take both (`ray start --head` has
-    them as --no-monitor and --include-log-monitor); `ray.shutdown` still stops every
-    process it started."""
-    from ray._private import parameter
+    (one machine has no nodes to add), without the log monitor (no driver reads the
+    workers' output: `log_to_driver=False`) and without the dashboard's API server (nothing
+    here submits jobs, deploys Serve over REST or reads the state API: `serve.run` talks to
+    the Serve controller directly), about 250 MiB of Python processes. `ray.init` offers
+    none of these switches, though its node parameters take the first two (`ray start
+    --head` has them as --no-monitor and --include-log-monitor); a head whose API server
+    does not start is one Ray itself runs on when that server fails (`include_dashboard`
+    unset). `ray.shutdown` still stops every process it started."""
+    from ray._private import node, parameter
 
     original = getattr(parameter, "RayParams", None)
     wanted = {"no_monitor", "include_log_monitor"}
-    if original is None or not wanted <= set(inspect.signature(original).parameters):
+    start_api_server = getattr(node.Node, "start_api_server", None)
+    if (
+        original is None
+        or start_api_server is None
+        or not wanted <= set(inspect.signature(original).parameters)
+    ):
         yield  # another Ray release: start it as it comes (tests/one_machine notices)
         return
 
@@ -88,12 +96,17 @@ def without_cluster_helpers() -> Iterator[None]:
         def __init__(self, **options: Any) -> None:
             super().__init__(**{**options, "no_monitor": True, "include_log_monitor": False})
 
+    def no_api_server(self: Any, **_: Any) -> None:
+        """The head's web UI address stays None, as when the server fails to start."""
+
     # ray.init looks the class up in its module each time it is called.
     setattr(parameter, "RayParams", LeanParams)  # noqa: B010 (mypy refuses assigning a type)
+    setattr(node.Node, "start_api_server", no_api_server)  # noqa: B010
     try:
         yield
     finally:
         setattr(parameter, "RayParams", original)  # noqa: B010
+        setattr(node.Node, "start_api_server", start_api_server)  # noqa: B010
 
 
 def start_serve(port: int) -> str:

@@ -1,5 +1,6 @@
 """`katha up` runs no Ray helper that one machine does not need (the autoscaler's monitor,
-the log monitor), still answers through Serve, and Ctrl-C leaves no process behind."""
+the log monitor, the dashboard's API server), still answers through Serve, and Ctrl-C
+leaves no process behind."""
 
 import time
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 from katha_up import running_katha_up, write_tea_shop
 from processes import alive, descendants
 
-UNNEEDED = ("autoscaler/_private/monitor.py", "_private/log_monitor.py")
+UNNEEDED = ("autoscaler/_private/monitor.py", "_private/log_monitor.py", "dashboard/dashboard.py")
 
 
 def test_katha_up_starts_no_monitors_and_stops_every_process_it_started(tmp_path: Path) -> None:
