@@ -12,7 +12,14 @@ from agent_runtime.context import Context
 from agent_runtime.generation import Draft, Question
 from agent_runtime.generation.frames import PART_UNANSWERED, frame
 from agent_runtime.generation.llm import message_deadline
-from agent_runtime.generation.parts import holds, is_follow_up, new_words, question_parts
+from agent_runtime.generation.parts import (
+    holds,
+    is_follow_up,
+    leans_on_previous,
+    mentions,
+    new_words,
+    question_parts,
+)
 from agent_runtime.hours import asks_about_hours, hours_answer, hours_passage
 from agent_runtime.intents import Intent, classify
 from agent_runtime.knowledge import Snapshot
@@ -188,11 +195,14 @@ def _answer_parts(context: Context, state: State) -> Update:
     said: list[str] = []
     used: list[Passage] = []
     missed: list[str] = []
+    previous: Draft | None = None
     with message_deadline(context.responder):  # the customer waits for all parts at once
         for part, passages, enough in zip(
             state.parts, state.part_passages, state.part_enough, strict=True
         ):
-            draft = _part_answer(context, state, part, passages if enough else [])
+            if previous is not None and _covered(part, previous, state.language):
+                continue
+            draft = previous = _part_answer(context, state, part, passages if enough else [])
             if draft is None:
                 missed.append(part)
             elif draft.text not in said:  # one passage answering both parts is said once
@@ -209,6 +219,17 @@ def _answer_parts(context: Context, state: State) -> Update:
         if business.handoff.enabled:
             update.update(handoff=True, handoff_reason="not_in_knowledge")
     return update
+
+
+def _covered(part: str, previous: Draft, language: str) -> bool:
+    """A part asking how much of something the part before it named ("How much is an
+    iPhone 11 screen? How many hours?"), which that part's answer already states ("It takes
+    2 hours"). Searched alone it found the opening hours."""
+    if not leans_on_previous(part, language):
+        return False
+    said = [previous.text, *(passage.text for passage in previous.used)]
+    words = new_words(part, language)
+    return all(any(mentions(text, word) for text in said) for word in words)
 
 
 def _unanswered_part(context: Context, part: str, language: str) -> str:

@@ -9,6 +9,7 @@ question's words plus its own, and the passages holding its own words come first
 import re
 
 from katha.lang import fold_romanized, romanize
+from katha.lang.concepts import same_meaning
 from katha.lang.function_words import content_words
 
 # A clause after "and" that starts like a question of its own ("... and do you deliver?").
@@ -43,6 +44,38 @@ _FOLLOW_UP = re.compile(
     r"|(?:ekata|ekath|ekatath|එකට|එකටත්|එකත්|[\u0bbe-\u0bcc]க்கு|[\u0bbe-\u0bcc]க்கும்|பற்றி|ஆ)\s*\??$",
     re.IGNORECASE,
 )
+
+
+# How a part asks how much of something the part before it named: "How many hours?" after a
+# repair's price, "How much extra?" after urgent stitching, "paya kiyada?", "எத்தனை நாள்?".
+_QUANTITY = {
+    "en": re.compile(r"^(?:how (?:many|much|long|far|big|old)|what size)\b", re.I),
+    "singlish": re.compile(r"\b(?:kiyada|kiyak|kochchara|kochcharada)\??$", re.I),
+    "si": re.compile(r"(?:කීයද|කීයක්|කොච්චරද|කොච්චර)\??$"),
+    "ta": re.compile(r"(?:எவ்வளவு|எத்தனை)"),
+}
+
+
+def leans_on_previous(part: str, language: str) -> bool:
+    """A part asking how much of one thing (one content word) that only the part before it
+    says what of: searched alone, "How many hours?" finds the opening hours."""
+    pattern = _QUANTITY.get(language)
+    if pattern is None or pattern.search(part.strip()) is None:
+        return False
+    return len(new_words(part, language)) == 1
+
+
+def mentions(text: str, word: str) -> bool:
+    """Whether `text` names `word` or a word of its meaning in another language ("පැය" is
+    "hour"): a long word as `holds` matches it, a short one only at a word's start ("AC" is
+    not in "back")."""
+    for form in (word, *same_meaning(word)):
+        if len(skeleton(form)) >= _MIN_SKELETON:
+            if holds(text, form):
+                return True
+        elif re.search(rf"(?<![\w\u0d80-\u0dff\u0b80-\u0bff]){re.escape(form)}", text, re.I):
+            return True
+    return False
 
 
 def question_parts(text: str, language: str) -> list[str]:

@@ -9,7 +9,14 @@ from agent_runtime.generation.arithmetic import Amount, asked_amount, asked_coun
 from agent_runtime.generation.base import Question
 from agent_runtime.generation.grounded import GroundedResponder
 from agent_runtime.generation.money import rupees
-from agent_runtime.generation.parts import holds, is_follow_up, new_words, question_parts
+from agent_runtime.generation.parts import (
+    holds,
+    is_follow_up,
+    leans_on_previous,
+    mentions,
+    new_words,
+    question_parts,
+)
 from agent_runtime.generation.rows import read_row, row_cells, say_priced_line, say_row
 from agent_runtime.generation.sentences import relevant_sentences
 from agent_runtime.retrieval import Passage
@@ -183,6 +190,24 @@ def test_follow_ups_are_recognised_and_hold_their_brand_in_any_script(
 def test_a_full_question_is_no_follow_up() -> None:
     assert not is_follow_up("Do you deliver?", "en")
     assert not is_follow_up("How much is a screen replacement for an iPhone 11?", "en")
+
+
+def test_a_part_asking_how_much_of_one_thing_leans_on_the_part_before_it() -> None:
+    assert leans_on_previous("How many hours?", "en")
+    assert leans_on_previous("paya kiyada?", "singlish")
+    assert leans_on_previous("පැය කීයද?", "si")
+    assert leans_on_previous("எத்தனை நாள்?", "ta")
+    assert not leans_on_previous("What are your hours?", "en")
+    assert not leans_on_previous("Do you have AC?", "en")
+    assert not leans_on_previous("How much is a fast charger?", "en")  # names its thing
+
+
+def test_a_short_word_is_mentioned_only_at_a_words_start_and_in_any_language() -> None:
+    assert mentions("It takes 2 hours.", "hours")
+    assert mentions("It takes 2 hours.", "පැය")  # "hour"
+    assert mentions("It takes 2 hours.", "paya")
+    assert not mentions("a quiet room at the back of the house", "AC")
+    assert mentions("Every room has AC and hot water.", "AC")
 
 
 def test_a_paragraph_is_cut_to_the_sentences_the_question_names() -> None:

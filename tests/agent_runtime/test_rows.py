@@ -216,6 +216,43 @@ def test_a_question_asking_two_things_gets_both_answers(agent: Agent) -> None:
     assert {"faq 1", "faq 2"} <= set(sources)
 
 
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        (
+            "How much is an iPhone 11 screen replacement? How many hours?",
+            "iPhone 11 screen replacement: Rs. 18,500. It takes 2 hours.",
+        ),
+        (
+            "iphone 11 screen eka maru karanna kiyada? paya kiyada?",
+            "iPhone 11 screen replacement mila Rs. 18,500. kalaya 2 hours.",
+        ),
+        (
+            "How much is a fast charger? How many months?",
+            "Fast charger 25W: Rs. 4,500. Warranty 6 months.",
+        ),
+    ],
+)
+def test_a_part_asking_how_much_of_what_the_answer_before_it_states_is_not_asked_again(
+    agent: Agent, text: str, answer: str
+) -> None:
+    """ "How many hours?" after a repair's price asks the repair's hours, which its answer
+    gives: searched alone it found the opening hours ("paya", "පැය" are "hour")."""
+    reply, handoff, _ = ask(agent, text, f"leaning-{text}")
+    assert not handoff
+    assert reply == answer
+
+
+def test_a_part_asking_about_the_business_itself_is_still_answered(agent: Agent) -> None:
+    """ "What are your hours?" leans on nothing, though the repair's answer says "hours"."""
+    reply, handoff, _ = ask(
+        agent, "How much is an iPhone 11 screen replacement? What are your hours?", "own-hours"
+    )
+    assert not handoff
+    assert "It takes 2 hours." in reply
+    assert "We open at 9 am" in reply
+
+
 def test_only_the_part_nothing_answers_is_handed_over_and_named(agent: Agent) -> None:
     text, handoff, _ = ask(
         agent, "What time do you open and do you sell second hand laptops?", "two-2"
