@@ -127,9 +127,15 @@ class Worker:
             log.error("reply.expired", reason=reason, attempts=envelope.attempts + 1)
             route = self._routes.route_for(envelope.phone_number_id)
             if route is not None and envelope.kind == "customer":
-                state = await self._inbox.conversation(envelope.conversation_id)
-                with contextlib.suppress(GraphApiError):  # best effort, and never twice
-                    await self._reopen(route, envelope, state)
+                if await self._handoff.started_here(envelope):
+                    # The customer had the answer (or the reopen template) and the
+                    # conversation is with a person; only the owner's notice never went.
+                    log.error("handoff.owner_notice_lost")
+                    self._metrics.sends.labels("notice_lost", "").inc()
+                else:
+                    state = await self._inbox.conversation(envelope.conversation_id)
+                    with contextlib.suppress(GraphApiError):  # best effort, never twice
+                        await self._reopen(route, envelope, state)
             await self._inbox.complete(envelope)
             return
         log.warning("message.retry", reason=reason, delay=round(delay, 3))

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import httpx
 from harness import RouterHarness, Tenant, wait_for, write_routes
-from peers.graph_api import GraphApi
+from peers.graph_api import GraphApi, GraphCall
 from peers.loopback import ServerThread
 from peers.tenant_agent import Agent
-from peers.whatsapp_webhooks import message, notification
+from peers.whatsapp_webhooks import message, notification, text
 
 from katha.contracts.messages import AgentReply, InboundMessage, MessageType
 
@@ -259,6 +259,45 @@ def _refund_with_failing_graph(
     router.say("alpha", "I want a refund", sender=CUSTOMER)
     wait_for(lambda: graph.refused, what="the failed message")
     return router, agent
+
+
+def test_a_notice_that_never_goes_is_counted_and_sends_the_answered_customer_no_reopen(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    """Meta refuses every message to the owner until the customer's message is a day old:
+    the customer had the answer and the handoff, so no "write to us again" template goes to
+    them; the lost notice is logged and counted."""
+    tenants["alpha"].extra.update(
+        owner_number=OWNER,
+        business_account_id="102290129340398",
+        templates={"reopen": {"name": "katha_reopen", "languages": ["en"]}},
+    )
+    agents["alpha"][0].answer = _handoff_once("I want a refund")
+    router = start_router(graph_max_attempts=1, retry_base_seconds=0.5, retry_max_seconds=0.5)
+    owner = OWNER.lstrip("+")
+    router.say("alpha", "Good morning, I'm watching today", sender=owner)
+    graph.failures_to[owner] = [(503, 2)] * 100
+    alpha = router.tenants["alpha"]
+    almost_a_day = str(int(time.time()) - 24 * 3600 + 3)
+    late = text("I want a refund", sender=CUSTOMER, timestamp=almost_a_day)
+    router.post(notification(alpha.phone_number_id, [late]), alpha.app_secret)
+    lost = r'katha_router_sends_total\{code="",result="notice_lost"\} 1\.0'
+
+    def to_customer() -> list[GraphCall]:
+        return [call for call in graph.texts() if call.to == CUSTOMER]
+
+    # The message expires after 3 s: counted as lost, or (the defect) a reopen template.
+    wait_for(
+        lambda: _metric(router, lost) or any(c.template for c in to_customer()),
+        what="the message to expire",
+        timeout=30,
+    )
+    assert [(c.text, c.template) for c in to_customer()] == [("answer to I want a refund", None)]
+    assert _metric(router, lost)
+    assert not any(call.to == owner for call in graph.texts())  # every notice refused
 
 
 def test_a_handoff_released_while_its_notice_waits_is_not_handed_over_again(
