@@ -15,10 +15,10 @@ from agent_runtime.generation.llm import message_deadline
 from agent_runtime.generation.parts import (
     holds,
     is_follow_up,
-    leans_on_previous,
-    mentions,
+    leaning_word,
     new_words,
     question_parts,
+    states_amount_of,
 )
 from agent_runtime.hours import asks_about_hours, hours_answer, hours_passage
 from agent_runtime.intents import Intent, classify
@@ -223,13 +223,13 @@ def _answer_parts(context: Context, state: State) -> Update:
 
 def _covered(part: str, previous: Draft, language: str) -> bool:
     """A part asking how much of something the part before it named ("How much is an
-    iPhone 11 screen? How many hours?"), which that part's answer already states ("It takes
+    iPhone 11 screen? How many hours?"), whose answer already states that amount ("It takes
     2 hours"). Searched alone it found the opening hours."""
-    if not leans_on_previous(part, language):
+    word = leaning_word(part, language)
+    if word is None:
         return False
     said = [previous.text, *(passage.text for passage in previous.used)]
-    words = new_words(part, language)
-    return all(any(mentions(text, word) for text in said) for word in words)
+    return any(states_amount_of(text, word) for text in said)
 
 
 def _unanswered_part(context: Context, part: str, language: str) -> str:

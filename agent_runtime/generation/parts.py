@@ -46,23 +46,41 @@ _FOLLOW_UP = re.compile(
 )
 
 
-# How a part asks how much of something the part before it named: "How many hours?" after a
-# repair's price, "How much extra?" after urgent stitching, "paya kiyada?", "எத்தனை நாள்?".
+# A part that is a quantity word and one word, asking how much of something the part before
+# it named: "How many hours?" after a repair's price, "How much extra?" after urgent
+# stitching, "paya kiyada?", "පැය කීයද?", "எத்தனை நாள்?". "How much is the box?" names its
+# thing and is a question of its own.
+_WORD = r"([^\s?]+)"
 _QUANTITY = {
-    "en": re.compile(r"^(?:how (?:many|much|long|far|big|old)|what size)\b", re.I),
-    "singlish": re.compile(r"\b(?:kiyada|kiyak|kochchara|kochcharada)\??$", re.I),
-    "si": re.compile(r"(?:කීයද|කීයක්|කොච්චරද|කොච්චර)\??$"),
-    "ta": re.compile(r"(?:எவ்வளவு|எத்தனை)"),
+    "en": re.compile(r"^how (?:many|much|long|far|big|old) " + _WORD + r"\s*\??$", re.I),
+    "singlish": re.compile(r"^" + _WORD + r" (?:kiyada|kiyak|kochchara|kochcharada)\s*\??$", re.I),
+    "si": re.compile(r"^" + _WORD + r" (?:කීයද|කීයක්|කොච්චරද|කොච්චර)\s*\??$"),
+    "ta": re.compile(
+        r"^(?:எத்தனை|எவ்வளவு) " + _WORD + r"\s*\??$|^" + _WORD + r" (?:எத்தனை|எவ்வளவு)\s*\??$"
+    ),
 }
+# A number as an answer states it: digits, or an English number word ("two cars").
+_AMOUNT = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half)\b", re.I
+)
 
 
-def leans_on_previous(part: str, language: str) -> bool:
-    """A part asking how much of one thing (one content word) that only the part before it
-    says what of: searched alone, "How many hours?" finds the opening hours."""
+def leaning_word(part: str, language: str) -> str | None:
+    """The one thing a part leaning on the part before it asks the amount of ("hours" of
+    "How many hours?"), or None for a question of its own."""
     pattern = _QUANTITY.get(language)
-    if pattern is None or pattern.search(part.strip()) is None:
-        return False
-    return len(new_words(part, language)) == 1
+    found = pattern.match(part.strip()) if pattern is not None else None
+    if found is None:
+        return None
+    word = next(group for group in found.groups() if group)
+    return word if word in new_words(part, language) else None
+
+
+def states_amount_of(text: str, word: str) -> bool:
+    """Whether a sentence of `text` names `word` (see `mentions`) with an amount beside it:
+    "It takes 2 hours", "costs 50% extra", "parking for two cars"."""
+    sentences = re.split(r"(?<=[.!?;:])\s+|\n", text)
+    return any(_AMOUNT.search(each) and mentions(each, word) for each in sentences)
 
 
 def mentions(text: str, word: str) -> bool:

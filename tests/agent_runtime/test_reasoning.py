@@ -12,10 +12,11 @@ from agent_runtime.generation.money import rupees
 from agent_runtime.generation.parts import (
     holds,
     is_follow_up,
-    leans_on_previous,
+    leaning_word,
     mentions,
     new_words,
     question_parts,
+    states_amount_of,
 )
 from agent_runtime.generation.rows import read_row, row_cells, say_priced_line, say_row
 from agent_runtime.generation.sentences import relevant_sentences
@@ -193,13 +194,22 @@ def test_a_full_question_is_no_follow_up() -> None:
 
 
 def test_a_part_asking_how_much_of_one_thing_leans_on_the_part_before_it() -> None:
-    assert leans_on_previous("How many hours?", "en")
-    assert leans_on_previous("paya kiyada?", "singlish")
-    assert leans_on_previous("පැය කීයද?", "si")
-    assert leans_on_previous("எத்தனை நாள்?", "ta")
-    assert not leans_on_previous("What are your hours?", "en")
-    assert not leans_on_previous("Do you have AC?", "en")
-    assert not leans_on_previous("How much is a fast charger?", "en")  # names its thing
+    assert leaning_word("How many hours?", "en") == "hours"
+    assert leaning_word("paya kiyada?", "singlish") == "paya"
+    assert leaning_word("පැය කීයද?", "si") == "පැය"
+    assert leaning_word("எத்தனை நாள்?", "ta") == "நாள்"
+    assert leaning_word("What are your hours?", "en") is None
+    assert leaning_word("Do you have AC?", "en") is None
+    assert leaning_word("How much is the box?", "en") is None  # names its thing
+    assert leaning_word("How much?", "en") is None  # asks of nothing named
+    assert leaning_word("How much is?", "en") is None
+
+
+def test_an_amount_is_stated_by_a_sentence_naming_the_thing_with_a_number() -> None:
+    assert states_amount_of("Rs. 18,500. It takes 2 hours.", "hours")
+    assert states_amount_of("Parking for two cars in the lane.", "cars")
+    assert not states_amount_of("In April we make Avurudu sweet boxes.", "boxes")
+    assert not states_amount_of("Open 9 am to 7 pm. Ask about boxes.", "boxes")
 
 
 def test_a_short_word_is_mentioned_only_at_a_words_start_and_in_any_language() -> None:
