@@ -22,7 +22,7 @@ from router.graph_api import (
     GraphApiUnavailableError,
     OutsideWindowError,
 )
-from router.handoff import Handoff, remember_customer
+from router.handoff import STARTED, Handoff, remember_customer
 from router.history import History
 from router.inbox.base import ConversationState, Inbox
 from router.inbox.dead_letters import DeadLetter
@@ -127,11 +127,14 @@ class Worker:
             log.error("reply.expired", reason=reason, attempts=envelope.attempts + 1)
             route = self._routes.route_for(envelope.phone_number_id)
             if route is not None and envelope.kind == "customer":
-                if await self._handoff.started_here(envelope):
+                done = await self._inbox.sent_parts(envelope.message_id)
+                told = "reopen" in done or any(key.isdigit() for key in done)  # reply parts
+                if STARTED in done and told:
                     # The customer had the answer (or the reopen template) and the
-                    # conversation is with a person; only the owner's notice never went.
-                    log.error("handoff.owner_notice_lost")
-                    self._metrics.sends.labels("notice_lost", "").inc()
+                    # conversation is with a person; the owner's notice may never have gone.
+                    if "owner" not in done:
+                        log.error("handoff.owner_notice_lost")
+                        self._metrics.sends.labels("notice_lost", "").inc()
                 else:
                     state = await self._inbox.conversation(envelope.conversation_id)
                     with contextlib.suppress(GraphApiError):  # best effort, never twice
