@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +35,10 @@ EXAMPLES_TAMIL = REPO / "bench" / "data" / "agent" / "examples-tamil.yaml"
 TAILOR = REPO / "bench" / "data" / "shops" / "nadee-tailors"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "agent_runtime"))
+sys.path.append(str(REPO / "tests" / "support"))
 
 from bakery import bakery_spec, write_bakery  # noqa: E402
+from peers.loopback import serve_http  # noqa: E402
 
 from agent_runtime.languages import customer_language  # noqa: E402
 from ingestion.documents import BlockKind  # noqa: E402
@@ -134,7 +134,12 @@ def load_shop(folder: Path) -> Shop:
     return Shop(f"{metadata['namespace']}/{metadata['name']}", business["spec"], folder)
 
 
-class _QuietFiles(SimpleHTTPRequestHandler):
+class _ExampleSites(SimpleHTTPRequestHandler):
+    """examples/sites, quietly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, directory=str(EXAMPLES / "sites"), **kwargs)
+
     def log_message(self, format: str, *args: Any) -> None:
         """Not a line per page on the bench's output."""
 
@@ -142,16 +147,8 @@ class _QuietFiles(SimpleHTTPRequestHandler):
 @contextmanager
 def example_sites() -> Iterator[str]:
     """examples/sites on a loopback port, as `katha up` serves it for the guesthouse."""
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_QuietFiles, directory=str(EXAMPLES / "sites"))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_http(_ExampleSites) as url:
+        yield url
 
 
 def example_shop(name: str, site: str) -> Shop:
