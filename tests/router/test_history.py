@@ -3,6 +3,7 @@ source), off the path that answers Meta: a store that is down delays the history
 reply, and nothing is written twice."""
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -222,6 +223,8 @@ def test_events_arriving_one_by_one_under_load_are_written_in_few_batches(
             await asyncio.sleep(0.002)
         await asyncio.wait_for(written.wait(), timeout=10)
         writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer  # no store call left running when the loop closes
         await history.aclose()
         reopened = ConversationStore.from_url(url)
         try:
