@@ -59,9 +59,12 @@ class Dispatcher:
     async def run(self) -> None:
         try:
             while True:
+                # Cleared before the claim, not after: a worker that finishes while the
+                # claim awaits the inbox (Redis) leaves its wake set, so the message its
+                # tenant was too full to take is claimed at once, not an idle poll later.
+                self._wake.clear()
                 claimed = await self._claim_once()
                 if not claimed:
-                    self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._idle)
         finally:
