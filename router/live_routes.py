@@ -120,13 +120,14 @@ class LiveRoutes:
 
 
 class FileRouteSource:
-    """Polls a routes.json file's mtime and applies a change within `poll_seconds`."""
+    """Polls a routes.json file (inode, mtime, size) and applies a change within
+    `poll_seconds`."""
 
     def __init__(self, path: Path, live_routes: LiveRoutes, poll_seconds: float = 0.5) -> None:
         self._path = path
         self._live_routes = live_routes
         self._poll = poll_seconds
-        self._seen: tuple[float, int] | None = None
+        self._seen: tuple[int, int, int] | None = None
 
     def load(self) -> None:
         try:
@@ -136,7 +137,9 @@ class FileRouteSource:
                 log.warning("routes.missing", source=str(self._path))
             self._seen = None
             return
-        marker = (stat.st_mtime, stat.st_size)
+        # A file replaced by a rename (how katha up writes it) is a new inode even when a
+        # rewrite of the same length lands within the filesystem's clock tick.
+        marker = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if marker == self._seen:
             return
         self._seen = marker

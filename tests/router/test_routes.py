@@ -4,6 +4,7 @@ good one. The watched Secret, under the chart's RBAC: test_routes_kubernetes.py.
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -53,6 +54,33 @@ def test_the_file_source_refuses_a_broken_table(tmp_path: Path, tenants: dict[st
     source.load()
     assert live_routes.route_for(tenants["alpha"].phone_number_id) is not None
     assert len(live_routes.app_secrets) == 2
+
+
+def test_the_file_source_sees_a_rewrite_of_the_same_length_within_one_clock_tick(
+    tmp_path: Path, tenants: dict[str, Tenant]
+) -> None:
+    """`katha up` moves an agent's endpoint from one port to another of as many digits:
+    the file keeps its length, and two writes can share a modification time."""
+    routes = tmp_path / "routes.json"
+    write_routes(routes, list(tenants.values()))
+    live_routes = LiveRoutes()
+    source = FileRouteSource(routes, live_routes)
+    source.load()
+    number = tenants["alpha"].phone_number_id
+    first = live_routes.route_for(number)
+    assert first is not None
+    before = routes.stat()
+    text = routes.read_text()
+    moved = text.replace(first.endpoint, first.endpoint[:-1] + "X")
+    assert len(moved) == len(text)
+    written = routes.with_name("routes.json.tmp")
+    written.write_text(moved)
+    written.replace(routes)  # as katha_cli.local.state.write_private writes it
+    os.utime(routes, ns=(before.st_atime_ns, before.st_mtime_ns))
+    source.load()
+    second = live_routes.route_for(number)
+    assert second is not None
+    assert second.endpoint == first.endpoint[:-1] + "X"
 
 
 @pytest.mark.slow
