@@ -21,6 +21,7 @@ the follower says so and keeps serving the Businesses it started with.
 """
 
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass, replace
@@ -40,6 +41,8 @@ from katha_cli.local.workspace import (
 
 if TYPE_CHECKING:
     from katha_cli.local.platform import LocalPlatform
+
+log = logging.getLogger(__name__)
 
 REFRESH_REQUESTS = "refresh-requests"
 POLL_SECONDS = 1.0
@@ -305,6 +308,11 @@ class Follower:
             )
             return
         platform.stats[tenant.key] = stats
+        if platform.agent_endpoints is not None:  # the router posts to the new replica
+            try:
+                platform.agent_endpoints.refresh()
+            except Exception:  # its own thread looks again within a second
+                log.exception("agent endpoints not refreshed after a redeploy")
         done.append(f"index {stats.state}, {stats.chunks} chunks")
         platform.say(f"  ↻ {tenant.key}: reloaded ({'; '.join(done)})")
 

@@ -15,11 +15,14 @@ wait for Ctrl-C (`interrupts`).
 
 import os
 import socket
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from katha.contracts.serving import AgentAppArgs, IndexStats
 from katha_cli.local import Say, console_process, ray_agents, router_process
+from katha_cli.local.endpoints import AgentEndpoints
 from katha_cli.local.follow import Follower, refresh_requests_dir
 from katha_cli.local.indexing import IndexOutcome, index_all
 from katha_cli.local.interrupts import Interrupts, StartInterruptedError
@@ -66,7 +69,12 @@ class LocalPlatform:
         self.workspace: Workspace | None = None
         self.servers: list[BackgroundServer] = []
         self.follower: Follower | None = None
+        self.agent_endpoints: AgentEndpoints | None = None
         self.routes_file = self.state_dir / "routes.json"
+        # Where the router reaches each tenant's agent (ray_agents.agent_endpoints); the
+        # routing-table file is written by the follower's thread and the endpoints' thread.
+        self.endpoints: dict[str, str] = {}
+        self._routes_lock = threading.Lock()
         self.outbox: Outbox | None = None
         self.ray_started = False
         self.indexes: dict[str, IndexOutcome] = {}
@@ -127,6 +135,7 @@ class LocalPlatform:
         self._start_console(workspace, console_sock)
         self._write_state(workspace)
         self.follower = Follower(self).start()
+        self.agent_endpoints = AgentEndpoints(self).start()
         lines = summary_lines(
             workspace, self.router_url, self.stats, self.indexes, console_url=self.console_url
         )
@@ -173,7 +182,8 @@ class LocalPlatform:
         )
         self.servers.append(graph)
         routes_file = self.routes_file
-        router_process.write_routes(workspace, self.agents_url, routes_file)
+        self.endpoints = ray_agents.agent_endpoints(workspace, self.agents_url)
+        self._write_routes()
         settings = router_process.router_settings(
             router_sock.getsockname()[1],
             host=self.options.host,
@@ -227,8 +237,30 @@ class LocalPlatform:
         routing table (owner number, pause; the router reloads the file by itself) and
         the state file `katha chat` and `katha ask` read."""
         self.workspace = workspace
-        router_process.write_routes(workspace, self.agents_url, self.routes_file)
+        self._write_routes()
         self._write_state(workspace)
+
+    def use_endpoints(self, endpoints: Mapping[str, str]) -> bool:
+        """Reach the agents at `endpoints` from now on; True when that changed any."""
+        with self._routes_lock:
+            if dict(endpoints) == self.endpoints:
+                return False
+            self.endpoints = dict(endpoints)
+        self._write_routes()
+        return True
+
+    def _write_routes(self) -> None:
+        """The routing-table file for the Businesses serving now; the router reloads it."""
+        with self._routes_lock:
+            workspace = self.workspace
+            if workspace is None:
+                return
+            # A Business the follower has not had an endpoint for yet: the proxy's.
+            endpoints = {
+                **router_process.proxy_endpoints(workspace, self.agents_url),
+                **self.endpoints,
+            }
+            router_process.write_routes(workspace, endpoints, self.routes_file)
 
     def _show(self, message: OutboxMessage) -> None:
         """Replies of local tenants, as the customer's phone would show them. A live
@@ -263,6 +295,9 @@ class LocalPlatform:
         if self.follower is not None:  # no change applied while things stop under it
             self.follower.stop()
             self.follower = None
+        if self.agent_endpoints is not None:
+            self.agent_endpoints.stop()
+            self.agent_endpoints = None
         if self._wrote_state:  # never another `katha up`'s
             (self.state_dir / STATE_FILE).unlink(missing_ok=True)
         for server in reversed(self.servers):

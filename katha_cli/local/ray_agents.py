@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -17,10 +18,27 @@ from katha.contracts.serving import AgentAppArgs, IndexStats, LlmEndpoint
 from katha_cli.local import Say
 from katha_cli.local.credentials import env_name, read_env_file
 from katha_cli.local.indexing import IndexOutcome, config_map_dir
+from katha_cli.local.router_process import proxy_endpoints
 from katha_cli.local.servers import free_port
 from katha_cli.local.workspace import LocalTenant, Workspace
 
 LOOPBACK = "127.0.0.1"
+
+# Serve's direct ingress: each agent replica answers HTTP on a port of its own (from
+# 30000-31000, on loopback like every port here) besides taking requests through Serve's
+# HTTP proxy. The router then posts to the replica itself while its application has one
+# running replica (agent_endpoints), which saves the proxy's hop and the replica's actor
+# call back to the proxy for each request's body: Katha's CPU per reply fell from 28 to
+# 15 ms at concurrency 16 (bench/one_machine.py, docs/cost.md). RAY_SERVE_ENABLE_DIRECT_INGRESS=0
+# in the environment turns it off. A replica being replaced keeps answering for
+# RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S after Serve stops it,
+# long enough for the router to be told of its successor (AgentEndpoints polls every
+# second, the router reads its routing file every half second); Serve's default, 30 s,
+# is meant for cloud load balancers and would hold a replica's CPU through each redeploy.
+DIRECT_INGRESS = {
+    "RAY_SERVE_ENABLE_DIRECT_INGRESS": "1",
+    "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "3",
+}
 
 
 def keep_ray_on_loopback() -> None:
@@ -52,6 +70,8 @@ def start_ray(workspace: Workspace, port: int, say: Say) -> None:
     # instead of one per thread: see agent_runtime.serve_app.REPLICA_ENV.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     os.environ.setdefault("LANCE_LOG", "error")
+    for name, value in DIRECT_INGRESS.items():
+        os.environ.setdefault(name, value)
     # Agents re-index in Ray workers: they fetch this machine's own sites on 127.0.0.1 too.
     os.environ["KATHA_INGEST_ALLOW_LOOPBACK"] = "true"
     say(f"  · starting Ray and Serve on {LOOPBACK}:{port}")
@@ -115,6 +135,59 @@ def start_serve(port: int) -> str:
 
     serve.start(http_options={"host": LOOPBACK, "port": port})
     return f"http://{LOOPBACK}:{port}"
+
+
+def agent_endpoints(workspace: Workspace, agents_url: str) -> dict[str, str]:
+    """Where the router reaches each tenant's agent: its replica's own HTTP server while its
+    application has exactly one running replica, else Serve's proxy at `agents_url`, which
+    balances several replicas and holds requests while none runs. Both serve the same
+    FastAPI app under the tenant's route prefix."""
+    endpoints = proxy_endpoints(workspace, agents_url)
+    proxy_port = urlsplit(agents_url).port
+    replicas = _replica_addresses()
+    for tenant in workspace.tenants:
+        addresses = replicas.get(tenant.app_name, [])
+        if len(addresses) == 1 and addresses[0][1] != proxy_port:
+            host, port = addresses[0]
+            if _answers(host, port):
+                endpoints[tenant.key] = f"http://{host}:{port}{tenant.route_prefix}"
+    return endpoints
+
+
+def _answers(host: str, port: int) -> bool:
+    """Whether the replica's own server says it is healthy. Serve's controller learns of a
+    crashed replica only at its next health check (every 10 s), and a replica that is
+    being stopped answers 503 while it drains: either way its messages go to the proxy,
+    which holds them until a replica runs."""
+    try:
+        return httpx.get(f"http://{host}:{port}/-/healthz", timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _replica_addresses() -> dict[str, list[tuple[str, int]]]:
+    """(host, port) of each application's running ingress replicas, as Serve's controller
+    hands them to a load balancer in front of direct ingress; an application with none is
+    given the proxy's address. Empty when direct ingress is off, or when this Ray release
+    has no such call (the proxy then takes every request)."""
+    if os.environ.get("RAY_SERVE_ENABLE_DIRECT_INGRESS") != "1":
+        return {}
+    import ray
+    from ray.serve.context import _get_global_client
+
+    try:
+        client = _get_global_client(raise_if_no_controller_running=False)
+        if client is None:
+            return {}
+        groups = ray.get(client._controller.get_target_groups.remote(), timeout=5)
+        return {
+            group.app_name: [(target.ip, target.port) for target in group.targets]
+            for group in groups
+            if group.protocol == "HTTP"
+        }
+    except Exception as error:  # a Ray without it, a controller restarting
+        logging.getLogger(__name__).debug("no replica addresses: %s", error)
+        return {}
 
 
 def stop_ray() -> None:

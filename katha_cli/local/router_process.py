@@ -4,7 +4,7 @@ a routing-table file derived from the same Business files a cluster uses."""
 import json
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,13 +27,14 @@ if TYPE_CHECKING:
 LOCAL_HANDOFF_SECONDS = 600.0
 
 
-def route(tenant: LocalTenant, agents_url: str) -> Route:
+def route(tenant: LocalTenant, endpoint: str) -> Route:
+    """The tenant's routing-table entry, its agent at `endpoint` (ray_agents.agent_endpoints)."""
     spec = tenant.business.spec
     handoff = spec.handoff
     return Route(
         phone_number_id=tenant.phone_number_id,
         tenant=tenant.key,
-        endpoint=agents_url + tenant.route_prefix,
+        endpoint=endpoint,
         credentials=tenant.credentials,
         paused=spec.paused,
         owner_number=handoff.owner_number if handoff.enabled else None,
@@ -69,8 +70,16 @@ def start_graph_api(
     return BackgroundServer(graph_app, bind("127.0.0.1", 0, "local Graph API"), "graph").start()
 
 
-def write_routes(workspace: Workspace, agents_url: str, routes_file: Path) -> None:
-    table = RoutingTable(routes=[route(tenant, agents_url) for tenant in workspace.tenants])
+def proxy_endpoints(workspace: Workspace, agents_url: str) -> dict[str, str]:
+    """Each tenant's agent through Serve's HTTP proxy at `agents_url`, at its route prefix."""
+    return {tenant.key: agents_url + tenant.route_prefix for tenant in workspace.tenants}
+
+
+def write_routes(workspace: Workspace, endpoints: Mapping[str, str], routes_file: Path) -> None:
+    """Write the routing table, each tenant's agent at `endpoints[tenant.key]`."""
+    table = RoutingTable(
+        routes=[route(tenant, endpoints[tenant.key]) for tenant in workspace.tenants]
+    )
     documents = [json.loads(route_document(entry)) for entry in table.routes]
     write_private(routes_file, json.dumps({"routes": documents}, indent=2))
 

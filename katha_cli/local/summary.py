@@ -83,7 +83,7 @@ def up_state(
                 business_account_id=tenant.business.spec.whatsapp.business_account_id,
                 app_secret=tenant.credentials.app_secret.get_secret_value(),
                 live=tenant.live,
-                owner_number=route(tenant, agents_url).owner_number,
+                owner_number=route(tenant, agents_url + tenant.route_prefix).owner_number,
                 samples=_samples(tenant),
             )
             for tenant in workspace.tenants

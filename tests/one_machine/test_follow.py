@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -77,6 +78,30 @@ class Up:
                 return float(line.rsplit(" ", 1)[1])
         return 0.0  # none held yet: the counter has no such series
 
+    def agent_endpoint(self) -> str:
+        """Where the router posts the tenant's messages (katha_cli.local.endpoints)."""
+        (route,) = json.loads((self.state / "routes.json").read_text())["routes"]
+        return str(route["endpoint"])
+
+    def replica_endpoint(self) -> str | None:
+        """The router's endpoint when it is the agent replica's own HTTP server (Serve's
+        direct ingress), not Serve's proxy: the server says which application it is."""
+        endpoint = self.agent_endpoint()
+        address = urlsplit(endpoint)
+        if address.port == urlsplit(read_state(self.state).agents_url).port:
+            return None
+        served = httpx.get(f"http://{address.netloc}/-/routes", timeout=10).json()
+        return endpoint if served == {"/demo/kandy-bakery": "demo.kandy-bakery"} else None
+
+    def wait_for_the_replica_itself(self, timeout: float = 30.0) -> str:
+        """A look whose health check timed out on a loaded machine sends a second's
+        messages through the proxy: wait for the replica rather than catch that second."""
+        deadline = time.monotonic() + timeout
+        while (endpoint := self.replica_endpoint()) is None:
+            assert time.monotonic() < deadline, "the router is not pointed at the replica"
+            time.sleep(0.5)
+        return endpoint
+
     def routing_updates(self) -> int:
         return self.log.read_text(encoding="utf-8", errors="replace").count(ROUTING)
 
@@ -109,6 +134,7 @@ def greeting_line(text: str) -> str:
 
 def test_a_new_greeting_and_owner_number_serve_without_a_restart(up: Up) -> None:
     assert "Ayubowan! I'm Sanda" in up.ask("Hello")
+    replica = up.wait_for_the_replica_itself()
     before = up.reloads()
     text = up.business.read_text(encoding="utf-8")
     up.edit(
@@ -116,7 +142,13 @@ def test_a_new_greeting_and_owner_number_serve_without_a_restart(up: Up) -> None
         ('ownerNumber: "+94770000001"', 'ownerNumber: "+94770000042"'),
     )
     output = up.wait_for_reload(before)
+    # The redeploy replaced the replica: the router is told where its successor answers
+    # before `katha up` says it reloaded (Serve's proxy until the new one has its port).
+    assert up.agent_endpoint() != replica
+    assert httpx.get(up.agent_endpoint() + "/readyz", timeout=10).status_code == 200
 
+    assert "Welcome to the new Senkadagala counter!" in up.ask("Hello")
+    assert up.wait_for_the_replica_itself() != replica
     assert "Welcome to the new Senkadagala counter!" in up.ask("Hello")
     # The router's table and `katha chat`'s state name the new owner number.
     assert read_state(up.state).tenants[0].owner_number == "+94770000042"

@@ -67,7 +67,9 @@ def up(workspace: Workspace, tmp_path: Path) -> Iterator[Up]:
     graph = router_process.start_graph_api(outbox, workspace, on_message=lambda _: None)
     agents = BackgroundServer(Starlette(), bind("127.0.0.1", 0, "agents"), "agents").start()
     routes = state / "routes.json"
-    router_process.write_routes(workspace, agents.url, routes)
+    router_process.write_routes(
+        workspace, router_process.proxy_endpoints(workspace, agents.url), routes
+    )
     router_sock = bind("127.0.0.1", 0, "router")
     settings = router_process.router_settings(
         router_sock.getsockname()[1],

@@ -124,7 +124,9 @@ def router_url(workspace: Workspace, tmp_path: Path) -> Iterator[str]:
     outbox = Outbox(state / "outbox.db")
     graph = router_process.start_graph_api(outbox, workspace, on_message=lambda _: None)
     routes = state / "routes.json"
-    router_process.write_routes(workspace, agent_server.url, routes)
+    router_process.write_routes(
+        workspace, router_process.proxy_endpoints(workspace, agent_server.url), routes
+    )
     sock = bind("127.0.0.1", 0, "router")
     settings = router_process.router_settings(
         sock.getsockname()[1],

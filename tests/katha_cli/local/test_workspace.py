@@ -291,7 +291,7 @@ def test_katha_ups_routes_carry_the_account_templates_and_names(tmp_path: Path) 
     )
     workspace = load_workspace(shops, tmp_path / "state")
     routes_file = tmp_path / "state" / "routes.json"
-    write_routes(workspace, "http://127.0.0.1:9", routes_file)
+    write_routes(workspace, {"demo/tea": "http://127.0.0.1:9/demo/tea"}, routes_file)
     loaded = load_document(routes_file.read_text())
     assert loaded.dropped == ()
     (written,) = loaded.table.routes
@@ -303,6 +303,7 @@ def test_katha_ups_routes_carry_the_account_templates_and_names(tmp_path: Path) 
     assert written.templates.reopen.category == "MARKETING"
     assert written.templates.handoff_ended is None
     assert (written.display_name, written.assistant_name) == ("tea shop", "Nila")
+    assert written.endpoint == "http://127.0.0.1:9/demo/tea"
     rules = graph_rules(workspace, window_seconds=90)
     assert rules.templates == {"100000000000001": written.templates}
     assert rules.window_seconds == 90
