@@ -2,7 +2,7 @@
 built-in responder) -> Graph API (the local outbox), on this machine.
 
     .venv/bin/python bench/one_machine.py [--messages 200] [--concurrency 1 4 16]
-        [--baseline REV] [--caches-off] [--warm-up 45]
+        [--baseline REV] [--caches-off] [--warm-up 45] [--meta-mps 1000]
 
 Starts `katha up examples --quiet` in a fresh state folder, sends the labelled questions of
 examples/questions.yaml (both tenants, every language) as customers would, each from its
@@ -18,6 +18,13 @@ The questions repeat (56 of them, cycled), as a shop's customers repeat theirs; 
 --caches-off the same checkout runs again with the agent's question caches off, so every
 question pays the whole path. The embedding-only floor is what embedding each question
 costs with the bundled model, one thread: the one cost no cache-less reply avoids.
+
+Meta allows each business number 80 messages a second, inbound and outbound together
+(1,000 once Meta upgrades an eligible number), and the router paces its POSTs to a number
+to match (`KATHA_ROUTER_NUMBER_RATE_PER_SECOND`, default 80; a reply and its read receipt
+are two). Of a round's 200 messages 120 are the bakery's: at 80, the bakery number's
+pace, not Katha, sets the replies per second. The bench therefore paces both local
+numbers at the upgraded tier, --meta-mps 1000; --meta-mps 80 shows the default tier.
 
 --baseline REV runs the same load against another revision of Katha first (a git worktree
 of REV, started the same way) and prints this checkout's figures as ratios of it, so a
@@ -88,6 +95,9 @@ def measure(
     environment: dict[str, str] | None = None,
 ) -> list[Row]:  # fmt: skip
     print(f"· {label}: starting katha up", file=sys.stderr)
+    # The router's pace per business number: Meta's tier the local numbers are given.
+    pace = {"KATHA_ROUTER_NUMBER_RATE_PER_SECOND": f"{args.meta_mps:g}"}
+    environment = {**pace, **(environment or {})}
     with tempfile.TemporaryDirectory(prefix="katha-bench-") as folder:
         state_dir, log = Path(folder) / "state", Path(folder) / "up.log"
         try:
@@ -201,6 +211,12 @@ def main() -> None:
     parser.add_argument(
         "--caches-off", action="store_true", help="also run with the agent's caches off"
     )
+    parser.add_argument(
+        "--meta-mps",
+        type=float,
+        default=1000.0,
+        help="messages a second Meta allows each business number (80 by default, 1000 upgraded)",
+    )
     args = parser.parse_args()
 
     document = yaml.safe_load((REPO / "examples" / "questions.yaml").read_text())
@@ -231,6 +247,10 @@ def main() -> None:
         f"built-in responder, {args.messages} messages per concurrency"
     )
     print(f"embedding-only floor: {floor:.1f} ms CPU per question (bundled model, one thread)")
+    print(
+        f"each business number paced at {args.meta_mps:g} messages/s (Meta allows 80, "
+        "1,000 once it upgrades an eligible number; a reply and its read receipt are two)"
+    )
     print("CPU columns: " + "; ".join(f"{key}: {label}" for key, label in PARTS))
     print(pandas_note())
     for label, rows in results:
