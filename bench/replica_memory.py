@@ -303,7 +303,10 @@ def whole_up(questions: int) -> None:
             answered = 0
             for number, question in enumerate(examples[:questions]):
                 chosen = tenants[question["tenant"]]
-                number_of = f"9477{number:07d}"  # one customer per question, as in one_machine
+                # One customer per question, as in one_machine, never an owner's number: the
+                # examples' owners are +94770000001 and +94770000002, and a message from an
+                # owner's number is the owner's command, not a question.
+                number_of = f"9471{number:07d}"
                 with Customer(state, chosen, number=number_of, timeout=60, quiet_seconds=0) as who:
                     try:
                         who.ask(question["text"])
