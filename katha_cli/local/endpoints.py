@@ -35,6 +35,7 @@ class AgentEndpoints:
         # The follower refreshes too (after a redeploy): one look and its write at a time,
         # so an older look is never written over a newer one.
         self._looking = threading.Lock()
+        self._client = ray_agents.health_client()  # one for every look
         self._thread = threading.Thread(target=self._run, name="agent-endpoints", daemon=True)
 
     def start(self) -> "AgentEndpoints":
@@ -45,6 +46,8 @@ class AgentEndpoints:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        with self._looking:
+            self._client.close()
 
     def refresh(self) -> bool:
         """Look once; True when an endpoint changed and the routing table was rewritten."""
@@ -53,7 +56,9 @@ class AgentEndpoints:
         if workspace is None:
             return False
         with self._looking:
-            endpoints = ray_agents.agent_endpoints(workspace, platform.agents_url)
+            if self._client.is_closed:  # stopped
+                return False
+            endpoints = ray_agents.agent_endpoints(workspace, platform.agents_url, self._client)
             return platform.use_endpoints(endpoints)
 
     def _run(self) -> None:

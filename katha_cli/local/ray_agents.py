@@ -6,7 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -137,30 +137,45 @@ def start_serve(port: int) -> str:
     return f"http://{LOOPBACK}:{port}"
 
 
-def agent_endpoints(workspace: Workspace, agents_url: str) -> dict[str, str]:
+def agent_endpoints(
+    workspace: Workspace, agents_url: str, client: httpx.Client | None = None
+) -> dict[str, str]:
     """Where the router reaches each tenant's agent: its replica's own HTTP server while its
     application has exactly one running replica, else Serve's proxy at `agents_url`, which
     balances several replicas and holds requests while none runs. Both serve the same
-    FastAPI app under the tenant's route prefix."""
+    FastAPI app under the tenant's route prefix.
+
+    `client` asks the replicas whether they are healthy; whoever looks every second keeps
+    one (a new httpx client loads the system's CA certificates, about 20 ms of CPU)."""
     endpoints = proxy_endpoints(workspace, agents_url)
     proxy_port = urlsplit(agents_url).port
     replicas = _replica_addresses()
-    for tenant in workspace.tenants:
-        addresses = replicas.get(tenant.app_name, [])
-        if len(addresses) == 1 and addresses[0][1] != proxy_port:
-            host, port = addresses[0]
-            if _answers(host, port):
-                endpoints[tenant.key] = f"http://{host}:{port}{tenant.route_prefix}"
+    if not replicas:
+        return endpoints
+    with ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(health_client())
+        for tenant in workspace.tenants:
+            addresses = replicas.get(tenant.app_name, [])
+            if len(addresses) == 1 and addresses[0][1] != proxy_port:
+                host, port = addresses[0]
+                if _answers(client, host, port):
+                    endpoints[tenant.key] = f"http://{host}:{port}{tenant.route_prefix}"
     return endpoints
 
 
-def _answers(host: str, port: int) -> bool:
+def health_client() -> httpx.Client:
+    """The client agent_endpoints asks replicas with: plain HTTP on loopback, half a second."""
+    return httpx.Client(timeout=0.5, trust_env=False)
+
+
+def _answers(client: httpx.Client, host: str, port: int) -> bool:
     """Whether the replica's own server says it is healthy. Serve's controller learns of a
     crashed replica only at its next health check (every 10 s), and a replica that is
     being stopped answers 503 while it drains: either way its messages go to the proxy,
     which holds them until a replica runs."""
     try:
-        return httpx.get(f"http://{host}:{port}/-/healthz", timeout=0.5).status_code == 200
+        return client.get(f"http://{host}:{port}/-/healthz").status_code == 200
     except httpx.HTTPError:
         return False
 

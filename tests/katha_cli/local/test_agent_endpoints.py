@@ -149,4 +149,10 @@ def test_the_routing_table_is_rewritten_only_when_an_endpoint_moved(
     # A change of the Business (the follower's publish) keeps where the agents are.
     platform.publish(platform.workspace)
     assert written()["demo/tea"] == moved
+    # The successor crashed, and Serve's controller still lists it: the watcher's client,
+    # kept between looks, has a connection to it from the last look and finds it gone.
     successor.stop()
+    assert watcher.refresh()
+    assert written()["demo/tea"] == PROXY + "/demo/tea"
+    watcher.stop()  # its client is closed; a look the follower asks for after that is none
+    assert not watcher.refresh()
