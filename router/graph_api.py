@@ -92,6 +92,15 @@ class GraphApiClient:
         self._backoff = backoff_seconds
         self._max_backoff = max_backoff_seconds
 
+    def received(self, phone_number_id: str, count: int) -> None:
+        """`count` messages arrived at a business number. Meta's throughput per number
+        (80 messages a second by default) counts what it receives with what it sends, so
+        they use the number's pace as sends do: the sends after them wait their turn. At
+        most a second's worth is owed, so arrivals alone never hold the number's sends
+        back by more than a second."""
+        bucket = self._per_number[phone_number_id]
+        bucket.spend(count, most_owed=bucket.rate)
+
     async def send_text(
         self,
         phone_number_id: str,

@@ -8,6 +8,7 @@ retry the whole batch, legitimate messages included, for a week.
 
 import hmac
 import time
+from collections import Counter as Tally
 
 from prometheus_client import Counter
 
@@ -138,6 +139,7 @@ class Intake:
         if not envelopes:
             return
         fresh = await services.inbox.accept(envelopes)
+        arrived: Tally[str] = Tally()
         for envelope, new in zip(envelopes, fresh, strict=True):
             event = "echo" if envelope.kind == "owner_echo" else "message"
             log.info(
@@ -146,6 +148,11 @@ class Intake:
                 conversation_id=envelope.conversation_id,
                 message_id=envelope.message_id,
             )
+            arrived[envelope.phone_number_id] += new
+        if services.graph is not None:  # Meta counts what a number receives toward its pace
+            for number, count in arrived.items():
+                if count:
+                    services.graph.received(number, count)
         if any(fresh):
             services.wake_workers()
 

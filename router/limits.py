@@ -38,6 +38,13 @@ class TokenBucket:
         self._tokens -= 1
         return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
+    def spend(self, count: float, most_owed: float) -> None:
+        """Count `count` tokens as used now by something this bucket did not pace (messages
+        that arrived), owing at most `most_owed`: later takes wait until they are repaid.
+        A bucket already owing more (takes reserved ahead) owes no less for it."""
+        self._refill()
+        self._tokens = min(self._tokens, max(-most_owed, self._tokens - count))
+
     def wait(self) -> float:
         """Seconds until a token is free (0: one is free now); nothing is taken."""
         self._refill()

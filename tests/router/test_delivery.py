@@ -117,6 +117,29 @@ def test_graph_429_is_retried_within_the_per_number_rate(
     assert len(attempts) >= 3
 
 
+def test_messages_that_arrive_count_toward_the_per_number_rate(
+    start_router: Callable[..., RouterHarness], graph: GraphApi
+) -> None:
+    """Meta's throughput per number counts inbound and outbound messages together: ten
+    arriving at once use two seconds of a 5-a-second number, so the replies' first send
+    waits until a second of it is repaid (arrivals never owe more than a second)."""
+    router = start_router(number_rate_per_second=5, recipient_rate_per_second=50)
+    alpha = router.tenants["alpha"]
+    batch = [text(f"q{n}", sender=f"9477666000{n}") for n in range(10)]
+    arrived = time.monotonic()
+    assert (
+        router.post(notification(alpha.phone_number_id, batch), alpha.app_secret).status_code == 200
+    )
+    wait_for(lambda: len(graph.texts()) == 10, timeout=20, what="ten replies")
+    sends = sorted(call.at for call in graph.calls + graph.refused)
+    # 10 arrivals take the burst of 5 and owe 5: the first send waits (1 + 5) / 5 s.
+    assert sends[0] - arrived >= 1.1, sends[0] - arrived
+    # From then on, sends and arrivals together keep to 5 a second.
+    for first in range(len(sends)):
+        for last in range(first, len(sends)):
+            assert last - first + 1 <= 1 + 5 * (sends[last] - sends[first]) + 1
+
+
 def test_a_permanent_graph_error_is_not_retried(
     start_router: Callable[..., RouterHarness], graph: GraphApi
 ) -> None:

@@ -29,6 +29,23 @@ def test_a_token_buckets_wait_says_when_the_next_token_is_free_and_takes_none() 
     assert bucket.wait() == 0.0
 
 
+def test_tokens_spent_elsewhere_delay_the_next_take_but_owe_at_most_the_limit() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=10, burst=10, clock=lambda: now[0])
+    bucket.spend(4, most_owed=10)  # four messages arrived: six of the burst are left
+    assert [bucket.try_take() for _ in range(7)] == [True] * 6 + [False]
+    bucket.spend(50, most_owed=10)  # a flood owes a second's worth, not five
+    assert bucket.wait() == pytest.approx(1.1)
+    now[0] = 1.1
+    assert bucket.try_take()
+    # Takes reserved ahead already owe more than the limit: spending never repays them.
+    for _ in range(30):
+        bucket.reserve()
+    owed = bucket.wait()
+    bucket.spend(1, most_owed=10)
+    assert bucket.wait() == pytest.approx(owed)
+
+
 def test_the_breaker_opens_after_failures_and_lets_one_trial_through() -> None:
     breaker = CircuitBreaker(failures=2, reset_seconds=0.1)
     assert breaker.allow() == 0
