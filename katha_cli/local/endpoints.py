@@ -46,8 +46,13 @@ class AgentEndpoints:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        with self._looking:
-            self._client.close()
+        # A look still under way (the follower's, or this thread's past the join) closes
+        # the client when it ends (`_run`) or is left to the process's exit: never waited for.
+        if self._looking.acquire(timeout=timeout):
+            try:
+                self._client.close()
+            finally:
+                self._looking.release()
 
     def refresh(self) -> bool:
         """Look once; True when an endpoint changed and the routing table was rewritten."""
@@ -67,3 +72,5 @@ class AgentEndpoints:
                 self.refresh()
             except Exception:  # the next look tries again; the router keeps its table
                 log.exception("agent endpoints not refreshed")
+        with self._looking:
+            self._client.close()

@@ -155,4 +155,6 @@ def test_the_routing_table_is_rewritten_only_when_an_endpoint_moved(
     assert watcher.refresh()
     assert written()["demo/tea"] == PROXY + "/demo/tea"
     watcher.stop()  # its client is closed; a look the follower asks for after that is none
+    addresses(monkeypatch, {"demo.tea": [("127.0.0.1", healthy)]})  # a look would move it
     assert not watcher.refresh()
+    assert written()["demo/tea"] == PROXY + "/demo/tea"
