@@ -21,10 +21,11 @@ costs with the bundled model, one thread: the one cost no cache-less reply avoid
 
 Meta allows each business number 80 messages a second, inbound and outbound together
 (1,000 once Meta upgrades an eligible number), and the router paces its POSTs to a number
-to match (`KATHA_ROUTER_NUMBER_RATE_PER_SECOND`, default 80; a reply and its read receipt
-are two). Of a round's 200 messages 120 are the bakery's: at 80, the bakery number's
-pace, not Katha, sets the replies per second. The bench therefore paces both local
-numbers at the upgraded tier, --meta-mps 1000; --meta-mps 80 shows the default tier.
+to match (`KATHA_ROUTER_NUMBER_RATE_PER_SECOND`, default 80; the question that arrives,
+the read receipt and a one-part reply are three). Of a round's 200 messages 120 are the
+bakery's: at 80, the bakery number's pace, not Katha, sets the replies per second. The
+bench therefore paces both local numbers at the upgraded tier, --meta-mps 1000;
+--meta-mps 80 shows the default tier.
 
 --baseline REV runs the same load against another revision of Katha first (a git worktree
 of REV, started the same way) and prints this checkout's figures as ratios of it, so a
@@ -249,7 +250,8 @@ def main() -> None:
     print(f"embedding-only floor: {floor:.1f} ms CPU per question (bundled model, one thread)")
     print(
         f"each business number paced at {args.meta_mps:g} messages/s (Meta allows 80, "
-        "1,000 once it upgrades an eligible number; a reply and its read receipt are two)"
+        "1,000 once it upgrades an eligible number; a question, its read receipt and a "
+        "one-part reply are three)"
     )
     print("CPU columns: " + "; ".join(f"{key}: {label}" for key, label in PARTS))
     print(pandas_note())

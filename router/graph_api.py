@@ -96,8 +96,9 @@ class GraphApiClient:
         """`count` messages arrived at a business number. Meta's throughput per number
         (80 messages a second by default) counts what it receives with what it sends, so
         they use the number's pace as sends do: the sends after them wait their turn. At
-        most a second's worth is owed, so arrivals alone never hold the number's sends
-        back by more than a second."""
+        most a second's worth is owed, so arrivals alone hold the number's sends back by
+        about a second at most. Each router process paces with buckets of its own: with
+        several replicas (a Redis inbox) each counts what it received and what it sends."""
         bucket = self._per_number[phone_number_id]
         bucket.spend(count, most_owed=bucket.rate)
 

