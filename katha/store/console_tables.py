@@ -82,6 +82,9 @@ console_api_tokens = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("created_by", String(SUBJECT_MAX), nullable=False),
     Column("last_used_at", UtcDateTime()),
+    # NULL in a row a console of the release before wrote during the rollout: it then
+    # ends DEFAULT_DAYS after it was made (console.auth.api_tokens.ends).
+    Column("expires_at", UtcDateTime()),
     Index("ix_console_api_tokens_tenant", "tenant", "created_at"),
 )
 
@@ -132,6 +135,7 @@ class ApiTokenRow:
     created_at: datetime
     created_by: str
     last_used_at: datetime | None = None
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)

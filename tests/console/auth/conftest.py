@@ -237,16 +237,18 @@ def sign_in_with_code(client: TestClient, router: RouterPeer, number: str = OWNE
     assert verified.status_code == 303, verified.text
 
 
-def session_for(store_url: str, tenants: dict[str, str], *, subject: str = "oidc:test#u") -> str:
-    """A session row made directly in the store (a user with these roles signed in); the
-    cookie value that opens it."""
+def session_for(
+    store_url: str, tenants: dict[str, str], *, subject: str = "oidc:test#u", at: datetime = START
+) -> str:
+    """A session row made directly in the store (a user with these roles signed in `at`);
+    the cookie value that opens it."""
     token = secrets.token_urlsafe(32)
     engine = sync_engine(store_url)
     with engine.begin() as connection:
         connection.execute(
             insert(console_sessions).values(
                 id=plain_hash(token), subject=subject, display="Test user", tenants=tenants,
-                created_at=START, expires_at=START + timedelta(hours=12), last_seen_at=START,
+                created_at=at, expires_at=at + timedelta(hours=12), last_seen_at=at,
             )
         )  # fmt: skip
     engine.dispose()

@@ -1,12 +1,19 @@
 """CSRF on every change made with a session; per-Business API tokens for owners only; a
 Business the caller lacks is 404, unauthenticated API calls 401, pages go to sign-in."""
 
-from fastapi.testclient import TestClient
+from datetime import datetime, timedelta
 
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from console.auth.api_tokens import new_token
+from console.auth.keys import plain_hash
 from console.auth.sessions import SESSION_COOKIE, csrf_for
 from console.settings import ConsoleSettings
+from katha.store.console_tables import console_api_tokens
+from katha.store.engines import sync_engine
 
-from .conftest import ALPHA, BETA, GAMMA, audit_rows, session_for
+from .conftest import ALPHA, BETA, GAMMA, START, Clock, audit_rows, session_for
 
 
 def signed_in(client: TestClient, store_url: str, tenants: dict[str, str]) -> str:
@@ -106,3 +113,57 @@ def test_nobody_signed_in_gets_401_on_the_api_and_sign_in_for_pages(client: Test
     page = client.post("/signout", data={})
     assert page.status_code == 303
     assert page.headers["location"] == "/signin?next=%2Fsignout"
+
+
+def test_an_api_token_ends_after_its_days_and_the_list_says_so(
+    client: TestClient, store_url: str, clock: Clock
+) -> None:
+    csrf = {"X-CSRF-Token": signed_in(client, store_url, {ALPHA: "owner"})}
+    usual = client.post(tokens(ALPHA), json={"name": "crm"}, headers=csrf).json()
+    assert datetime.fromisoformat(usual["expires_at"]) == START + timedelta(days=90)
+    short = client.post(
+        tokens(ALPHA), json={"name": "one day", "expires_in_days": 1}, headers=csrf
+    ).json()
+    for days in (0, 366, "forever", True, 30.5):  # no token without an end, whole days
+        asked = {"name": "x", "expires_in_days": days}
+        assert client.post(tokens(ALPHA), json=asked, headers=csrf).status_code == 422
+    client.cookies.clear()
+    bearer = {"Authorization": f"Bearer {short['token']}"}
+    read = "/api/v1/tenants/shops/alpha/conversations"
+    assert client.get(read, headers=bearer).status_code == 200
+    clock.advance(hours=23, minutes=59)
+    assert client.get(read, headers=bearer).status_code == 200
+    clock.advance(minutes=1)
+    assert client.get(read, headers=bearer).status_code == 401  # ended
+    usual_bearer = {"Authorization": f"Bearer {usual['token']}"}
+    assert client.get(read, headers=usual_bearer).status_code == 200
+    # The first session ended meanwhile: a new one, signed in now.
+    client.cookies.set(SESSION_COOKIE, session_for(store_url, {ALPHA: "owner"}, at=clock.now))
+    listed = {item["name"]: item["expired"] for item in client.get(tokens(ALPHA)).json()}
+    assert listed == {"crm": False, "one day": True}
+
+
+def test_a_token_made_by_the_release_before_token_ends_works_for_the_usual_days(
+    client: TestClient, store_url: str, clock: Clock
+) -> None:
+    """While a release with token ends rolls out, a console of the release before still
+    serves and writes tokens without an end: such a token works as a new one would."""
+    token_id, token = new_token()
+    engine = sync_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(console_api_tokens).values(
+                id=token_id, tenant=ALPHA, name="old console", token_hash=plain_hash(token),
+                created_at=START, created_by="oidc:test#u",
+            )
+        )  # fmt: skip
+    engine.dispose()
+    bearer = {"Authorization": f"Bearer {token}"}
+    read = "/api/v1/tenants/shops/alpha/conversations"
+    assert client.get(read, headers=bearer).status_code == 200
+    clock.advance(days=90)
+    assert client.get(read, headers=bearer).status_code == 401
+    client.cookies.set(SESSION_COOKIE, session_for(store_url, {ALPHA: "owner"}, at=clock.now))
+    [listed] = client.get(tokens(ALPHA)).json()
+    assert datetime.fromisoformat(listed["expires_at"]) == START + timedelta(days=90)
+    assert listed["expired"]

@@ -28,13 +28,13 @@ def run_upgrade(*arguments: str, url: str | None = None) -> subprocess.Completed
 def test_upgrade_migrates_the_store_named_by_the_flag(empty_url: str) -> None:
     done = run_upgrade("--url", empty_url)
     assert done.returncode == 0, done.stderr
-    assert current_revision(empty_url) == "0004"
+    assert current_revision(empty_url) == "0005"
 
 
 def test_upgrade_reads_the_url_from_the_environment(empty_url: str) -> None:
     done = run_upgrade(url=empty_url)
     assert done.returncode == 0, done.stderr
-    assert current_revision(empty_url) == "0004"
+    assert current_revision(empty_url) == "0005"
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,16 @@
 """The store's schema comes from its migrations, and they upgrade a store that holds data."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, inspect
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import DBAPIError
 
 from katha.store import ConversationStore, StoreEvent, current_revision, upgrade
+from katha.store.console_tables import console_api_tokens
 from katha.store.engines import sync_engine
 from katha.store.models import conversations, events, metadata
 
@@ -58,7 +59,7 @@ async def test_an_old_store_with_data_is_upgraded_and_its_flags_filled_in(
         ],
     )
     upgrade(empty_url)
-    assert current_revision(empty_url) == "0004"
+    assert current_revision(empty_url) == "0005"
     async with ConversationStore.from_url(empty_url) as store:
         listed = {row.conversation_id: row for row in await store.conversations(TENANT)}
         assert {key: (row.with_person, row.unanswered) for key, row in listed.items()} == {
@@ -80,9 +81,34 @@ async def test_an_old_store_with_data_is_upgraded_and_its_flags_filled_in(
         assert not (await store.conversations(TENANT, with_person=True))[0].unanswered
 
 
+def test_tokens_made_before_expiry_existed_are_given_an_end(empty_url: str) -> None:
+    upgrade(empty_url, "0004")
+    made = datetime(2026, 6, 1, tzinfo=UTC)
+    engine = sync_engine(empty_url)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(console_api_tokens).values(
+                id="a1",
+                tenant=TENANT,
+                name="crm",
+                token_hash="h",
+                created_at=made,
+                created_by="owner",
+            )
+        )
+    engine.dispose()
+    upgrade(empty_url)
+    engine = sync_engine(empty_url)
+    with engine.connect() as connection:
+        [ends] = connection.execute(select(console_api_tokens.c.expires_at)).scalars()
+    engine.dispose()
+    # 90 days from the upgrade: the systems using it keep working while new ones are made.
+    assert ends - datetime.now(UTC) == pytest.approx(timedelta(days=90), abs=timedelta(minutes=5))
+
+
 def test_upgrading_again_changes_nothing(store_url: str) -> None:
     upgrade(store_url)
-    assert current_revision(store_url) == "0004"
+    assert current_revision(store_url) == "0005"
 
 
 def test_the_migrations_build_exactly_the_tables_the_store_queries(store_url: str) -> None:
