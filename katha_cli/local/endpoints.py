@@ -46,8 +46,9 @@ class AgentEndpoints:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        # A look still under way (the follower's, or this thread's past the join) closes
-        # the client when it ends (`_run`) or is left to the process's exit: never waited for.
+        # A look still under way (the follower's, or this thread's past the join) is waited
+        # for `timeout` at most; past that the client is closed by `_run` when it ends, or
+        # left to the process's exit.
         if self._looking.acquire(timeout=timeout):
             try:
                 self._client.close()
