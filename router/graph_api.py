@@ -14,7 +14,7 @@ import httpx
 from katha.observability import get_logger
 from router.envelope import Recipient
 from router.http import JsonPoster, Posted, PostFailedError, json_body
-from router.limits import TokenBuckets
+from router.limits import TokenBuckets, Turns
 
 log = get_logger("router")
 
@@ -88,6 +88,7 @@ class GraphApiClient:
         self._base = base_url.rstrip("/")
         self._per_number = per_number
         self._per_recipient = per_recipient
+        self._turns = Turns()
         self._attempts = max_attempts
         self._backoff = backoff_seconds
         self._max_backoff = max_backoff_seconds
@@ -126,12 +127,12 @@ class GraphApiClient:
         pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
         return await self._post(phone_number_id, token, body, pair)
 
-    def pair_wait(self, phone_number_id: str, recipient: Recipient) -> float:
-        """Seconds until a message to `recipient` from this number may go (Meta's pair rate
-        paces one business-to-user pair); 0 when it may go now."""
+    def pair_turn(self, phone_number_id: str, recipient: Recipient, message_id: str) -> float:
+        """Seconds until the message `message_id` may send to `recipient` from this number
+        (Meta's pair rate paces one business-to-user pair); 0 when it may go now. Messages
+        that wait in the inbox for it are given turns in order, kept when they ask again."""
         pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
-        bucket = self._per_recipient.get(pair)
-        return bucket.wait() if bucket is not None else 0.0
+        return self._turns.wait(pair, message_id, self._per_recipient.get(pair))
 
     async def send_template(
         self,

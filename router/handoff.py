@@ -72,14 +72,14 @@ class Handoff:
 
     async def owner_wait(self, route: Route, envelope: Envelope) -> float:
         """Seconds until the owner's number can take this handoff's notice: Meta paces the
-        messages to one person, and many customers handed over at once queue behind each
-        other. 0 when no notice is due or it may go now."""
+        messages to one person, and many customers handed over at once take turns, each
+        kept when its message comes back. 0 when no notice is due or it may go now."""
         if route.owner_number is None:
             return 0.0
         if "owner" in await self._inbox.sent_parts(envelope.message_id):
             return 0.0
         owner = Recipient(wa_id=route.owner_number.lstrip("+"))
-        return self._outreach.pair_wait(envelope.phone_number_id, owner)
+        return self._outreach.pair_turn(envelope.phone_number_id, owner, envelope.message_id)
 
     async def start(
         self, route: Route, envelope: Envelope, state: ConversationState, reply: AgentReply

@@ -98,6 +98,56 @@ class TokenBuckets:
         return bucket
 
 
+class Turns:
+    """Turns to send to a paced key (one business-to-person pair), given out in order.
+
+    Some messages wait for their turn in the inbox, not in a worker: an owner's handoff
+    notices, because Meta paces what goes to one person. Told only how long until a token is
+    free, every waiting message would hear the same answer, come back together, and all but
+    one be put back again: n messages waiting, n looks at every free slot. A turn is given
+    to a message once and kept when it asks again: the n-th is told to come back after the
+    n - 1 ahead of it, and each is looked at about once. A turn is kept `kept_seconds` after
+    it came (the message sent, or gave up), and never reserves the bucket's tokens: the send
+    itself still takes one."""
+
+    def __init__(
+        self,
+        kept_seconds: float = 300.0,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._kept = kept_seconds
+        self._max = max_keys
+        self._clock = clock
+        self._queues: OrderedDict[str, OrderedDict[str, float]] = OrderedDict()
+
+    def wait(self, key: str, who: str, bucket: TokenBucket | None) -> float:
+        """Seconds until `who`'s turn to send to `key` (0: now), paced by `bucket`."""
+        now = self._clock()
+        queue = self._queues.get(key)
+        if queue is not None:
+            self._queues.move_to_end(key)
+            while queue and next(iter(queue.values())) < now - self._kept:
+                queue.popitem(last=False)  # turns are given in order: the oldest first
+            due = queue.get(who)
+            if due is not None:
+                return max(0.0, due - now)
+        if bucket is None:
+            return 0.0  # nothing was sent to `key` yet: its whole burst is free
+        due = now + bucket.wait()
+        last = next(reversed(queue.values())) if queue else None
+        if last is not None and last >= now:  # others wait ahead: after the last of them
+            due = max(due, last + 1 / bucket.rate)
+        if due <= now:
+            return 0.0
+        if queue is None:
+            queue = self._queues[key] = OrderedDict()
+            if len(self._queues) > self._max:
+                self._queues.popitem(last=False)
+        queue[who] = due
+        return due - now
+
+
 class BreakerState(StrEnum):
     CLOSED = "closed"
     OPEN = "open"

@@ -37,6 +37,13 @@ class RouterMetrics:
         self.forwards: Counter = m.counter(
             "forwards_total", "Calls to tenant agents by result.", ["tenant", "result"]
         )
+        self.retries: Counter = m.counter(
+            "retries_total",
+            "Messages put back in the inbox to be tried again later, by reason "
+            "(agent_unavailable, circuit_open, graph_api_unavailable, media_unavailable, "
+            "owner_notice_paced, unexpected_error).",
+            ["tenant", "reason"],
+        )
         self.handoffs: Counter = m.counter(
             "handoffs_total", "Conversations handed to a person.", ["tenant"]
         )

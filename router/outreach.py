@@ -61,9 +61,10 @@ class Outreach:
         self._metrics = metrics
         self._window = window_seconds
 
-    def pair_wait(self, phone_number_id: str, recipient: Recipient) -> float:
-        """Seconds until a message to `recipient` may go from this number (0: now)."""
-        return self._graph.pair_wait(phone_number_id, recipient)
+    def pair_turn(self, phone_number_id: str, recipient: Recipient, message_id: str) -> float:
+        """Seconds until `message_id`'s message to `recipient` may go from this number (0:
+        now); a message asking again keeps its turn."""
+        return self._graph.pair_turn(phone_number_id, recipient, message_id)
 
     async def send(self, route: Route, phone_number_id: str, outgoing: Outgoing) -> bool:
         """Send it as words or as a template; True when Meta accepted it. Raises

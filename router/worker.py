@@ -142,6 +142,7 @@ class Worker:
             await self._inbox.complete(envelope)
             return
         log.warning("message.retry", reason=reason, delay=round(delay, 3))
+        self._metrics.retries.labels(envelope.tenant, reason.replace(" ", "_")).inc()
         await self._inbox.retry_later(envelope, delay)
 
     async def _answer(self, envelope: Envelope) -> None:

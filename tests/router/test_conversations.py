@@ -193,6 +193,40 @@ def test_owner_notices_wait_their_turn_in_the_inbox_not_in_the_shops_workers(
     assert re.search(r'katha_router_handoffs_total\{tenant="[^"]*alpha"\} 5\.0', metrics)
 
 
+def test_owner_notices_waiting_their_turn_are_each_put_back_about_once(
+    start_router: Callable[..., RouterHarness],
+    graph: GraphApi,
+    agents: Agents,
+    tenants: dict[str, Tenant],
+) -> None:
+    """Eight customers handed over at once, the owner's number paced at two a second: each
+    waiting notice is given its own turn and comes back once, when it is due (6 returns
+    here). Told only when the next slot was free, the waiting ones came back together at
+    every slot and all but one were put back again (12 here, growing as the square of the
+    queue)."""
+    tenants["alpha"].extra["owner_number"] = OWNER
+    agents["alpha"][0].answer = _handoff_once("I want a refund")
+    router = start_router(recipient_rate_per_second=2, recipient_burst=1)
+    owner = OWNER.lstrip("+")
+    router.say("alpha", "Good morning, I'm watching today", sender=owner)  # the notices go as words
+    customers = [f"9477100{n:04d}" for n in range(8)]
+    for customer in customers:
+        router.say("alpha", "I want a refund", sender=customer)
+    wait_for(
+        lambda: sum(c.to == owner for c in graph.texts()) == len(customers),
+        what="every owner notice",
+        timeout=20,
+    )
+    metrics = httpx.get(f"{router.url}/metrics").text
+    found = re.search(
+        r'katha_router_retries_total\{reason="owner_notice_paced",tenant="[^"]*alpha"\} '
+        r"(\d+)\.0",
+        metrics,
+    )
+    assert found is not None, metrics
+    assert 1 <= int(found.group(1)) <= len(customers)  # paced, each back about once
+
+
 def test_an_owner_notice_meta_could_not_take_goes_once_when_the_message_is_retried(
     start_router: Callable[..., RouterHarness],
     graph: GraphApi,

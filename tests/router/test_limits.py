@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from router.limits import BreakerState, CircuitBreaker, SenderRate, TokenBucket
+from router.limits import BreakerState, CircuitBreaker, SenderRate, TokenBucket, Turns
 
 
 def test_a_token_bucket_allows_its_burst_then_its_rate() -> None:
@@ -44,6 +44,34 @@ def test_tokens_spent_elsewhere_delay_the_next_take_but_owe_at_most_the_limit() 
     owed = bucket.wait()
     bucket.spend(1, most_owed=10)
     assert bucket.wait() == pytest.approx(owed)
+
+
+def test_messages_waiting_for_one_person_get_turns_in_order_and_keep_them() -> None:
+    """Four notices for one owner paced at 2 a second: each is told its own turn, half a
+    second after the one before; asking again keeps it, so none is woken for a slot another
+    one takes. A message that sent is forgotten once its turn is long past."""
+    now = [0.0]
+    bucket = TokenBucket(rate=2.0, burst=1.0, clock=lambda: now[0])
+    turns = Turns(kept_seconds=60, clock=lambda: now[0])
+    assert turns.wait("owner", "m0", bucket) == 0.0  # the burst is free: no turn needed
+    assert bucket.try_take()
+    waits = [turns.wait("owner", f"m{n}", bucket) for n in range(1, 4)]
+    assert waits == pytest.approx([0.5, 1.0, 1.5])
+    assert turns.wait("owner", "m3", bucket) == pytest.approx(1.5)  # asked again: the same
+    assert turns.wait("someone else", "m9", bucket) == pytest.approx(0.5)  # another queue
+    now[0] = 0.5
+    assert turns.wait("owner", "m1", bucket) == 0.0  # its turn came
+    assert bucket.try_take()
+    assert turns.wait("owner", "m2", bucket) == pytest.approx(0.5)
+    assert turns.wait("owner", "m4", bucket) == pytest.approx(1.5)  # behind m3, not m1
+    now[0] = 0.5 + 61
+    assert turns.wait("owner", "m1", bucket) == 0.0  # long past: forgotten, and the burst
+    assert turns.wait("owner", "m5", bucket) == 0.0  # is free again: nobody waits
+
+
+def test_without_a_bucket_nothing_was_sent_and_nobody_waits() -> None:
+    turns = Turns()
+    assert turns.wait("owner", "m1", None) == 0.0
 
 
 def test_the_breaker_opens_after_failures_and_lets_one_trial_through() -> None:
