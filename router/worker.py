@@ -1,6 +1,7 @@
 """A Worker answers one inbox message: rules first (route, handoff, abuse, media), then the
 tenant's agent, then the Graph API; it completes the message or gives it back for later."""
 
+import asyncio
 import contextlib
 import dataclasses
 import time
@@ -68,6 +69,7 @@ class Worker:
         )
         self._senders = SenderRate(settings.sender_rate_per_minute / 60, settings.sender_burst)
         self._told_to_slow_down: set[str] = set()
+        self._receipts: set[asyncio.Task[None]] = set()  # read receipts under way
         self._outreach = Outreach(inbox, graph, metrics, settings.reply_window_seconds)
         self._handoff = Handoff(
             inbox,
@@ -376,12 +378,14 @@ class Worker:
         wait = self.breaker(route.tenant).allow()
         if wait > 0:
             raise RetryLaterError(wait, "circuit open")
-        token = route.credentials.access_token.get_secret_value()
         if envelope.attempts == 0:
-            try:
-                await self._graph.mark_read(envelope.phone_number_id, token, envelope.message_id)
-            except GraphApiError as error:
-                log.info("message.read_failed", code=error.code)
+            # The blue ticks and typing indicator go while the agent thinks: the receipt
+            # takes its turn in the number's pace (arrivals count toward it too), and the
+            # answer need not wait for that turn before the agent is asked.
+            token = route.credentials.access_token.get_secret_value()
+            receipt = asyncio.create_task(self._mark_read(envelope, token))
+            self._receipts.add(receipt)
+            receipt.add_done_callback(self._receipts.discard)
         message = await self._media.for_agent(route, envelope, state.language)
         started = time.perf_counter()
         try:
@@ -399,6 +403,15 @@ class Worker:
         log.info("agent.answered", seconds=round(elapsed, 3), handoff=reply.handoff)
         await self._inbox.save_reply(envelope.message_id, reply.model_dump_json())
         return reply
+
+    async def _mark_read(self, envelope: Envelope, token: str) -> None:
+        """A task of its own (it logs with the ids of the message that started it)."""
+        try:
+            await self._graph.mark_read(envelope.phone_number_id, token, envelope.message_id)
+        except GraphApiError as error:
+            log.info("message.read_failed", code=error.code)
+        except Exception:  # a missing blue tick never stops the answer
+            log.exception("message.read_failed")
 
     async def _send(
         self,

@@ -141,6 +141,33 @@ def test_messages_that_arrive_count_toward_the_per_number_rate(
             assert last - first + 1 <= 5 + 5 * (sends[last] - sends[first]) + 1
 
 
+def test_the_agent_is_asked_while_the_read_receipt_waits_its_turn(
+    start_router: Callable[..., RouterHarness], graph: GraphApi, agents: Agents
+) -> None:
+    """Ten messages arriving at once owe the 5-a-second number a second: each read receipt
+    waits its turn, but the agent is asked at once, so its thinking overlaps that wait
+    (asked only after its receipt went, the first question reached the agent 1.2 s late)."""
+    router = start_router(number_rate_per_second=5, recipient_rate_per_second=50)
+    alpha = router.tenants["alpha"]
+    asked: list[float] = []
+
+    def answer(message: InboundMessage) -> AgentReply:
+        asked.append(time.monotonic())
+        return AgentReply(message_id=message.message_id, text="ok", language="en")
+
+    agents["alpha"][0].answer = answer
+    batch = [text(f"q{n}", sender=f"9477666100{n}") for n in range(10)]
+    arrived = time.monotonic()
+    assert (
+        router.post(notification(alpha.phone_number_id, batch), alpha.app_secret).status_code == 200
+    )
+    wait_for(lambda: len(graph.texts()) == 10, timeout=20, what="ten replies")
+    receipts = sorted(call.at for call in graph.calls if call.is_read_receipt)
+    assert len(receipts) == 10
+    assert receipts[0] - arrived >= 1.1, receipts[0] - arrived  # paced behind the arrivals
+    assert min(asked) - arrived < 0.6, min(asked) - arrived
+
+
 def test_a_permanent_graph_error_is_not_retried(
     start_router: Callable[..., RouterHarness], graph: GraphApi
 ) -> None:
