@@ -72,6 +72,7 @@ class Dispatcher:
                 task.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._worker.aclose()
 
     async def _claim_once(self) -> int:
         free = self._total - sum(self._in_flight.values())

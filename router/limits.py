@@ -104,11 +104,13 @@ class Turns:
     Some messages wait for their turn in the inbox, not in a worker: an owner's handoff
     notices, because Meta paces what goes to one person. Told only how long until a token is
     free, every waiting message would hear the same answer, come back together, and all but
-    one be put back again: n messages waiting, n looks at every free slot. A turn is given
-    to a message once and kept when it asks again: the n-th is told to come back after the
-    n - 1 ahead of it, and each is looked at about once. A turn is kept `kept_seconds` after
-    it came (the message sent, or gave up), and never reserves the bucket's tokens: the send
-    itself still takes one."""
+    one be put back again: n messages waiting, n looks at every free slot. Here the first
+    ask takes the message's turn, a token of the key's bucket now or ahead (so others asking
+    meanwhile queue behind it), and asking again keeps it: the n-th is told to come back
+    after the n - 1 ahead of it, and each is looked at about once. The send then uses its
+    turn instead of taking another token (`use`). A turn never used (the message gave up)
+    is forgotten `kept_seconds` after it came. Turns live in one router process: a message
+    retried by another replica asks there, at the back of that replica's queue."""
 
     def __init__(
         self,
@@ -121,31 +123,35 @@ class Turns:
         self._clock = clock
         self._queues: OrderedDict[str, OrderedDict[str, float]] = OrderedDict()
 
-    def wait(self, key: str, who: str, bucket: TokenBucket | None) -> float:
-        """Seconds until `who`'s turn to send to `key` (0: now), paced by `bucket`."""
+    def wait(self, key: str, who: str, bucket: TokenBucket) -> float:
+        """Seconds until `who`'s turn to send to `key` (0: now), taking it on the first ask."""
         now = self._clock()
         queue = self._queues.get(key)
         if queue is not None:
             self._queues.move_to_end(key)
             while queue and next(iter(queue.values())) < now - self._kept:
-                queue.popitem(last=False)  # turns are given in order: the oldest first
+                queue.popitem(last=False)  # turns come in order: the oldest first
             due = queue.get(who)
             if due is not None:
                 return max(0.0, due - now)
-        if bucket is None:
-            return 0.0  # nothing was sent to `key` yet: its whole burst is free
-        due = now + bucket.wait()
-        last = next(reversed(queue.values())) if queue else None
-        if last is not None and last >= now:  # others wait ahead: after the last of them
-            due = max(due, last + 1 / bucket.rate)
-        if due <= now:
-            return 0.0
-        if queue is None:
+        else:
             queue = self._queues[key] = OrderedDict()
             if len(self._queues) > self._max:
                 self._queues.popitem(last=False)
-        queue[who] = due
-        return due - now
+        wait = bucket.reserve()
+        queue[who] = now + wait
+        return wait
+
+    def use(self, key: str, who: str | None) -> float | None:
+        """The send `who`'s turn at `key` was for goes now: the seconds still to wait for
+        it (0: none), or None when `who` holds no turn there (the send takes a token)."""
+        queue = self._queues.get(key)
+        if queue is None or who is None:
+            return None
+        due = queue.pop(who, None)
+        if not queue:
+            del self._queues[key]
+        return None if due is None else max(0.0, due - self._clock())
 
 
 class BreakerState(StrEnum):

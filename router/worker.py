@@ -42,6 +42,9 @@ SILENT_TYPES = frozenset({MessageType.REACTION})
 # How long a worker may wait for the owner's number to take a handoff notice before the
 # message goes back to the inbox until it can (the customer's reply is sent already).
 OWNER_NOTICE_HOLD_SECONDS = 0.5
+# How long an answer waits for its message's read receipt to go first (the typing
+# indicator it starts stays up to 25 s unless the answer comes after it).
+RECEIPT_FIRST_SECONDS = 2.0
 
 
 class Worker:
@@ -69,7 +72,7 @@ class Worker:
         )
         self._senders = SenderRate(settings.sender_rate_per_minute / 60, settings.sender_burst)
         self._told_to_slow_down: set[str] = set()
-        self._receipts: set[asyncio.Task[None]] = set()  # read receipts under way
+        self._receipts: dict[str, asyncio.Task[None]] = {}  # read receipts under way
         self._outreach = Outreach(inbox, graph, metrics, settings.reply_window_seconds)
         self._handoff = Handoff(
             inbox,
@@ -95,6 +98,13 @@ class Worker:
 
     def breaker(self, tenant: str) -> CircuitBreaker:
         return self._breakers[tenant]
+
+    async def aclose(self) -> None:
+        """Stop the read receipts still under way (the router is stopping)."""
+        receipts = list(self._receipts.values())
+        for receipt in receipts:
+            receipt.cancel()
+        await asyncio.gather(*receipts, return_exceptions=True)
 
     async def handle(self, envelope: Envelope) -> None:
         with bind_ids(
@@ -309,6 +319,9 @@ class Worker:
         self, route: Route, envelope: Envelope, state: ConversationState
     ) -> None:
         reply = await self._reply(route, envelope, state)
+        receipt = self._receipts.get(envelope.message_id)
+        if receipt is not None:  # the blue ticks first, then the answer (never for long)
+            await asyncio.wait({receipt}, timeout=RECEIPT_FIRST_SECONDS)
         state = await self._learn_language(envelope, state, reply)
         parts = split_text(reply.text or "")
         tracking = ReplyTracking.of(reply).encode() if self._settings.reply_tracking else None
@@ -384,8 +397,8 @@ class Worker:
             # answer need not wait for that turn before the agent is asked.
             token = route.credentials.access_token.get_secret_value()
             receipt = asyncio.create_task(self._mark_read(envelope, token))
-            self._receipts.add(receipt)
-            receipt.add_done_callback(self._receipts.discard)
+            self._receipts[envelope.message_id] = receipt
+            receipt.add_done_callback(lambda _: self._receipts.pop(envelope.message_id, None))
         message = await self._media.for_agent(route, envelope, state.language)
         started = time.perf_counter()
         try:

@@ -47,31 +47,29 @@ def test_tokens_spent_elsewhere_delay_the_next_take_but_owe_at_most_the_limit() 
 
 
 def test_messages_waiting_for_one_person_get_turns_in_order_and_keep_them() -> None:
-    """Four notices for one owner paced at 2 a second: each is told its own turn, half a
-    second after the one before; asking again keeps it, so none is woken for a slot another
-    one takes. A message that sent is forgotten once its turn is long past."""
+    """Notices for one owner paced at 2 a second with a burst of 2: the first ask takes a
+    turn, so two asking at once do not both hear "now"; each later one is told its own
+    turn, half a second after the one before; asking again keeps it, so none is woken for a
+    slot another one takes. The send uses its turn instead of taking another token."""
     now = [0.0]
-    bucket = TokenBucket(rate=2.0, burst=1.0, clock=lambda: now[0])
+    bucket = TokenBucket(rate=2.0, burst=2.0, clock=lambda: now[0])
     turns = Turns(kept_seconds=60, clock=lambda: now[0])
-    assert turns.wait("owner", "m0", bucket) == 0.0  # the burst is free: no turn needed
-    assert bucket.try_take()
-    waits = [turns.wait("owner", f"m{n}", bucket) for n in range(1, 4)]
-    assert waits == pytest.approx([0.5, 1.0, 1.5])
-    assert turns.wait("owner", "m3", bucket) == pytest.approx(1.5)  # asked again: the same
-    assert turns.wait("someone else", "m9", bucket) == pytest.approx(0.5)  # another queue
-    now[0] = 0.5
-    assert turns.wait("owner", "m1", bucket) == 0.0  # its turn came
-    assert bucket.try_take()
-    assert turns.wait("owner", "m2", bucket) == pytest.approx(0.5)
-    assert turns.wait("owner", "m4", bucket) == pytest.approx(1.5)  # behind m3, not m1
-    now[0] = 0.5 + 61
-    assert turns.wait("owner", "m1", bucket) == 0.0  # long past: forgotten, and the burst
-    assert turns.wait("owner", "m5", bucket) == 0.0  # is free again: nobody waits
-
-
-def test_without_a_bucket_nothing_was_sent_and_nobody_waits() -> None:
-    turns = Turns()
-    assert turns.wait("owner", "m1", None) == 0.0
+    waits = [turns.wait("owner", f"m{n}", bucket) for n in range(5)]
+    assert waits == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.5])  # the burst, then the pace
+    assert turns.wait("owner", "m4", bucket) == pytest.approx(1.5)  # asked again: the same
+    assert turns.wait("owner", "m0", bucket) == 0.0
+    assert turns.use("owner", "m0") == 0.0  # its send goes now, and takes no token
+    assert turns.use("owner", "m0") is None  # used: a second send takes a token as usual
+    assert turns.use("owner", None) is None
+    assert bucket.wait() == pytest.approx(2.0)  # the five turns hold the tokens until then
+    now[0] = 0.4
+    assert turns.use("owner", "m2") == pytest.approx(0.1)  # came back early: waits the rest
+    assert turns.wait("owner", "m5", bucket) == pytest.approx(1.6)  # behind m4 (due at 1.5)
+    other = TokenBucket(rate=2.0, burst=2.0, clock=lambda: now[0])
+    assert turns.wait("someone else", "m9", other) == 0.0  # another person, another queue
+    now[0] = 0.4 + 61
+    assert turns.wait("owner", "m3", bucket) == 0.0  # long past: forgotten, a new turn
+    assert turns.wait("owner", "m6", bucket) == 0.0  # and the burst is free again
 
 
 def test_the_breaker_opens_after_failures_and_lets_one_trial_through() -> None:
