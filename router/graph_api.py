@@ -111,9 +111,7 @@ class GraphApiClient:
         text: str,
         reply_to: str | None = None,
         tracking: str | None = None,
-        turn: str | None = None,
     ) -> GraphApiResult:
-        """`turn`: the message whose turn to `recipient` (`pair_turn`) this send uses."""
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -127,13 +125,12 @@ class GraphApiClient:
             # Echoed back in this message's status webhooks (sent, delivered, read).
             body["biz_opaque_callback_data"] = tracking
         pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
-        return await self._post(phone_number_id, token, body, pair, turn=turn)
+        return await self._post(phone_number_id, token, body, pair)
 
     def pair_turn(self, phone_number_id: str, recipient: Recipient, message_id: str) -> float:
         """Seconds until the message `message_id` may send to `recipient` from this number
         (Meta's pair rate paces one business-to-user pair); 0 when it may go now. Messages
-        that wait in the inbox for it are given turns in order, kept when they ask again;
-        the send made with `turn=message_id` uses it."""
+        that wait in the inbox for it are given turns in order, kept when they ask again."""
         pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
         return self._turns.wait(pair, message_id, self._per_recipient[pair])
 
@@ -146,12 +143,11 @@ class GraphApiClient:
         language: str,
         parameters: list[str],
         copy_code: str | None = None,
-        turn: str | None = None,
     ) -> GraphApiResult:
         """An approved template: what may go to someone whose 24-hour window is closed.
         `parameters` fill the body's {{1}}, {{2}} ... in order. `copy_code`: an
         AUTHENTICATION template's one-time code, which Meta also wants as the parameter of
-        its copy-code button (button 0, sub_type url). `turn`: as for `send_text`."""
+        its copy-code button (button 0, sub_type url)."""
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -178,7 +174,7 @@ class GraphApiClient:
                 }
             )
         pair = f"{phone_number_id}:{recipient.wa_id or recipient.user_id}"
-        return await self._post(phone_number_id, token, body, pair, turn=turn)
+        return await self._post(phone_number_id, token, body, pair)
 
     async def mark_read(self, phone_number_id: str, token: str, message_id: str) -> None:
         """Blue ticks and the typing indicator (it shows for up to 25 s or until we answer)."""
@@ -280,7 +276,6 @@ class GraphApiClient:
         body: dict[str, Any],
         pair: str | None,
         attempts: int | None = None,
-        turn: str | None = None,
     ) -> GraphApiResult:
         url = f"{self._base}/{phone_number_id}/messages"
         headers = {"Authorization": f"Bearer {token}"}
@@ -288,12 +283,7 @@ class GraphApiClient:
         tries = attempts or self._attempts
         for attempt in range(1, tries + 1):
             if pair is not None:
-                # A turn taken ahead (`pair_turn`) holds this send's token already.
-                held = self._turns.use(pair, turn) if attempt == 1 else None
-                if held is None:
-                    await self._per_recipient[pair].take()
-                elif held > 0:
-                    await asyncio.sleep(held)
+                await self._per_recipient[pair].take()
             await self._per_number[phone_number_id].take()
             try:
                 response = await self._poster.post(url, json_body(body), headers)

@@ -125,7 +125,6 @@ class Handoff:
             text=notice,
             parameters=[ref, who, reply.handoff_reason or "-"],
             language=None,
-            turn=envelope.message_id,  # the turn `owner_wait` took
         )
         if await self._outreach.send(route, envelope.phone_number_id, outgoing):
             await self._inbox.mark_sent(envelope.message_id, "owner")

@@ -104,13 +104,15 @@ class Turns:
     Some messages wait for their turn in the inbox, not in a worker: an owner's handoff
     notices, because Meta paces what goes to one person. Told only how long until a token is
     free, every waiting message would hear the same answer, come back together, and all but
-    one be put back again: n messages waiting, n looks at every free slot. Here the first
-    ask takes the message's turn, a token of the key's bucket now or ahead (so others asking
-    meanwhile queue behind it), and asking again keeps it: the n-th is told to come back
-    after the n - 1 ahead of it, and each is looked at about once. The send then uses its
-    turn instead of taking another token (`use`). A turn never used (the message gave up)
-    is forgotten `kept_seconds` after it came. Turns live in one router process: a message
-    retried by another replica asks there, at the back of that replica's queue."""
+    one be put back again: n messages waiting, n looks at every free slot. Here each message
+    is given a turn on its first ask, one bucket interval (1 / rate) after the turn given
+    before it, and keeps it when it asks again: the n-th comes back after the n - 1 ahead
+    of it, and each is looked at about once. Two asking at the same moment get turns a
+    slot apart, not both "now". Turns take no tokens: the send still takes its own, so
+    other sends to that person (an owner's sign-in code) never queue behind the notices;
+    spaced a slot apart, the notices leave the bucket's burst to them. A turn is forgotten
+    `kept_seconds` after it came. Turns live in one router process: a message retried by
+    another replica asks there."""
 
     def __init__(
         self,
@@ -124,34 +126,26 @@ class Turns:
         self._queues: OrderedDict[str, OrderedDict[str, float]] = OrderedDict()
 
     def wait(self, key: str, who: str, bucket: TokenBucket) -> float:
-        """Seconds until `who`'s turn to send to `key` (0: now), taking it on the first ask."""
+        """Seconds until `who`'s turn to send to `key` (0: now), paced by `bucket`."""
         now = self._clock()
         queue = self._queues.get(key)
         if queue is not None:
-            self._queues.move_to_end(key)
             while queue and next(iter(queue.values())) < now - self._kept:
-                queue.popitem(last=False)  # turns come in order: the oldest first
+                queue.popitem(last=False)  # turns are given in order: the oldest first
             due = queue.get(who)
             if due is not None:
+                self._queues.move_to_end(key)
                 return max(0.0, due - now)
         else:
             queue = self._queues[key] = OrderedDict()
             if len(self._queues) > self._max:
                 self._queues.popitem(last=False)
-        wait = bucket.reserve()
-        queue[who] = now + wait
-        return wait
-
-    def use(self, key: str, who: str | None) -> float | None:
-        """The send `who`'s turn at `key` was for goes now: the seconds still to wait for
-        it (0: none), or None when `who` holds no turn there (the send takes a token)."""
-        queue = self._queues.get(key)
-        if queue is None or who is None:
-            return None
-        due = queue.pop(who, None)
-        if not queue:
-            del self._queues[key]
-        return None if due is None else max(0.0, due - self._clock())
+        self._queues.move_to_end(key)
+        due = now + bucket.wait()
+        if queue:  # a slot after the turn given before
+            due = max(due, next(reversed(queue.values())) + 1 / bucket.rate)
+        queue[who] = due
+        return due - now
 
 
 class BreakerState(StrEnum):

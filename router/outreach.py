@@ -37,7 +37,6 @@ class Outgoing:
     text: str | None  # the free-form words, when the window is open (None: template only)
     parameters: list[str]  # the template's body parameters
     language: str | None  # what the recipient reads, if known
-    turn: str | None = None  # the message whose turn to the recipient this uses (pair_turn)
 
 
 # Meta refuses a template parameter with a new line, a tab or more than four spaces in a
@@ -78,7 +77,7 @@ class Outreach:
                 return self._count(route, outgoing, "restricted")
             try:
                 await self._graph.send_text(
-                    phone_number_id, token, outgoing.recipient, outgoing.text, turn=outgoing.turn
+                    phone_number_id, token, outgoing.recipient, outgoing.text
                 )
                 return self._count(route, outgoing, "free_form")
             except OutsideWindowError:
@@ -107,7 +106,6 @@ class Outreach:
                 chosen.language,
                 parameters,
                 copy_code=code,
-                turn=outgoing.turn,
             )
         except GraphApiUnavailableError:
             raise

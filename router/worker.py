@@ -4,6 +4,7 @@ tenant's agent, then the Graph API; it completes the message or gives it back fo
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import time
 from collections import defaultdict
 
@@ -319,9 +320,6 @@ class Worker:
         self, route: Route, envelope: Envelope, state: ConversationState
     ) -> None:
         reply = await self._reply(route, envelope, state)
-        receipt = self._receipts.get(envelope.message_id)
-        if receipt is not None:  # the blue ticks first, then the answer (never for long)
-            await asyncio.wait({receipt}, timeout=RECEIPT_FIRST_SECONDS)
         state = await self._learn_language(envelope, state, reply)
         parts = split_text(reply.text or "")
         tracking = ReplyTracking.of(reply).encode() if self._settings.reply_tracking else None
@@ -398,7 +396,7 @@ class Worker:
             token = route.credentials.access_token.get_secret_value()
             receipt = asyncio.create_task(self._mark_read(envelope, token))
             self._receipts[envelope.message_id] = receipt
-            receipt.add_done_callback(lambda _: self._receipts.pop(envelope.message_id, None))
+            receipt.add_done_callback(functools.partial(self._receipt_done, envelope.message_id))
         message = await self._media.for_agent(route, envelope, state.language)
         started = time.perf_counter()
         try:
@@ -416,6 +414,17 @@ class Worker:
         log.info("agent.answered", seconds=round(elapsed, 3), handoff=reply.handoff)
         await self._inbox.save_reply(envelope.message_id, reply.model_dump_json())
         return reply
+
+    def _receipt_done(self, message_id: str, receipt: "asyncio.Task[None]") -> None:
+        if self._receipts.get(message_id) is receipt:  # not a later attempt's receipt
+            del self._receipts[message_id]
+
+    async def _receipt_first(self, envelope: Envelope) -> None:
+        """The message's read receipt goes before its answer (the typing indicator it
+        starts would otherwise stay up), waited for RECEIPT_FIRST_SECONDS at most."""
+        receipt = self._receipts.get(envelope.message_id)
+        if receipt is not None:
+            await asyncio.wait({receipt}, timeout=RECEIPT_FIRST_SECONDS)
 
     async def _mark_read(self, envelope: Envelope, token: str) -> None:
         """A task of its own (it logs with the ids of the message that started it)."""
@@ -451,6 +460,7 @@ class Worker:
             return
         done = await self._inbox.sent_parts(envelope.message_id)
         token = route.credentials.access_token.get_secret_value()
+        await self._receipt_first(envelope)
         for key, text in parts.items():
             if key in done:
                 continue

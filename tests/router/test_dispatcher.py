@@ -42,6 +42,9 @@ class Worker:
     def dead_lettered(self, entry: object) -> None:
         pass
 
+    async def aclose(self) -> None:
+        pass
+
     async def handle(self, envelope: SimpleNamespace) -> None:
         self.started[envelope.message_id] = time.monotonic()
         if len(self.started) == self.expected:
