@@ -415,7 +415,7 @@ class Worker:
         await self._inbox.save_reply(envelope.message_id, reply.model_dump_json())
         return reply
 
-    def _receipt_done(self, message_id: str, receipt: "asyncio.Task[None]") -> None:
+    def _receipt_done(self, message_id: str, receipt: asyncio.Task[None]) -> None:
         if self._receipts.get(message_id) is receipt:  # not a later attempt's receipt
             del self._receipts[message_id]
 
