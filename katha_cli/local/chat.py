@@ -24,6 +24,12 @@ from katha_cli.local.state import TenantInfo, UpState
 from router.signature import sign
 
 DEFAULT_CUSTOMER = "94770000000"
+# How long `katha up` leaves a handed-over conversation with a person (the router's
+# handoff timeout there: katha_cli.local.router_process.LOCAL_HANDOFF_SECONDS).
+HANDOFF_SECONDS = 600.0
+# While a person has the conversation the agent stays quiet: a message then waits this
+# long for a reply (the owner may have given it back meanwhile), not the whole timeout.
+WITH_PERSON_WAIT_SECONDS = 8.0
 RELEASE = re.compile(r"release ([0-9a-z]+)")
 RELEASE_REF = re.compile(r"[0-9a-z]+")
 WEBHOOK_PATH = "/webhooks/whatsapp"
@@ -39,6 +45,10 @@ FALLBACK_SAMPLES = {
 
 class ChatError(RuntimeError):
     pass
+
+
+class WithPersonError(ChatError):
+    """No reply came because the conversation is with a person: the agent stays quiet."""
 
 
 @dataclass(frozen=True)
@@ -160,21 +170,56 @@ class Customer:
 
     def ask(self, text: str) -> Answer:
         after = self._last_seq()
+        handed_over = self.handed_over_at()
         started = time.perf_counter()
         message_id = self.send(text)
-        return self.wait_for_reply(message_id, after, started)
+        return self.wait_for_reply(message_id, after, started, handed_over)
 
-    def wait_for_reply(self, message_id: str, after: int, started: float) -> Answer:
+    def handed_over_at(self, now: float | None = None) -> float | None:
+        """When the agent last handed this customer to a person (wall-clock seconds), if
+        that is recent enough that a person may still have the conversation: the agent's
+        latest reply to them (a reply of the agent's carries its tracking) was a handoff
+        less than HANDOFF_SECONDS ago. A release by the owner is not seen here; a message
+        then gets its reply within the short wait."""
+        moment = time.time() if now is None else now
+        replies = [
+            message
+            for message in self._outbox(0, 0)
+            if message.phone_number_id == self.tenant.phone_number_id and message.tracking
+        ]
+        if not replies or replies[-1].tracking is None or not replies[-1].tracking.handoff:
+            return None
+        at = replies[-1].at
+        return at if moment - at < HANDOFF_SECONDS else None
+
+    def wait_for_reply(
+        self, message_id: str, after: int, started: float, handed_over: float | None = None
+    ) -> Answer:
         """Long-poll the outbox for the parts answering `message_id`; the reply is complete
-        when no further part came for `quiet_seconds`."""
+        when no further part came for `quiet_seconds`. When the conversation was handed to
+        a person at `handed_over`, no reply is waited for longer than
+        WITH_PERSON_WAIT_SECONDS, and WithPersonError says why none came."""
         parts: list[OutboxMessage] = []
         first_at = 0.0
-        deadline = started + self.timeout
+        patience = self.timeout
+        if handed_over is not None:
+            patience = min(patience, WITH_PERSON_WAIT_SECONDS)
+        deadline = started + patience
         while True:
             now = time.perf_counter()
             if now >= deadline:
                 if parts:
                     return Answer(parts, first_at - started)
+                if handed_over is not None:
+                    since, until = (
+                        time.strftime("%H:%M:%S", time.localtime(moment))
+                        for moment in (handed_over, handed_over + HANDOFF_SECONDS)
+                    )
+                    raise WithPersonError(
+                        f"no reply: this conversation was handed to a person at {since}. The "
+                        "owner sees your message; the agent stays quiet until they release "
+                        f"it (/release in katha chat) or until {until}"
+                    )
                 raise ChatError(f"no reply within {self.timeout:.0f} s")
             wait = min(deadline - now, self.quiet_seconds) if parts else deadline - now
             wait = min(wait, MAX_WAIT_SECONDS)  # a longer --timeout polls again

@@ -4,6 +4,7 @@ tenant's messages on to Meta unchanged, with Meta's answer (errors included) bac
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from katha.contracts.messages import ReplyTracking
-from katha_cli.local.chat import Customer, webhook_body
+from katha_cli.local.chat import (
+    HANDOFF_SECONDS,
+    WITH_PERSON_WAIT_SECONDS,
+    Customer,
+    WithPersonError,
+    webhook_body,
+)
 from katha_cli.local.outbox import Outbox, OutboxMessage, create_graph_app
 from katha_cli.local.servers import BackgroundServer, PortInUseError, bind
 from katha_cli.local.state import TenantInfo, UpState
@@ -180,3 +187,56 @@ def test_a_customer_waiting_longer_than_one_poll_still_gets_the_reply(
         answer = customer.wait_for_reply("wamid.IN1", after=0, started=time.perf_counter())
     timer.join()
     assert answer.text == "later"
+
+
+def test_a_customer_a_person_has_is_told_so_after_a_short_wait_not_the_whole_timeout(
+    stack: tuple[str, Outbox, Meta, list[OutboxMessage]],
+) -> None:
+    # `katha ask` after the agent handed this customer to a person: the agent stays quiet,
+    # so the customer hears why after WITH_PERSON_WAIT_SECONDS rather than 60 s of nothing.
+    url, _, _, _ = stack
+    state = UpState(
+        pid=0, directory=".", router_url="http://127.0.0.1:9", graph_url=url,
+        agents_url="http://127.0.0.1:9", tenants=[],
+    )  # fmt: skip
+    tenant = TenantInfo(
+        key="demo/tea", display_name="Tea", phone_number_id=LOCAL, app_secret="local-x"
+    )
+    post = partial(httpx.post, f"{url}/v23.0/{LOCAL}/messages")
+    with Customer(state, tenant, number="9477", timeout=60) as customer:
+        assert customer.handed_over_at() is None  # nothing sent to them yet
+        post(json=text_body("9477", "Rs. 2,800", ReplyTracking(language="en").encode()))
+        assert customer.handed_over_at() is None  # the agent answered them
+        post(json=text_body("9477", "A person will help", ReplyTracking(handoff=True).encode()))
+        handed = customer.handed_over_at()
+        assert handed is not None
+        assert abs(handed - time.time()) < 5
+        post(json=text_body("9477", "Owner here, yes we do"))  # the owner's own words
+        assert customer.handed_over_at() == handed  # untracked: not the agent's
+        assert customer.handed_over_at(now=handed + HANDOFF_SECONDS + 1) is None
+
+        started = time.perf_counter()
+        with pytest.raises(WithPersonError, match="handed to a person at"):
+            customer.wait_for_reply("wamid.IN2", after=0, started=started, handed_over=handed)
+        waited = time.perf_counter() - started
+        assert WITH_PERSON_WAIT_SECONDS <= waited < 30
+
+        # Released meanwhile: the agent's reply still comes within the short wait.
+        timer = threading.Timer(
+            0.3,
+            lambda: post(
+                json={
+                    **text_body("9477", "Check-in is at 2.00"),
+                    "context": {"message_id": "wamid.IN3"},
+                }
+            ),
+        )
+        timer.start()
+        answer = customer.wait_for_reply(
+            "wamid.IN3", after=0, started=time.perf_counter(), handed_over=handed
+        )
+        timer.join()
+        assert answer.text == "Check-in is at 2.00"
+    other = TenantInfo(key="demo/rice", display_name="Rice", phone_number_id=LIVE, app_secret="x")
+    with Customer(state, other, number="9477", timeout=60) as customer:
+        assert customer.handed_over_at() is None  # another business's handoff is not this one
