@@ -1,7 +1,9 @@
 """The console's cleanup: a task for the app's life that drops, every CLEANUP_SECONDS,
-sessions that expired or went idle, sign-in codes past what the limits still count, and
-audit entries older than AUDIT_DAYS. Run on a timer, not when someone asks for a code, so
-that a quiet console's tables shrink too. Every replica runs it; the deletes are idempotent.
+sessions that expired or went idle, sign-in codes past what the limits still count, audit
+entries older than AUDIT_DAYS, and API tokens TOKENS_KEPT_DAYS after they ended (the token
+list shows an ended token that long, so the owner learns why an integration stopped).
+Run on a timer, not when someone asks for a code, so that a quiet console's tables shrink
+too. Every replica runs it; the deletes are idempotent.
 """
 
 import asyncio
@@ -9,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from console.auth.api_tokens import DEFAULT_DAYS
 from console.services import ConsoleServices
 from katha.observability import get_logger
 from katha.store.console_tables import ConsoleTables
@@ -19,6 +22,7 @@ CLEANUP_SECONDS = 600.0
 AUDIT_DAYS = 400  # a year of "who did what", and a little more to compare with last year
 # Codes are kept as long as the longest limit counts them: the guess budget's 24 hours.
 CODES_KEPT = timedelta(hours=24)
+TOKENS_KEPT_DAYS = 30
 
 
 async def forget_old(services: ConsoleServices) -> None:
@@ -31,6 +35,10 @@ async def forget_old(services: ConsoleServices) -> None:
         now - kept,
         idle_since=now - idle,
         audit_before=now - timedelta(days=AUDIT_DAYS),
+        tokens_ended_before=(
+            now - timedelta(days=TOKENS_KEPT_DAYS),
+            now - timedelta(days=TOKENS_KEPT_DAYS + DEFAULT_DAYS),
+        ),
     )
 
 

@@ -211,10 +211,14 @@ class ConsoleTables:
         *,
         idle_since: datetime | None = None,
         audit_before: datetime | None = None,
+        tokens_ended_before: tuple[datetime, datetime] | None = None,
     ) -> None:
         """Drop sessions that expired (or were last seen no later than `idle_since`), codes
         created before `codes_before` (kept until then because the rate limits and the
-        guess budget count them), and audit entries older than `audit_before`."""
+        guess budget count them), audit entries older than `audit_before`, and API tokens
+        that ended by `tokens_ended_before`, a pair (end, made): a token with an end ended
+        no later than `end`; one without (console.auth.api_tokens.ends) was made no later
+        than `made`."""
         sessions, codes, audit = console_sessions.c, console_login_codes.c, console_audit.c
         gone = sessions.expires_at <= now
         if idle_since is not None:
@@ -225,6 +229,15 @@ class ConsoleTables:
         ]
         if audit_before is not None:
             statements.append(delete(console_audit).where(audit.at < audit_before))
+        if tokens_ended_before is not None:
+            ended, made = tokens_ended_before
+            tokens = console_api_tokens.c
+            statements.append(
+                delete(console_api_tokens).where(
+                    (tokens.expires_at <= ended)
+                    | (tokens.expires_at.is_(None) & (tokens.created_at <= made))
+                )
+            )
         await self._write(*statements)
 
     # One-time codes

@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from console.auth.api_tokens import new_token
 from console.auth.keys import plain_hash
 from console.auth.sessions import SESSION_COOKIE, csrf_for
+from console.housekeeping import TOKENS_KEPT_DAYS, forget_old
 from console.settings import ConsoleSettings
 from katha.store.console_tables import console_api_tokens
 from katha.store.engines import sync_engine
@@ -141,6 +142,16 @@ def test_an_api_token_ends_after_its_days_and_the_list_says_so(
     client.cookies.set(SESSION_COOKIE, session_for(store_url, {ALPHA: "owner"}, at=clock.now))
     listed = {item["name"]: item["expired"] for item in client.get(tokens(ALPHA)).json()}
     assert listed == {"crm": False, "one day": True}
+    # The list shows an ended token for TOKENS_KEPT_DAYS, then the cleanup forgets it.
+    services = client.app.state.services  # type: ignore[attr-defined]
+    clock.advance(days=TOKENS_KEPT_DAYS - 1)
+    client.portal.call(forget_old, services)  # type: ignore[union-attr]
+    client.cookies.set(SESSION_COOKIE, session_for(store_url, {ALPHA: "owner"}, at=clock.now))
+    assert sorted(item["name"] for item in client.get(tokens(ALPHA)).json()) == ["crm", "one day"]
+    clock.advance(days=1)
+    client.portal.call(forget_old, services)  # type: ignore[union-attr]
+    client.cookies.set(SESSION_COOKIE, session_for(store_url, {ALPHA: "owner"}, at=clock.now))
+    assert [item["name"] for item in client.get(tokens(ALPHA)).json()] == ["crm"]
 
 
 def test_a_token_made_by_the_release_before_token_ends_works_for_the_usual_days(
@@ -167,3 +178,7 @@ def test_a_token_made_by_the_release_before_token_ends_works_for_the_usual_days(
     [listed] = client.get(tokens(ALPHA)).json()
     assert datetime.fromisoformat(listed["expires_at"]) == START + timedelta(days=90)
     assert listed["expired"]
+    clock.advance(days=TOKENS_KEPT_DAYS)  # its end is worked out as the list works it out
+    client.portal.call(forget_old, client.app.state.services)  # type: ignore[attr-defined,union-attr]
+    client.cookies.set(SESSION_COOKIE, session_for(store_url, {ALPHA: "owner"}, at=clock.now))
+    assert client.get(tokens(ALPHA)).json() == []

@@ -156,3 +156,33 @@ def test_the_console_tables_are_exactly_what_0003_builds(store_url: str) -> None
         assert set(inspect(connection).get_table_names()) >= CONSOLE_TABLES
     engine.dispose()
     assert differences == []
+
+
+async def test_tokens_are_forgotten_once_they_ended_long_enough_ago(
+    store: ConversationStore,
+) -> None:
+    tables = ConsoleTables.of(store)
+
+    def token(token_id: str, made_days_ago: int, ends_days_ago: int | None) -> ApiTokenRow:
+        made = START - timedelta(days=made_days_ago)
+        ends = None if ends_days_ago is None else START - timedelta(days=ends_days_ago)
+        return ApiTokenRow(
+            id=token_id, tenant=TENANT, name=token_id, token_hash="x" * 64, created_at=made,
+            created_by="code:abc", expires_at=ends,
+        )  # fmt: skip
+
+    rows = [
+        token("ended-long-ago", 200, 110),
+        token("ended-lately", 120, 30),
+        token("still-works", 10, -80),
+        token("no-end-made-long-ago", 400, None),  # written by the release before ends
+        token("no-end-made-lately", 150, None),
+    ]
+    for row in rows:
+        await tables.add_api_token(row)
+    cutoff = (START - timedelta(days=100), START - timedelta(days=190))
+    await tables.forget_expired(START, codes_before=START, tokens_ended_before=cutoff)
+    kept = [row.id for row in await tables.api_tokens(TENANT)]
+    assert sorted(kept) == ["ended-lately", "no-end-made-lately", "still-works"]
+    await tables.forget_expired(START, codes_before=START)  # tokens untouched without a cutoff
+    assert len(await tables.api_tokens(TENANT)) == 3
