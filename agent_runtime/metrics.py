@@ -29,6 +29,10 @@ class AgentMetrics:
         self.generation_seconds: Histogram = self.metrics.histogram(
             "generation_seconds", "Time to write the answer.", ["backend"]
         )
+        self.heap_trims: Counter = self.metrics.counter(
+            "heap_trims_total",
+            "Times the replica gave freed memory back to the system after going quiet.",
+        )
         self.handoffs: Counter = self.metrics.counter(
             "handoffs_total", "Conversations handed to a person, by reason.", ["reason"]
         )

@@ -13,6 +13,7 @@ import ray
 from ray import serve
 from ray.serve import Application
 
+from agent_runtime.heap import QuietTrimmer, find_malloc_trim
 from agent_runtime.settings import AgentSettings
 from ingestion.index.location import index_location
 from ingestion.places import Places
@@ -56,6 +57,9 @@ class AgentDeployment:
         refresher = ray_refresher(app_args, settings)
         self.agent: Agent = Agent(app_args, settings, embedder=embedder, refresher=refresher)
         self.agent.start()
+        # A quiet replica gives back what glibc kept of the last burst (agent_runtime.heap).
+        trims = self.agent.metrics.heap_trims
+        self.trimmer = QuietTrimmer(find_malloc_trim(), on_trim=trims.inc).start()
 
     def __serve_build_asgi_app__(self) -> "FastAPI":
         from agent_runtime.api.app import create_app
@@ -64,6 +68,9 @@ class AgentDeployment:
 
     def __del__(self) -> None:
         # Serve calls this when it stops a replica: release the Postgres pool or SQLite.
+        trimmer = getattr(self, "trimmer", None)
+        if trimmer is not None:
+            trimmer.stop()
         agent = getattr(self, "agent", None)
         if agent is not None:
             agent.close()

@@ -84,6 +84,25 @@ def test_each_tenant_answers_through_ray_serve_from_its_own_index(serve_url: str
     assert "katha_agent_answers_total" in httpx.get(f"{bakery}/metrics").text
 
 
+def test_a_replica_gives_freed_memory_back_once_it_goes_quiet(serve_url: str) -> None:
+    tea = f"{serve_url}/dilmah-corner"
+    for question in ("How much is 100 g of Uva tea?", "Do you deliver?", "Opening hours?") * 4:
+        post(tea, message(question, tenant=TEA_SHOP))
+    # The replica's trimmer looks every 2 s; the first quiet look after work trims.
+    deadline = time.monotonic() + 30
+    while (trims := _counter(httpx.get(f"{tea}/metrics").text, "katha_agent_heap_trims_total")) < 1:
+        assert time.monotonic() < deadline, "the replica never trimmed after going quiet"
+        time.sleep(0.5)
+    assert trims >= 1
+
+
+def _counter(exposition: str, name: str) -> float:
+    for line in exposition.splitlines():
+        if line.startswith((name + " ", name + "{")):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} is not exported")
+
+
 def test_a_refresh_runs_as_a_ray_task_while_the_agent_keeps_answering(serve_url: str) -> None:
     bakery = f"{serve_url}/mihiri"
     assert httpx.post(f"{bakery}/v1/index/refresh").status_code == 202
