@@ -1,14 +1,18 @@
 """Memory of one tenant's agent replica over a 5,000-chunk index, and of the whole `katha up`.
 
     .venv/bin/python bench/replica_memory.py [--chunks 5000] [--questions 50]
-        [--workdir DIR] [--skip-up | --up-only]
+        [--tenants N] [--workdir DIR] [--skip-up | --up-only]
 
 1. Indexes Mihiri Bakery (tests/agent_runtime/bakery.py) plus Markdown pages of real
    sentences (Sinhala, Tamil, English and romanised Wikipedia text from ../shared/data) through
    Katha's own ingestion, `--chunks` chunks in all; kept in --workdir for the next run.
 2. Starts Ray Serve with that tenant's application (the `build_app` the operator names) and a
    bare Serve application (one FastAPI route), asks the agent `--questions` questions, and
-   prints both replicas' RSS (anonymous and file-backed), PSS and USS.
+   prints both replicas' RSS (anonymous and file-backed), PSS and USS, just after the
+   questions and again after QUIET_SECONDS of quiet. With `--tenants N`,
+   N shops (copies of the same index) each get their own replica, as on a node that runs
+   several: their PSS is what each adds to the node, shared libraries and the model's pages
+   split between them; RSS counts those in every replica.
 3. Starts `katha up examples`, asks each example tenant a few questions, and prints the same
    for every process of its tree, with the sums (PSS sums honestly across processes: Ray's
    shared libraries are counted in every process's RSS).
@@ -25,6 +29,7 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +52,9 @@ from proctree import pandas_note  # noqa: E402
 
 TENANT = "bench/mihiri"
 TARGETS_MIB = {"replica": 250.0, "katha up": 1.2 * 1024}
+# How long the replicas are left quiet before they are measured again: a replica gives
+# back what glibc kept of a burst within a few seconds of going quiet (agent_runtime.heap).
+QUIET_SECONDS = 10.0
 # Real text nobody on the project wrote: each page section is one chunk.
 CORPORA = [
     "dakshina/si.romanized.rejoined.test.native.txt",
@@ -255,33 +263,54 @@ def bare_application() -> Any:
     return Bare.bind()  # type: ignore[attr-defined]
 
 
-def replicas(args: dict[str, Any], questions: int) -> None:
+def replicas(args: dict[str, Any], questions: int, tenants: int = 1) -> None:
     import ray
     from ray import serve
 
     from agent_runtime.serve_app import build_app
 
     port = free_port()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # Each replica asks Ray for a CPU (AgentSettings.replica_cpus): shops on a node share
+    # its cores, so Ray is told of one per shop (and the bare one) whatever the machine has.
+    ray.init(num_cpus=max(2, tenants + 1), include_dashboard=False, log_to_driver=False)
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     try:
-        serve.run(build_app(args), name="tenant", route_prefix="/tenant")
+        names = [TENANT] + [f"{TENANT}-{number}" for number in range(2, tenants + 1)]
+        root = Path(args["index_dir"])
+        for number, tenant in enumerate(names):
+            if tenant != TENANT:  # another shop: a copy of the index under its own name
+                shutil.copytree(root / TENANT, root / tenant)
+            serve.run(
+                build_app({**args, "tenant": tenant}),
+                name=f"tenant{number}",
+                route_prefix=f"/tenant{number}",
+            )
         serve.run(bare_application(), name="bare", route_prefix="/bare")
         url = f"http://127.0.0.1:{port}"
-        answered = ask(f"{url}/tenant", bakery_questions(questions), TENANT)
+        answered = sum(
+            ask(f"{url}/tenant{number}", bakery_questions(questions), tenant)
+            for number, tenant in enumerate(names)
+        )
         for _ in range(questions):
             httpx.get(f"{url}/bare/", timeout=30).raise_for_status()
-        chunks = httpx.get(f"{url}/tenant/v1/index", timeout=30).json()["chunks"]
-        rows = [
-            memory_of(pid, f"agent replica ({chunks} chunks)")
-            for pid in pids_named("ServeReplica:tenant:")
-        ]
-        rows += [memory_of(pid, "bare Serve replica") for pid in pids_named("ServeReplica:bare:")]
-        table(
-            f"Serve replicas after {answered}/{questions} answered questions (target: agent <= "
-            f"{TARGETS_MIB['replica']:.0f} MiB)",
-            rows,
-        )
+        chunks = httpx.get(f"{url}/tenant0/v1/index", timeout=30).json()["chunks"]
+        for moment in ("just after", f"{QUIET_SECONDS:.0f} s later"):
+            if moment != "just after":
+                time.sleep(QUIET_SECONDS)  # quiet replicas give back freed memory
+            rows = [
+                memory_of(pid, f"agent replica ({chunks} chunks)")
+                for number in range(len(names))
+                for pid in pids_named(f"ServeReplica:tenant{number}:")
+            ]
+            rows += [
+                memory_of(pid, "bare Serve replica") for pid in pids_named("ServeReplica:bare:")
+            ]
+            table(
+                f"Serve replicas of {len(names)} shop(s), {moment} {answered}/"
+                f"{questions * len(names)} answered questions (target: agent <= "
+                f"{TARGETS_MIB['replica']:.0f} MiB)",
+                rows,
+            )
     finally:
         serve.shutdown()
         ray.shutdown()
@@ -315,18 +344,21 @@ def whole_up(questions: int) -> None:
                         continue  # counted: a slow reply does not stop the measurement
             if not answered:
                 print(log.read_text(encoding="utf-8", errors="replace")[-4000:])
-            rows = []
-            for pid in descendants(process.pid):
-                try:
-                    rows.append(memory_of(pid, label_of(pid)))
-                except OSError:
-                    continue  # ended meanwhile
-            table(
-                f"katha up examples after {answered}/{min(questions, len(examples))} answered "
-                f"(target: <= {TARGETS_MIB['katha up']:.0f} MiB)",
-                rows,
-                total=True,
-            )
+            for moment in ("just after", f"{QUIET_SECONDS:.0f} s later"):
+                if moment != "just after":
+                    time.sleep(QUIET_SECONDS)
+                rows = []
+                for pid in descendants(process.pid):
+                    try:
+                        rows.append(memory_of(pid, label_of(pid)))
+                    except OSError:
+                        continue  # ended meanwhile
+                table(
+                    f"katha up examples, {moment} {answered}/{min(questions, len(examples))} "
+                    f"answered (target: <= {TARGETS_MIB['katha up']:.0f} MiB)",
+                    rows,
+                    total=True,
+                )
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(120)
@@ -336,6 +368,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=5000)
     parser.add_argument("--questions", type=int, default=50)
+    parser.add_argument(
+        "--tenants", type=int, default=1, help="shops, each with its own replica (default 1)"
+    )
     parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "katha-replica-memory"
     )
@@ -349,7 +384,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="katha-replica-") as copy:
             # A copy per run: the replica writes its conversations beside the index.
             shutil.copytree(args["index_dir"], copy, dirs_exist_ok=True)
-            replicas({**args, "index_dir": copy}, options.questions)
+            replicas({**args, "index_dir": copy}, options.questions, options.tenants)
     if not options.skip_up:
         whole_up(options.questions)
 
