@@ -20,15 +20,16 @@ import httpx
 from katha.contracts.messages import ReplyTracking
 from katha_cli.local.meta_rules import template_parameters
 from katha_cli.local.outbox import MAX_WAIT_SECONDS, OutboxMessage
+from katha_cli.local.router_process import LOCAL_HANDOFF_SECONDS
 from katha_cli.local.state import TenantInfo, UpState
 from router.signature import sign
 
 DEFAULT_CUSTOMER = "94770000000"
-# How long `katha up` leaves a handed-over conversation with a person (the router's
-# handoff timeout there: katha_cli.local.router_process.LOCAL_HANDOFF_SECONDS).
-HANDOFF_SECONDS = 600.0
-# While a person has the conversation the agent stays quiet: a message then waits this
-# long for a reply (the owner may have given it back meanwhile), not the whole timeout.
+# While a person may have the conversation (the agent's last reply to this customer
+# handed them over, less than the local handoff timeout ago), a message the router has
+# not marked read within this long is one the agent stays quiet on: the customer is told
+# so rather than waiting the whole timeout. A message marked read is with the agent (the
+# owner gave the conversation back), and its reply gets the whole timeout.
 WITH_PERSON_WAIT_SECONDS = 8.0
 RELEASE = re.compile(r"release ([0-9a-z]+)")
 RELEASE_REF = re.compile(r"[0-9a-z]+")
@@ -179,8 +180,8 @@ class Customer:
         """When the agent last handed this customer to a person (wall-clock seconds), if
         that is recent enough that a person may still have the conversation: the agent's
         latest reply to them (a reply of the agent's carries its tracking) was a handoff
-        less than HANDOFF_SECONDS ago. A release by the owner is not seen here; a message
-        then gets its reply within the short wait."""
+        less than the local handoff timeout ago. A release is not seen here: whether the
+        router handed a message to the agent is (`wait_for_reply`)."""
         moment = time.time() if now is None else now
         replies = [
             message
@@ -190,37 +191,32 @@ class Customer:
         if not replies or replies[-1].tracking is None or not replies[-1].tracking.handoff:
             return None
         at = replies[-1].at
-        return at if moment - at < HANDOFF_SECONDS else None
+        return at if moment - at < LOCAL_HANDOFF_SECONDS else None
 
     def wait_for_reply(
         self, message_id: str, after: int, started: float, handed_over: float | None = None
     ) -> Answer:
         """Long-poll the outbox for the parts answering `message_id`; the reply is complete
         when no further part came for `quiet_seconds`. When the conversation was handed to
-        a person at `handed_over`, no reply is waited for longer than
-        WITH_PERSON_WAIT_SECONDS, and WithPersonError says why none came."""
+        a person at `handed_over` and the router has not marked `message_id` read within
+        WITH_PERSON_WAIT_SECONDS, the agent stays quiet on it: WithPersonError says so."""
         parts: list[OutboxMessage] = []
         first_at = 0.0
-        patience = self.timeout
+        deadline = started + self.timeout
         if handed_over is not None:
-            patience = min(patience, WITH_PERSON_WAIT_SECONDS)
-        deadline = started + patience
+            deadline = min(deadline, started + WITH_PERSON_WAIT_SECONDS)
         while True:
             now = time.perf_counter()
             if now >= deadline:
                 if parts:
                     return Answer(parts, first_at - started)
-                if handed_over is not None:
-                    since, until = (
-                        time.strftime("%H:%M:%S", time.localtime(moment))
-                        for moment in (handed_over, handed_over + HANDOFF_SECONDS)
-                    )
-                    raise WithPersonError(
-                        f"no reply: this conversation was handed to a person at {since}. The "
-                        "owner sees your message; the agent stays quiet until they release "
-                        f"it (/release in katha chat) or until {until}"
-                    )
-                raise ChatError(f"no reply within {self.timeout:.0f} s")
+                if handed_over is None:
+                    raise ChatError(f"no reply within {self.timeout:.0f} s")
+                if not self._was_read(message_id):
+                    raise self._with_person(handed_over)
+                # Given back meanwhile: the agent has it, and gets the whole timeout.
+                handed_over, deadline = None, started + self.timeout
+                continue
             wait = min(deadline - now, self.quiet_seconds) if parts else deadline - now
             wait = min(wait, MAX_WAIT_SECONDS)  # a longer --timeout polls again
             arrived = self._outbox(after, wait)
@@ -231,6 +227,25 @@ class Customer:
                     first_at = first_at or time.perf_counter()
             if parts and not any(message.reply_to == message_id for message in arrived):
                 return Answer(parts, first_at - started)
+
+    @staticmethod
+    def _with_person(handed_over: float) -> "WithPersonError":
+        since, until = (
+            time.strftime("%H:%M:%S", time.localtime(moment))
+            for moment in (handed_over, handed_over + LOCAL_HANDOFF_SECONDS)
+        )
+        return WithPersonError(
+            f"no reply: this conversation was handed to a person at {since}. The owner sees "
+            "your message; the agent stays quiet until they release it (/release in katha "
+            f"chat) or until {until}"
+        )
+
+    def _was_read(self, message_id: str) -> bool:
+        response = self._http.get(
+            f"{self.state.graph_url}/outbox/read", params={"message_id": message_id}
+        )
+        response.raise_for_status()
+        return bool(response.json()["read"])
 
     def release(self) -> str:
         """Play the owner: answer the latest handoff notice about this customer with its

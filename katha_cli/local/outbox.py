@@ -120,7 +120,10 @@ class Outbox:
         if kind == "template":
             text = template_text(body)
         recipient = recipient_of(body)
+        # A reply names the message it answers; a read receipt, the message it marks read.
         reply_to = (body.get("context") or {}).get("message_id")
+        if kind == "read":
+            reply_to = body.get("message_id")
         tracking = body.get("biz_opaque_callback_data")
         row = (
             "wamid.local." + secrets.token_hex(12),
@@ -151,6 +154,16 @@ class Outbox:
         with self._lock:
             rows = self._db.execute(query + " ORDER BY seq", params).fetchall()
         return [_message(row) for row in rows]
+
+    def was_read(self, message_id: str) -> bool:
+        """Whether the router marked this customer message read (blue ticks): it does as
+        it hands the message to the agent, never while a person has the conversation."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM outbox WHERE kind = 'read' AND reply_to = ? LIMIT 1",
+                (message_id,),
+            ).fetchone()
+        return row is not None
 
     def record_inbound(self, senders: list[tuple[str, str]], at: float) -> None:
         """Customers wrote to these numbers at `at`: their 24-hour windows start again."""
@@ -267,6 +280,10 @@ def create_graph_app(
     @app.get("/outbox/last")
     def last() -> dict[str, int]:
         return {"seq": outbox.last_seq()}
+
+    @app.get("/outbox/read")
+    def read(message_id: Annotated[str, Query(max_length=200)]) -> dict[str, bool]:
+        return {"read": outbox.was_read(message_id)}
 
     return app
 

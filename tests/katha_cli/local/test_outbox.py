@@ -14,14 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from katha.contracts.messages import ReplyTracking
-from katha_cli.local.chat import (
-    HANDOFF_SECONDS,
-    WITH_PERSON_WAIT_SECONDS,
-    Customer,
-    WithPersonError,
-    webhook_body,
-)
+from katha_cli.local import chat
+from katha_cli.local.chat import Customer, WithPersonError, webhook_body
 from katha_cli.local.outbox import Outbox, OutboxMessage, create_graph_app
+from katha_cli.local.router_process import LOCAL_HANDOFF_SECONDS
 from katha_cli.local.servers import BackgroundServer, PortInUseError, bind
 from katha_cli.local.state import TenantInfo, UpState
 
@@ -108,6 +104,11 @@ def test_local_replies_land_in_the_outbox_with_their_tracking(
     assert httpx.get(f"{url}/outbox", params={"after": message.seq}).json()["messages"] == []
     assert httpx.get(f"{url}/outbox", params={"to": "9478"}).json()["messages"] == []
     assert httpx.get(f"{url}/outbox/last").json() == {"seq": outbox.last_seq()}
+    # The receipt is kept (never shown as a message): which message the router marked read.
+    assert httpx.get(f"{url}/outbox/read", params={"message_id": "wamid.IN1"}).json() == {
+        "read": True
+    }
+    assert not outbox.was_read("wamid.IN9")
 
 
 def test_live_numbers_go_to_meta_unchanged_and_its_errors_come_back(
@@ -190,11 +191,12 @@ def test_a_customer_waiting_longer_than_one_poll_still_gets_the_reply(
 
 
 def test_a_customer_a_person_has_is_told_so_after_a_short_wait_not_the_whole_timeout(
-    stack: tuple[str, Outbox, Meta, list[OutboxMessage]],
+    stack: tuple[str, Outbox, Meta, list[OutboxMessage]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # `katha ask` after the agent handed this customer to a person: the agent stays quiet,
-    # so the customer hears why after WITH_PERSON_WAIT_SECONDS rather than 60 s of nothing.
+    # so the customer hears why after the short wait rather than after 60 s of nothing.
     url, _, _, _ = stack
+    monkeypatch.setattr(chat, "WITH_PERSON_WAIT_SECONDS", 1.0)
     state = UpState(
         pid=0, directory=".", router_url="http://127.0.0.1:9", graph_url=url,
         agents_url="http://127.0.0.1:9", tenants=[],
@@ -213,24 +215,20 @@ def test_a_customer_a_person_has_is_told_so_after_a_short_wait_not_the_whole_tim
         assert abs(handed - time.time()) < 5
         post(json=text_body("9477", "Owner here, yes we do"))  # the owner's own words
         assert customer.handed_over_at() == handed  # untracked: not the agent's
-        assert customer.handed_over_at(now=handed + HANDOFF_SECONDS + 1) is None
+        assert customer.handed_over_at(now=handed + LOCAL_HANDOFF_SECONDS + 1) is None
 
+        # The router never marked the message read: a person has it.
         started = time.perf_counter()
         with pytest.raises(WithPersonError, match="handed to a person at"):
             customer.wait_for_reply("wamid.IN2", after=0, started=started, handed_over=handed)
-        waited = time.perf_counter() - started
-        assert WITH_PERSON_WAIT_SECONDS <= waited < 30
+        assert 1.0 <= time.perf_counter() - started < 30
 
-        # Released meanwhile: the agent's reply still comes within the short wait.
-        timer = threading.Timer(
-            0.3,
-            lambda: post(
-                json={
-                    **text_body("9477", "Check-in is at 2.00"),
-                    "context": {"message_id": "wamid.IN3"},
-                }
-            ),
-        )
+        # Given back meanwhile: the router marks the message read as the agent takes it,
+        # and a reply slower than the short wait still arrives.
+        read = {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN3"}
+        assert post(json=read).json() == {"success": True}
+        reply = {**text_body("9477", "Check-in is at 2.00"), "context": {"message_id": "wamid.IN3"}}
+        timer = threading.Timer(2.0, lambda: post(json=reply))
         timer.start()
         answer = customer.wait_for_reply(
             "wamid.IN3", after=0, started=time.perf_counter(), handed_over=handed
