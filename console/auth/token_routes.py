@@ -8,6 +8,8 @@
 
 Only an owner of the Business may (`manage`); anyone else gets 404, as for a Business that
 does not exist. A list never shows a token, only its name and when it was made and used.
+An ended token stays listed (`expired`) for console.housekeeping.TOKENS_KEPT_DAYS, then
+the console's cleanup forgets it.
 """
 
 from datetime import datetime
