@@ -7,17 +7,18 @@ burst of questions a replica over a 5,000-chunk index held 12–14 MiB of such p
 node keeps for nothing. `malloc_trim(0)` returns them in about a millisecond.
 
 Trimming on every request would cost that millisecond in the answer's path; trimming
-on a timer would wake quiet replicas for nothing. So a thread looks at the process's CPU
-time every `check_seconds`. What the process spent in a look beyond its background (Ray's
-core worker and Serve's metrics keep an idle replica at about 1% of a core) counts as
-work; once work adds up to WORK_SECONDS and a look finds the process quiet (under
-QUIET_SHARE of a core), it trims, once. A burst of questions is trimmed after as soon as
-it ends; a shop's occasional questions every few of them. Nothing is hooked into
-requests. Where the C library has no `malloc_trim` (musl), the trimmer does nothing.
+on a plain timer would trim idle replicas again and again for nothing. So a thread
+looks at the process's CPU time every `check_seconds` (a look costs microseconds).
+What the process spent in a look beyond its background (Ray's core worker and Serve's
+metrics keep an idle replica at about 1% of a core) counts as work; once work adds up
+to WORK_SECONDS and a look finds the process quiet (under QUIET_SHARE of a core), it
+trims, once. A burst of questions is trimmed as soon as it ends; a shop's occasional
+questions every few of them; what loading the index left behind at the first quiet
+look. Nothing is hooked into requests. Where the C library has no `malloc_trim`
+(musl), the trimmer does nothing.
 """
 
 import ctypes
-import ctypes.util
 import threading
 import time
 from collections.abc import Callable
@@ -34,12 +35,11 @@ WORK_SECONDS = 0.1  # CPU seconds of work since the last trim that make a trim w
 
 def find_malloc_trim() -> Callable[[], object] | None:
     """glibc's `malloc_trim(0)`, or None where the C library has none."""
-    name = ctypes.util.find_library("c")
     try:
-        function = ctypes.CDLL(name).malloc_trim if name else None
+        # The symbols the interpreter is linked with, its C library's among them: no
+        # `ldconfig` run to find libc by name.
+        function = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
-        return None
-    if function is None:
         return None
     function.argtypes = [ctypes.c_size_t]
     function.restype = ctypes.c_int
@@ -61,7 +61,7 @@ class QuietTrimmer:
         self._cpu = cpu_seconds
         self._check = check_seconds
         self._last_look = self._cpu()
-        self._work = 0.0
+        self._work = WORK_SECONDS  # what starting (the model, the index) left behind
         self.trims = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -92,7 +92,7 @@ class QuietTrimmer:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=self._check + 1)
 
     def _run(self) -> None:

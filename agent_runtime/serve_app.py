@@ -68,12 +68,13 @@ class AgentDeployment:
 
     def __del__(self) -> None:
         # Serve calls this when it stops a replica: release the Postgres pool or SQLite.
-        trimmer = getattr(self, "trimmer", None)
-        if trimmer is not None:
-            trimmer.stop()
-        agent = getattr(self, "agent", None)
-        if agent is not None:
-            agent.close()
+        trimmer, agent = getattr(self, "trimmer", None), getattr(self, "agent", None)
+        try:
+            if trimmer is not None:
+                trimmer.stop()
+        finally:
+            if agent is not None:
+                agent.close()
 
 
 def build_app(args: dict[str, Any]) -> Application:

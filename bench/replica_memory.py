@@ -8,8 +8,8 @@
    Katha's own ingestion, `--chunks` chunks in all; kept in --workdir for the next run.
 2. Starts Ray Serve with that tenant's application (the `build_app` the operator names) and a
    bare Serve application (one FastAPI route), asks the agent `--questions` questions, and
-   prints both replicas' RSS (anonymous and file-backed), PSS and USS, just after the
-   questions and again after QUIET_SECONDS of quiet. With `--tenants N`,
+   prints both replicas' RSS (anonymous and file-backed), PSS and USS, each as its
+   questions end and all again after QUIET_SECONDS of quiet. With `--tenants N`,
    N shops (copies of the same index) each get their own replica, as on a node that runs
    several: their PSS is what each adds to the node, shared libraries and the model's pages
    split between them; RSS counts those in every replica.
@@ -287,27 +287,31 @@ def replicas(args: dict[str, Any], questions: int, tenants: int = 1) -> None:
             )
         serve.run(bare_application(), name="bare", route_prefix="/bare")
         url = f"http://127.0.0.1:{port}"
-        answered = sum(
-            ask(f"{url}/tenant{number}", bakery_questions(questions), tenant)
-            for number, tenant in enumerate(names)
-        )
+        chunks = httpx.get(f"{url}/tenant0/v1/index", timeout=30).json()["chunks"]
+        label = f"agent replica ({chunks} chunks)"
+        answered, first = 0, []
+        for number, tenant in enumerate(names):
+            answered += ask(f"{url}/tenant{number}", bakery_questions(questions), tenant)
+            # Each shop measured as its questions end, before its replica can go quiet.
+            first += [memory_of(pid, label) for pid in pids_named(f"ServeReplica:tenant{number}:")]
         for _ in range(questions):
             httpx.get(f"{url}/bare/", timeout=30).raise_for_status()
-        chunks = httpx.get(f"{url}/tenant0/v1/index", timeout=30).json()["chunks"]
-        for moment in ("just after", f"{QUIET_SECONDS:.0f} s later"):
-            if moment != "just after":
-                time.sleep(QUIET_SECONDS)  # quiet replicas give back freed memory
-            rows = [
-                memory_of(pid, f"agent replica ({chunks} chunks)")
-                for number in range(len(names))
-                for pid in pids_named(f"ServeReplica:tenant{number}:")
-            ]
-            rows += [
-                memory_of(pid, "bare Serve replica") for pid in pids_named("ServeReplica:bare:")
-            ]
+        bare = "bare Serve replica"
+        first += [memory_of(pid, bare) for pid in pids_named("ServeReplica:bare:")]
+        time.sleep(QUIET_SECONDS)  # quiet replicas give back freed memory
+        later = [
+            memory_of(pid, label)
+            for number in range(len(names))
+            for pid in pids_named(f"ServeReplica:tenant{number}:")
+        ]
+        later += [memory_of(pid, bare) for pid in pids_named("ServeReplica:bare:")]
+        for moment, rows in (
+            ("as its questions end", first),
+            (f"{QUIET_SECONDS:.0f} s later", later),
+        ):
             table(
-                f"Serve replicas of {len(names)} shop(s), {moment} {answered}/"
-                f"{questions * len(names)} answered questions (target: agent <= "
+                f"Serve replicas of {len(names)} shop(s), each {moment} ({answered}/"
+                f"{questions * len(names)} answered; target: agent <= "
                 f"{TARGETS_MIB['replica']:.0f} MiB)",
                 rows,
             )
@@ -377,6 +381,8 @@ def main() -> None:
     parser.add_argument("--skip-up", action="store_true", help="measure the replicas only")
     parser.add_argument("--up-only", action="store_true", help="measure `katha up` only")
     options = parser.parse_args()
+    if options.tenants < 1:
+        parser.error("--tenants must be at least 1")
     options.workdir.mkdir(parents=True, exist_ok=True)
     print(pandas_note())
     if not options.up_only:

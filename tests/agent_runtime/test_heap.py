@@ -2,7 +2,6 @@
 and never for the background an idle replica always spends."""
 
 import ctypes
-import ctypes.util
 from pathlib import Path
 
 from agent_runtime.heap import (
@@ -42,6 +41,8 @@ def trimmer(process: Process) -> tuple[QuietTrimmer, list[int]]:
 def test_a_burst_is_trimmed_once_when_it_ends_and_idling_never_is() -> None:
     process = Process()
     trims, told = trimmer(process)
+    process.spend(IDLE)
+    assert trims.look()  # what starting left behind, at the first quiet look
     for _ in range(100):  # an idle replica: Ray's and Serve's own threads
         process.spend(IDLE)
         assert not trims.look()
@@ -53,12 +54,14 @@ def test_a_burst_is_trimmed_once_when_it_ends_and_idling_never_is() -> None:
     for _ in range(100):
         process.spend(IDLE)
         assert not trims.look()
-    assert (process.trimmed, trims.trims, len(told)) == (1, 1, 1)
+    assert (process.trimmed, trims.trims, len(told)) == (2, 2, 2)
 
 
 def test_occasional_questions_add_up_to_a_trim() -> None:
     process = Process()
     trims, _ = trimmer(process)
+    process.spend(IDLE)
+    assert trims.look()  # after starting
     question = 0.04  # one question's CPU: each look with one stays quiet
     assert question + IDLE < QUIET_SHARE * CHECK_SECONDS
     looks = 0
@@ -66,8 +69,9 @@ def test_occasional_questions_add_up_to_a_trim() -> None:
         process.spend(IDLE + question)
         looks += 1
         assert looks < 100
-    assert WORK_SECONDS / question <= looks <= 2 * WORK_SECONDS / question + 1
-    assert process.trimmed == 1
+    # Each look's work is the question less the background allowance's slack.
+    assert WORK_SECONDS / question <= looks <= 3 * WORK_SECONDS / question
+    assert process.trimmed == 2
 
 
 def test_without_malloc_trim_nothing_is_done() -> None:
@@ -82,7 +86,7 @@ def test_without_malloc_trim_nothing_is_done() -> None:
 def test_the_c_library_here_has_malloc_trim_and_it_gives_memory_back() -> None:
     trim = find_malloc_trim()
     assert trim is not None  # glibc: the image's and CI's C library
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc = ctypes.CDLL(None)
     libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
     libc.free.argtypes = [ctypes.c_void_p]
     # 64 MiB in blocks below the mmap threshold, from the heap, then freed but one at the
