@@ -166,19 +166,25 @@ def test_a_long_poll_returns_as_soon_as_a_message_arrives(
     assert empty.json()["messages"] == []
 
 
+def tea_shop(graph_url: str) -> tuple[UpState, TenantInfo]:
+    """A `katha up` state whose only working part is the local Graph API, and its tenant."""
+    state = UpState(
+        pid=0, directory=".", router_url="http://127.0.0.1:9", graph_url=graph_url,
+        agents_url="http://127.0.0.1:9", tenants=[],
+    )  # fmt: skip
+    tenant = TenantInfo(
+        key="demo/tea", display_name="Tea", phone_number_id=LOCAL, app_secret="local-x"
+    )
+    return state, tenant
+
+
 def test_a_customer_waiting_longer_than_one_poll_still_gets_the_reply(
     stack: tuple[str, Outbox, Meta, list[OutboxMessage]],
 ) -> None:
     # `katha ask --timeout 150`: the outbox caps one long-poll at 60 s, so the customer
     # polls again rather than asking for 150 s at once (which the outbox refused with 422).
     url, _, _, _ = stack
-    state = UpState(
-        pid=0, directory=".", router_url="http://127.0.0.1:9", graph_url=url,
-        agents_url="http://127.0.0.1:9", tenants=[],
-    )  # fmt: skip
-    tenant = TenantInfo(
-        key="demo/tea", display_name="Tea", phone_number_id=LOCAL, app_secret="local-x"
-    )
+    state, tenant = tea_shop(url)
     timer = threading.Timer(
         0.3,
         lambda: httpx.post(f"{url}/v23.0/{LOCAL}/messages", json=text_body("9477", "later")),
@@ -197,13 +203,7 @@ def test_a_customer_a_person_has_is_told_so_after_a_short_wait_not_the_whole_tim
     # so the customer hears why after the short wait rather than after 60 s of nothing.
     url, _, _, _ = stack
     monkeypatch.setattr(chat, "WITH_PERSON_WAIT_SECONDS", 1.0)
-    state = UpState(
-        pid=0, directory=".", router_url="http://127.0.0.1:9", graph_url=url,
-        agents_url="http://127.0.0.1:9", tenants=[],
-    )  # fmt: skip
-    tenant = TenantInfo(
-        key="demo/tea", display_name="Tea", phone_number_id=LOCAL, app_secret="local-x"
-    )
+    state, tenant = tea_shop(url)
     post = partial(httpx.post, f"{url}/v23.0/{LOCAL}/messages")
     with Customer(state, tenant, number="9477", timeout=60) as customer:
         assert customer.handed_over_at() is None  # nothing sent to them yet
