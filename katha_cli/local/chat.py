@@ -213,6 +213,10 @@ class Customer:
                 if handed_over is None:
                     raise ChatError(f"no reply within {self.timeout:.0f} s")
                 if not self._was_read(message_id):
+                    # A last look: a reply that came in since the last poll is still one.
+                    parts = [m for m in self._outbox(after, 0) if m.reply_to == message_id]
+                    if parts:
+                        return Answer(parts, time.perf_counter() - started)
                     raise self._with_person(handed_over)
                 # Given back meanwhile: the agent has it, and gets the whole timeout.
                 handed_over, deadline = None, started + self.timeout

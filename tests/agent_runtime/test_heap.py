@@ -69,8 +69,9 @@ def test_occasional_questions_add_up_to_a_trim() -> None:
         process.spend(IDLE + question)
         looks += 1
         assert looks < 100
-    # Each look's work is the question less the background allowance's slack.
-    assert WORK_SECONDS / question <= looks <= 3 * WORK_SECONDS / question
+    # Each look's work is what it spent beyond the background allowance.
+    per_look = IDLE + question - BACKGROUND_SHARE * CHECK_SECONDS
+    assert abs(looks - WORK_SECONDS / per_look) <= 1
     assert process.trimmed == 2
 
 
