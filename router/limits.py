@@ -6,6 +6,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from enum import StrEnum
+from typing import TypeVar
 
 
 class TokenBucket:
@@ -67,6 +68,9 @@ class TokenBucket:
         return self._tokens >= 1
 
 
+V = TypeVar("V")
+
+
 class TokenBuckets:
     """One TokenBucket per key (phone number, recipient), the least recently used evicted."""
 
@@ -88,14 +92,9 @@ class TokenBuckets:
         return self._buckets.get(key)
 
     def __getitem__(self, key: str) -> TokenBucket:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(self._rate, self._burst, self._clock)
-            if len(self._buckets) > self._max:
-                self._buckets.popitem(last=False)
-        else:
-            self._buckets.move_to_end(key)
-        return bucket
+        return _recent(
+            self._buckets, key, lambda: TokenBucket(self._rate, self._burst, self._clock), self._max
+        )
 
 
 class Turns:
@@ -128,24 +127,30 @@ class Turns:
     def wait(self, key: str, who: str, bucket: TokenBucket) -> float:
         """Seconds until `who`'s turn to send to `key` (0: now), paced by `bucket`."""
         now = self._clock()
-        queue = self._queues.get(key)
-        if queue is not None:
-            while queue and next(iter(queue.values())) < now - self._kept:
-                queue.popitem(last=False)  # turns are given in order: the oldest first
-            due = queue.get(who)
-            if due is not None:
-                self._queues.move_to_end(key)
-                return max(0.0, due - now)
-        else:
-            queue = self._queues[key] = OrderedDict()
-            if len(self._queues) > self._max:
-                self._queues.popitem(last=False)
-        self._queues.move_to_end(key)
+        queue = _recent(self._queues, key, OrderedDict, self._max)
+        while queue and next(iter(queue.values())) < now - self._kept:
+            queue.popitem(last=False)  # turns are given in order: the oldest first
+        due = queue.get(who)
+        if due is not None:
+            return max(0.0, due - now)
         due = now + bucket.wait()
         if queue:  # a slot after the turn given before
             due = max(due, next(reversed(queue.values())) + 1 / bucket.rate)
         queue[who] = due
         return due - now
+
+
+def _recent(entries: OrderedDict[str, V], key: str, make: Callable[[], V], most: int) -> V:
+    """`key`'s entry, made if missing, now the most recently used; past `most` entries the
+    least recently used is forgotten."""
+    entry = entries.get(key)
+    if entry is None:
+        entry = entries[key] = make()
+        if len(entries) > most:
+            entries.popitem(last=False)
+    else:
+        entries.move_to_end(key)
+    return entry
 
 
 class BreakerState(StrEnum):
